@@ -1,0 +1,39 @@
+# Per-ISA kernel files: each compiled with its own flags so that no wider instruction can leak
+# into code that runs before (or without) the run-time CPU check. Nothing here uses -march=native.
+set(PLE_X86 OFF)
+set(PLE_ARM OFF)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(PLE_X86 ON)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+  set(PLE_ARM ON)
+endif()
+
+function(ple_add_isa_sources glob_pattern flags define)
+  file(GLOB _srcs CONFIGURE_DEPENDS ${glob_pattern})
+  if(_srcs)
+    target_sources(ple_core PRIVATE ${_srcs})
+    set_source_files_properties(${_srcs} PROPERTIES COMPILE_OPTIONS "${flags}")
+    target_compile_definitions(ple_core PRIVATE ${define}=1)
+  endif()
+endfunction()
+
+if(PLE_X86 AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx2.cpp"
+    "-mavx2;-mfma;-mf16c" PLE_BUILT_AVX2)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512vnni.cpp"
+    "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni" PLE_BUILT_AVX512)
+endif()
+if(PLE_ARM)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "" PLE_BUILT_NEON)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_dot.cpp"
+    "-march=armv8.2-a+dotprod" PLE_BUILT_DOTPROD)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_i8mm.cpp"
+    "-march=armv8.2-a+dotprod+i8mm" PLE_BUILT_I8MM)
+endif()
+
+# The scalar twins are the specification: no contraction of a*b+c into FMA, so every platform
+# computes them bit for bit the same.
+file(GLOB PLE_REF_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/csrc/kernels/ref/*.cpp")
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set_source_files_properties(${PLE_REF_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
+endif()

@@ -1,0 +1,42 @@
+// Scalar reference kernels (the "__ref" twins). Names: dequantize_row_<type>__ref,
+// quantize_row_<type>__ref, qdot_<weight>_<activation>__ref. n counts elements.
+#pragma once
+#include <cstdint>
+
+namespace ple::kernels {
+
+void dequantize_row_f32__ref(const void* x, float* y, int64_t n);
+void dequantize_row_f16__ref(const void* x, float* y, int64_t n);
+void dequantize_row_bf16__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q4_0__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q4_1__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q5_0__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q5_1__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q8_0__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q8_1__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q2_k__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q3_k__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q4_k__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q5_k__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q6_k__ref(const void* x, float* y, int64_t n);
+void dequantize_row_q8_k__ref(const void* x, float* y, int64_t n);
+
+void quantize_row_q8_0__ref(const float* x, void* y, int64_t n);
+void quantize_row_q8_1__ref(const float* x, void* y, int64_t n);
+void quantize_row_q8_k__ref(const float* x, void* y, int64_t n);
+
+float qdot_f32_f32__ref(int64_t n, const void* w, const void* a);
+float qdot_f16_f32__ref(int64_t n, const void* w, const void* a);
+float qdot_bf16_f32__ref(int64_t n, const void* w, const void* a);
+float qdot_q4_0_q8_0__ref(int64_t n, const void* w, const void* a);
+float qdot_q5_0_q8_0__ref(int64_t n, const void* w, const void* a);
+float qdot_q8_0_q8_0__ref(int64_t n, const void* w, const void* a);
+float qdot_q4_1_q8_1__ref(int64_t n, const void* w, const void* a);
+float qdot_q5_1_q8_1__ref(int64_t n, const void* w, const void* a);
+float qdot_q2_k_q8_k__ref(int64_t n, const void* w, const void* a);
+float qdot_q3_k_q8_k__ref(int64_t n, const void* w, const void* a);
+float qdot_q4_k_q8_k__ref(int64_t n, const void* w, const void* a);
+float qdot_q5_k_q8_k__ref(int64_t n, const void* w, const void* a);
+float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
+
+}  // namespace ple::kernels

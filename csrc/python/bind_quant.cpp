@@ -1,0 +1,107 @@
+// Block-format conversions for Python: ple.quant.dequantize / ple.quant.quantize.
+#include <pybind11/numpy.h>
+
+#include "core/error.h"
+#include "kernels/kernel_table.h"
+#include "python/bindings.h"
+
+namespace py = pybind11;
+
+namespace ple::python {
+namespace {
+
+const GGMLTypeInfo& type_by_name(const std::string& name, GGMLType* type) {
+  if (!ggml_type_from_name(name, type)) throw InvalidArgument("unknown tensor type '" + name + "'");
+  return ggml_type_info(*type);
+}
+
+const kernels::KernelTable& table_for(bool reference) {
+  return reference ? kernels::reference_kernels() : kernels::active_kernels();
+}
+
+py::array_t<float> dequantize(py::array_t<uint8_t, py::array::c_style> raw, const std::string& type_name, int64_t n,
+                              bool reference) {
+  GGMLType type;
+  const GGMLTypeInfo& info = type_by_name(type_name, &type);
+  const kernels::DequantizeRowFn fn = table_for(reference).for_type(type).dequantize;
+  if (fn == nullptr) throw UnsupportedError(std::string("cannot dequantize type ") + info.name);
+  if (n < 0 || n % info.block_size != 0) {
+    throw InvalidArgument("n = " + std::to_string(n) + " is not a non-negative multiple of the " + info.name +
+                          " block size " + std::to_string(info.block_size));
+  }
+  const uint64_t need = static_cast<uint64_t>(n) / info.block_size * info.type_size;
+  if (static_cast<uint64_t>(raw.size()) != need) {
+    throw InvalidArgument(std::to_string(n) + " " + info.name + " values take " + std::to_string(need) + " bytes, got " +
+                          std::to_string(raw.size()));
+  }
+  py::array_t<float> out(n);
+  const uint8_t* src = raw.data();
+  float* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    fn(src, dst, n);
+  }
+  return out;
+}
+
+py::array_t<uint8_t> quantize(py::array_t<float, py::array::c_style | py::array::forcecast> x, const std::string& type_name,
+                              bool reference) {
+  GGMLType type;
+  const GGMLTypeInfo& info = type_by_name(type_name, &type);
+  const kernels::QuantizeRowFn fn = table_for(reference).quantizer(type);
+  if (fn == nullptr) throw UnsupportedError(std::string("no quantizer for type ") + info.name);
+  const int64_t n = static_cast<int64_t>(x.size());
+  if (n % info.block_size != 0) {
+    throw InvalidArgument("length " + std::to_string(n) + " is not a multiple of the " + info.name + " block size " +
+                          std::to_string(info.block_size));
+  }
+  py::array_t<uint8_t> out(static_cast<py::ssize_t>(n / info.block_size * info.type_size));
+  const float* src = x.data();
+  uint8_t* dst = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    fn(src, dst, n);
+  }
+  return out;
+}
+
+float dot(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_name, py::array a, int64_t n, bool reference) {
+  GGMLType type;
+  const GGMLTypeInfo& info = type_by_name(type_name, &type);
+  const kernels::WeightKernels& k = table_for(reference).for_type(type);
+  if (k.dot == nullptr) throw UnsupportedError(std::string("no dot product for weight type ") + info.name);
+  const GGMLTypeInfo& act = ggml_type_info(k.activation_type);
+  if (n < 0 || n % info.block_size != 0 || n % act.block_size != 0) {
+    throw InvalidArgument("n = " + std::to_string(n) + " does not fit the block sizes of " + info.name + " x " + act.name);
+  }
+  const uint64_t w_need = static_cast<uint64_t>(n) / info.block_size * info.type_size;
+  const uint64_t a_need = static_cast<uint64_t>(n) / act.block_size * act.type_size;
+  if (static_cast<uint64_t>(w.size()) != w_need || static_cast<uint64_t>(a.nbytes()) != a_need) {
+    throw InvalidArgument(std::string("dot of ") + std::to_string(n) + " elements needs " + std::to_string(w_need) + " weight bytes (" +
+                          info.name + ") and " + std::to_string(a_need) + " activation bytes (" + act.name + ")");
+  }
+  if (!(a.flags() & py::array::c_style)) throw InvalidArgument("activation array must be C-contiguous");
+  return k.dot(n, w.data(), a.data());
+}
+
+}  // namespace
+
+void register_quant(py::module_& m) {
+  py::module_ q = m.def_submodule("quant", "block-format conversions");
+  q.def("dequantize", &dequantize, py::arg("raw"), py::arg("type_name"), py::arg("n"), py::arg("reference") = false);
+  q.def("quantize", &quantize, py::arg("x"), py::arg("type_name"), py::arg("reference") = false);
+  q.def("dot", &dot, py::arg("w"), py::arg("type_name"), py::arg("a"), py::arg("n"), py::arg("reference") = false,
+        "Dot of n elements: weight blocks w against activation bytes a (the activation type paired with the weight type).");
+  q.def("activation_type", [](const std::string& type_name) {
+    GGMLType type;
+    type_by_name(type_name, &type);
+    return std::string(ggml_type_name(kernels::reference_kernels().for_type(type).activation_type));
+  });
+  q.def("block_geometry", [](const std::string& type_name) {
+    GGMLType type;
+    const GGMLTypeInfo& info = type_by_name(type_name, &type);
+    return py::make_tuple(info.block_size, info.type_size);
+  });
+}
+
+}  // namespace ple::python

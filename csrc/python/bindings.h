@@ -1,0 +1,11 @@
+// The only headers that include pybind11. module.cpp wires one register_* function per area.
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace ple::python {
+
+void register_errors(pybind11::module_& m);
+void register_gguf(pybind11::module_& m);
+void register_quant(pybind11::module_& m);
+
+}  // namespace ple::python

@@ -1,0 +1,8 @@
+#include "python/bindings.h"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "pyllama_edge native core";
+  ple::python::register_errors(m);
+  ple::python::register_gguf(m);
+  ple::python::register_quant(m);
+}
