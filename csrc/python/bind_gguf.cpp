@@ -56,6 +56,10 @@ class PyGGUFReader {
     if (!file_) throw InvalidArgument("GGUF file is closed");
     return *file_;
   }
+  std::shared_ptr<GGUFFile> shared() const {
+    file();  // throws when closed
+    return file_;
+  }
   void close() { file_.reset(); }
   bool closed() const { return !file_; }
 
@@ -111,6 +115,11 @@ class PyGGUFReader {
 };
 
 }  // namespace
+
+std::shared_ptr<GGUFFile> gguf_file_of(py::handle reader) {
+  if (!py::isinstance<PyGGUFReader>(reader)) throw py::type_error("expected a _core.GGUFReader");
+  return reader.cast<const PyGGUFReader&>().shared();
+}
 
 void register_gguf(py::module_& m) {
   py::class_<PyGGUFReader>(m, "GGUFReader")

@@ -1,0 +1,80 @@
+// Tokenizer bindings: encode/decode with the GIL released, a streaming detokenizer. Decoded text
+// that is not valid UTF-8 becomes U+FFFD (Python's "replace"); *_bytes variants give raw bytes.
+#include <pybind11/stl.h>
+
+#include "io/gguf.h"
+#include "python/bindings.h"
+#include "tokenizer/tokenizer.h"
+
+namespace py = pybind11;
+
+namespace ple::python {
+namespace {
+
+py::str utf8_replace(const std::string& s) {
+  PyObject* obj = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace");
+  if (obj == nullptr) throw py::error_already_set();
+  return py::reinterpret_steal<py::str>(obj);
+}
+
+// Vocabulary strings are normally UTF-8; hand over bytes rather than guess when one is not.
+py::object text_or_bytes(const std::string& s) {
+  PyObject* obj = PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "strict");
+  if (obj != nullptr) return py::reinterpret_steal<py::object>(obj);
+  PyErr_Clear();
+  return py::bytes(s);
+}
+
+std::string decode_released(const Tokenizer& t, const std::vector<int32_t>& ids, bool special) {
+  py::gil_scoped_release release;
+  return t.decode(ids, special);
+}
+
+}  // namespace
+
+void register_tokenizer(py::module_& m) {
+  py::class_<Tokenizer>(m, "Tokenizer")
+      .def(py::init([](py::handle reader) {
+             std::shared_ptr<GGUFFile> file = gguf_file_of(reader);
+             py::gil_scoped_release release;  // building the merge table of a large vocabulary
+             return std::make_unique<Tokenizer>(*file);
+           }),
+           py::arg("reader"))
+      .def(
+          "encode",
+          [](const Tokenizer& t, std::string_view text, bool add_bos, bool special) {
+            std::vector<int32_t> ids;
+            {
+              py::gil_scoped_release release;
+              ids = t.encode(text, add_bos, special);
+            }
+            return ids;
+          },
+          py::arg("text"), py::arg("add_bos") = true, py::arg("special") = false)
+      .def(
+          "decode", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool special) { return utf8_replace(decode_released(t, ids, special)); },
+          py::arg("ids"), py::arg("special") = false)
+      .def(
+          "decode_bytes", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool special) { return py::bytes(decode_released(t, ids, special)); },
+          py::arg("ids"), py::arg("special") = false)
+      .def(
+          "token_piece", [](const Tokenizer& t, int32_t id, bool special) { return py::bytes(t.token_piece(id, special)); },
+          py::arg("id"), py::arg("special") = false)
+      .def("token_text", [](const Tokenizer& t, int32_t id) { return text_or_bytes(t.token_text(id)); }, py::arg("id"))
+      .def("is_eog", &Tokenizer::is_eog, py::arg("id"))
+      .def("is_control", &Tokenizer::is_control, py::arg("id"))
+      .def_property_readonly("n_vocab", &Tokenizer::n_vocab)
+      .def_property_readonly("bos_id", &Tokenizer::bos_id)
+      .def_property_readonly("eos_id", &Tokenizer::eos_id)
+      .def_property_readonly("eot_id", &Tokenizer::eot_id)
+      .def_property_readonly("eom_id", &Tokenizer::eom_id)
+      .def_property_readonly("add_bos", &Tokenizer::add_bos);
+
+  py::class_<StreamingDetokenizer>(m, "StreamingDetokenizer")
+      .def(py::init<const Tokenizer&, bool>(), py::arg("tokenizer"), py::arg("special") = false,
+           py::keep_alive<1, 2>())
+      .def("push", [](StreamingDetokenizer& d, int32_t id) { return utf8_replace(d.push(id)); }, py::arg("id"))
+      .def("flush", [](StreamingDetokenizer& d) { return utf8_replace(d.flush()); });
+}
+
+}  // namespace ple::python

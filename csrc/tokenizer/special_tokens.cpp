@@ -1,0 +1,42 @@
+#include "tokenizer/special_tokens.h"
+
+#include <algorithm>
+
+namespace ple {
+
+SpecialTokenMatcher::SpecialTokenMatcher(const Vocab& vocab, std::vector<TokenType> always,
+                                         std::vector<TokenType> on_request) {
+  auto has = [](const std::vector<TokenType>& v, TokenType t) { return std::find(v.begin(), v.end(), t) != v.end(); };
+  for (int32_t id = 0; id < vocab.size(); ++id) {
+    const std::string& t = vocab.text[id];
+    const TokenType type = vocab.type[id];
+    if (t.empty() || !(has(always, type) || has(on_request, type))) continue;
+    if (!tokens_.emplace(t, Entry{id, has(always, type)}).second) continue;  // repeated string: first id
+    lengths_.push_back(t.size());
+    first_byte_[static_cast<uint8_t>(t[0])] = true;
+  }
+  std::sort(lengths_.begin(), lengths_.end(), std::greater<size_t>());
+  lengths_.erase(std::unique(lengths_.begin(), lengths_.end()), lengths_.end());
+}
+
+std::vector<Fragment> SpecialTokenMatcher::split(std::string_view text, bool parse_special) const {
+  std::vector<Fragment> out;
+  size_t text_begin = 0;
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    if (!first_byte_[static_cast<uint8_t>(text[pos])]) continue;
+    for (size_t len : lengths_) {
+      if (len > text.size() - pos) continue;
+      const auto it = tokens_.find(text.substr(pos, len));
+      if (it == tokens_.end() || !(parse_special || it->second.always)) continue;
+      if (pos > text_begin) out.push_back({-1, text_begin, pos});
+      out.push_back({it->second.id, pos, pos + len});
+      pos += len - 1;
+      text_begin = pos + 1;
+      break;
+    }
+  }
+  if (text_begin < text.size()) out.push_back({-1, text_begin, text.size()});
+  return out;
+}
+
+}  // namespace ple
