@@ -18,20 +18,21 @@ CORPUS = corpus()
 CONTROL_TEXT = re.compile(r"(<s>|</s>|<unk>)")
 
 
-def train(byte_fallback: bool) -> bytes:
+def train(byte_fallback: bool, dummy_prefix: bool) -> bytes:
     out = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(training_text()), model_writer=out, model_type="bpe", vocab_size=1200,
         byte_fallback=byte_fallback, normalization_rule_name="identity", remove_extra_whitespaces=False,
-        add_dummy_prefix=True, user_defined_symbols=["<tool>", "@@"], num_threads=1, minloglevel=2)
+        add_dummy_prefix=dummy_prefix, user_defined_symbols=["<tool>", "@@"], num_threads=1, minloglevel=2)
     return out.getvalue()
 
 
-def spm_pair(tmp_path_factory, byte_fallback: bool):
-    proto = train(byte_fallback)
+def spm_pair(tmp_path_factory, byte_fallback: bool, dummy_prefix: bool = True):
+    proto = train(byte_fallback, dummy_prefix)
     pieces, scores, types = sentencepiece_pieces(proto)
-    path = tmp_path_factory.mktemp("spm") / f"spm-{byte_fallback}.gguf"
-    write_vocab(path, "llama", pieces, types, scores, ids={"bos": 1, "eos": 2, "unknown": 0})
+    path = tmp_path_factory.mktemp("spm") / f"spm-{byte_fallback}-{dummy_prefix}.gguf"
+    flags = {} if dummy_prefix else {"add_space_prefix": False}  # absent: true, the SentencePiece default
+    write_vocab(path, "llama", pieces, types, scores, ids={"bos": 1, "eos": 2, "unknown": 0}, flags=flags)
     return _core.Tokenizer(_core.GGUFReader(str(path))), spm.SentencePieceProcessor(model_proto=proto)
 
 
@@ -69,6 +70,15 @@ def test_ids_match_sentencepiece_without_byte_fallback(no_byte_fallback):
     ours, sp = no_byte_fallback
     assert_same_ids(ours, sp, False)
     assert ours.encode("x😀😀日", False, False) == sp.encode("x😀😀日")
+
+
+def test_without_space_prefix(tmp_path_factory):
+    """tokenizer.ggml.add_space_prefix = false: a model trained with add_dummy_prefix=False."""
+    ours, sp = spm_pair(tmp_path_factory, True, dummy_prefix=False)
+    assert_same_ids(ours, sp, False)
+    assert ours.encode("Hello", False, False) == sp.encode("Hello")
+    for text in CORPUS[:500]:
+        assert ours.decode(ours.encode(text, False, False)) == sp.decode(sp.encode(text))
 
 
 def test_special_tokens_in_text(byte_fallback):

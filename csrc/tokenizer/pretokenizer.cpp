@@ -128,7 +128,7 @@ void split(const Text& t, size_t begin, size_t end, Matcher match, std::vector<B
 
 PreTokenizerKind pre_tokenizer_from_name(const std::string& name) {
   if (name == "gpt2" || name == "default") return PreTokenizerKind::Gpt2;
-  if (name == "llama-bpe" || name == "llama3") return PreTokenizerKind::Llama3;
+  if (name == "llama-bpe" || name == "llama3" || name == "llama-v3") return PreTokenizerKind::Llama3;
   if (name == "smollm") return PreTokenizerKind::SmolLM;
   throw UnsupportedError("tokenizer.ggml.pre '" + name +
                          "' is not supported (supported: llama-bpe, smollm, gpt2, default)");

@@ -11,7 +11,7 @@ namespace ple {
 
 enum class PreTokenizerKind {
   Gpt2,    // "gpt2", "default": the GPT-2 regex
-  Llama3,  // "llama-bpe": the Llama 3 regex
+  Llama3,  // "llama-bpe" (also "llama3", "llama-v3", as llama.cpp accepts): the Llama 3 regex
   SmolLM,  // "smollm": every \p{N} code point on its own, then the GPT-2 regex on the rest
 };
 

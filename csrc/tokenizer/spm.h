@@ -20,7 +20,8 @@ class SpmModel {
   // `text` is raw; this escapes spaces to U+2581 and prepends one when `space_prefix`.
   void encode(std::string_view text, bool space_prefix, const Vocab& vocab, std::vector<int32_t>& out) const;
 
-  // Output bytes of a token: U+2581 -> ' ', <0xNN> -> the byte. Empty for control tokens.
+  // Output bytes of a token as sentencepiece decodes it: U+2581 -> ' ', <0xNN> -> the byte,
+  // control tokens empty, the unknown token " \u2047 ".
   std::string decode_token(int32_t id, const Vocab& vocab) const;
 
  private:

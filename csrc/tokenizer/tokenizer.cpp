@@ -49,16 +49,14 @@ Tokenizer::Tokenizer(const GGUFFile& file) : vocab_(load_vocab(file)), pre_(PreT
   for (int32_t id = 0; id < n; ++id) {
     if (pieces_.size() > std::numeric_limits<uint32_t>::max()) throw FormatError("GGUF: tokenizer.ggml.tokens is too large");
     piece_begin_.push_back(static_cast<uint32_t>(pieces_.size()));
-    switch (vocab_.type[id]) {
-      case TokenType::Control: case TokenType::Unused:
-        break;  // no text of their own
-      case TokenType::UserDefined:
-        pieces_ += vocab_.text[id];  // added tokens are literal text, not byte-mapped
-        break;
-      default:
-        pieces_ += bpe_ ? bpe_->decode_text(vocab_.text[id]) : spm_->decode_token(id, vocab_);
-        break;
-    }
+    const TokenType type = vocab_.type[id];
+    if (spm_) {
+      pieces_ += spm_->decode_token(id, vocab_);  // as sentencepiece decodes each type
+    } else if (type == TokenType::UserDefined) {
+      pieces_ += vocab_.text[id];  // added tokens are literal text, not byte-mapped
+    } else if (type == TokenType::Normal || type == TokenType::Byte) {
+      pieces_ += bpe_->decode_text(vocab_.text[id]);
+    }  // BPE control, unknown and unused (placeholder) tokens have no text of their own
   }
   piece_begin_.push_back(static_cast<uint32_t>(pieces_.size()));
 }
