@@ -10,6 +10,11 @@ is written into the file). Classes follow the regex engine of Hugging Face `toke
 Also a fold table for the case-insensitive contractions (?i:'s|'t|...) of the Llama 3 regex:
 non-ASCII code points whose case folding is a single ASCII letter (U+017F LONG S -> s, ...).
 
+The Unicode version is the running Python's (3.11: 14.0.0). The regex engine of HF `tokenizers`
+0.2x follows a newer Unicode (16.0 in 0.23), so code points assigned since then (CJK extension H,
+Cyrillic Extended-D, ...) are letters there and Other here; the committed file records its
+version and the staleness test runs only on a Python with the same one.
+
 Usage: python tools/gen_unicode_tables.py [output path]
 """
 from __future__ import annotations
