@@ -47,7 +47,6 @@ Tokenizer::Tokenizer(const GGUFFile& file) : vocab_(load_vocab(file)), pre_(PreT
 
   piece_begin_.reserve(static_cast<size_t>(n) + 1);
   for (int32_t id = 0; id < n; ++id) {
-    if (pieces_.size() > std::numeric_limits<uint32_t>::max()) throw FormatError("GGUF: tokenizer.ggml.tokens is too large");
     piece_begin_.push_back(static_cast<uint32_t>(pieces_.size()));
     const TokenType type = vocab_.type[id];
     if (spm_) {
@@ -57,6 +56,9 @@ Tokenizer::Tokenizer(const GGUFFile& file) : vocab_(load_vocab(file)), pre_(PreT
     } else if (type == TokenType::Normal || type == TokenType::Byte) {
       pieces_ += bpe_->decode_text(vocab_.text[id]);
     }  // BPE control, unknown and unused (placeholder) tokens have no text of their own
+    if (pieces_.size() > std::numeric_limits<uint32_t>::max()) {
+      throw FormatError("GGUF: tokenizer.ggml.tokens holds more than 4 GiB of text");
+    }
   }
   piece_begin_.push_back(static_cast<uint32_t>(pieces_.size()));
 }

@@ -111,8 +111,8 @@ std::string sanitize_utf8(std::string_view s) {
   while (pos < s.size()) {
     uint32_t cp;
     const size_t n = decode_utf8(s, pos, &cp);
-    if (cp == kReplacement && !(n == 3 && s.compare(pos, 3, "\xEF\xBF\xBD") == 0)) {
-      append_utf8(out, kReplacement);
+    if (cp == kReplacement) {
+      append_utf8(out, kReplacement);  // an invalid unit, or a genuine U+FFFD: the same bytes
     } else {
       out.append(s.data() + pos, n);
     }
