@@ -7,5 +7,6 @@ namespace ple::python {
 void register_errors(pybind11::module_& m);
 void register_gguf(pybind11::module_& m);
 void register_quant(pybind11::module_& m);
+void register_model(pybind11::module_& m);
 
 }  // namespace ple::python

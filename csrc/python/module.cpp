@@ -5,4 +5,5 @@ PYBIND11_MODULE(_core, m) {
   ple::python::register_errors(m);
   ple::python::register_gguf(m);
   ple::python::register_quant(m);
+  ple::python::register_model(m);
 }
