@@ -7,6 +7,16 @@ from .model import Model, Session
 
 __version__ = "0.1.0"
 
+
+def system_info() -> dict:
+    """CPU kernel path in use, the dot-product kernel per weight type, default thread count."""
+    import platform
+
+    info = dict(_core.kernel_info())
+    info["machine"] = platform.machine()
+    info["version"] = __version__
+    return info
+
 __all__ = [
     "ContextOverflowError",
     "GGUFError",
@@ -16,5 +26,6 @@ __all__ = [
     "TensorInfo",
     "UnsupportedModelError",
     "quant",
+    "system_info",
     "__version__",
 ]

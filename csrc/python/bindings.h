@@ -8,5 +8,6 @@ void register_errors(pybind11::module_& m);
 void register_gguf(pybind11::module_& m);
 void register_quant(pybind11::module_& m);
 void register_model(pybind11::module_& m);
+void register_system(pybind11::module_& m);
 
 }  // namespace ple::python
