@@ -34,7 +34,8 @@ def rms_norm(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
 
 
 def silu(x: np.ndarray) -> np.ndarray:
-    return x / (1.0 + np.exp(-x))
+    """x * sigmoid(x), with sigmoid(x) = (1 + tanh(x/2)) / 2: no exp overflow for large |x|."""
+    return x * (0.5 + 0.5 * np.tanh(0.5 * x))
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -43,14 +44,17 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def rope(x: np.ndarray, pos: np.ndarray, inv_freq: np.ndarray, pairing: str) -> np.ndarray:
-    """Rotates the first 2*len(inv_freq) dims of each head.
-    x [T, H, head_dim]; pos [T] (token positions); inv_freq [d_rot/2] (radians per position).
+    """Rotates the first 2*len(inv_freq) dims of each head; the rest pass through.
+    x [T, H, head_dim]; pos [T] (token positions); inv_freq [d_rot/2] float64 (radians per position).
+    Angles are formed in float64 (pos * inv_freq reaches 1e5 rad at long contexts, where float32
+    would be off by ~1e-2 rad); cos/sin are then cast to x's dtype.
     pairing "adjacent": pair i is (x[2i], x[2i+1])  (GGUF llama: LLAMA_ROPE_TYPE_NORM)
     pairing "neox":     pair i is (x[i], x[i + d_rot/2])  (deliberately wrong for llama files)"""
     n_pairs = inv_freq.shape[0]
     d_rot = 2 * n_pairs
-    angle = pos[:, None].astype(x.dtype) * inv_freq[None, :]          # [T, n_pairs]
-    cos, sin = np.cos(angle)[:, None, :], np.sin(angle)[:, None, :]   # [T, 1, n_pairs]
+    angle = pos[:, None].astype(np.float64) * inv_freq[None, :]       # [T, n_pairs]
+    cos = np.cos(angle).astype(x.dtype)[:, None, :]                  # [T, 1, n_pairs]
+    sin = np.sin(angle).astype(x.dtype)[:, None, :]
     out = x.copy()
     if pairing == "adjacent":
         a, b = x[..., 0:d_rot:2], x[..., 1:d_rot:2]
@@ -108,9 +112,13 @@ class ReferenceLlama:
             raise ValueError(f"rope_freqs has shape {rope_freqs.shape}, expected ({n_pairs},)")
         self.rope_freqs = rope_freqs
         inv_freq = self.rope_base ** (-np.arange(n_pairs, dtype=np.float64) * 2.0 / self.d_rot)
-        self.inv_freq = (inv_freq / rope_freqs).astype(self.dtype)
+        self.inv_freq = inv_freq / rope_freqs                    # float64 [d_rot/2], radians per position
         self.rope_pairing = rope_pairing
         self.attention: List[np.ndarray] = []  # per layer [n_head, T, T], filled when recorded
+
+    def layer_weights(self, layer: int):
+        """W("attn_q") -> the matrix blk.{layer}.attn_q.weight."""
+        return lambda name: self.w[f"blk.{layer}.{name}.weight"]
 
     def logits(self, token_ids: Sequence[int], *, record_attention: bool = False) -> np.ndarray:
         """Causal prefill from position 0. Returns logits [n_tokens, n_vocab] in `dtype`."""
@@ -124,7 +132,7 @@ class ReferenceLlama:
 
         x = self.w["token_embd.weight"][ids]             # [T, D]
         for l in range(self.n_layer):
-            W = lambda name: self.w[f"blk.{l}.{name}.weight"]  # noqa: E731
+            W = self.layer_weights(l)
             h = rms_norm(x, W("attn_norm"), self.eps)
             q = (h @ W("attn_q").T).reshape(T, H, hd)
             k = (h @ W("attn_k").T).reshape(T, Hkv, hd)
