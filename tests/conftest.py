@@ -4,6 +4,11 @@ here), fetched once with pip into a cache outside the repo: $PYLLAMA_EDGE_TEST_C
 from __future__ import annotations
 
 import os
+
+# numpy's OpenBLAS spawns a thread per core; on a shared 2-core machine the small matmuls of the
+# numpy reference then run ~8x slower than on one thread. Must be set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import subprocess
 import sys
 import zipfile
