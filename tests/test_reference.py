@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repo root, for `tools`
 
 import gguf  # noqa: E402
 from gguf.quants import dequantize  # noqa: E402
