@@ -3,15 +3,29 @@ from . import _core
 from .errors import ContextOverflowError, GGUFError, UnsupportedModelError
 from .gguf_file import GGUFFile, TensorInfo
 from . import quant
+from .model import Model, Session
 
 __version__ = "0.1.0"
+
+
+def system_info() -> dict:
+    """CPU kernel path in use, the dot-product kernel per weight type, default thread count."""
+    import platform
+
+    info = dict(_core.kernel_info())
+    info["machine"] = platform.machine()
+    info["version"] = __version__
+    return info
 
 __all__ = [
     "ContextOverflowError",
     "GGUFError",
     "GGUFFile",
+    "Model",
+    "Session",
     "TensorInfo",
     "UnsupportedModelError",
     "quant",
+    "system_info",
     "__version__",
 ]

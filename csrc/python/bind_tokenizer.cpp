@@ -4,6 +4,7 @@
 
 #include "io/gguf.h"
 #include "python/bindings.h"
+#include "python/py_gguf.h"
 #include "tokenizer/tokenizer.h"
 
 namespace py = pybind11;
@@ -33,11 +34,12 @@ std::string decode_released(const Tokenizer& t, const std::vector<int32_t>& ids,
 }  // namespace
 
 void register_tokenizer(py::module_& m) {
-  py::class_<Tokenizer>(m, "Tokenizer")
-      .def(py::init([](py::handle reader) {
-             std::shared_ptr<GGUFFile> file = gguf_file_of(reader);
+  // Held by shared_ptr: generators (bind_model.cpp) keep the tokenizer they detokenize with alive.
+  py::class_<Tokenizer, std::shared_ptr<Tokenizer>>(m, "Tokenizer")
+      .def(py::init([](const PyGGUFReader& reader) {
+             std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;  // building the merge table of a large vocabulary
-             return std::make_unique<Tokenizer>(*file);
+             return std::make_shared<Tokenizer>(*file);
            }),
            py::arg("reader"))
       .def(

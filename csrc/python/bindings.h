@@ -2,20 +2,13 @@
 #pragma once
 #include <pybind11/pybind11.h>
 
-#include <memory>
-
-namespace ple {
-class GGUFFile;
-}
-
 namespace ple::python {
 
 void register_errors(pybind11::module_& m);
 void register_gguf(pybind11::module_& m);
 void register_quant(pybind11::module_& m);
 void register_tokenizer(pybind11::module_& m);
-
-// The file behind a _core.GGUFReader (TypeError for other objects, ValueError when closed).
-std::shared_ptr<GGUFFile> gguf_file_of(pybind11::handle reader);
+void register_model(pybind11::module_& m);
+void register_system(pybind11::module_& m);
 
 }  // namespace ple::python

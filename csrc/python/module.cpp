@@ -6,4 +6,6 @@ PYBIND11_MODULE(_core, m) {
   ple::python::register_gguf(m);
   ple::python::register_quant(m);
   ple::python::register_tokenizer(m);
+  ple::python::register_model(m);
+  ple::python::register_system(m);
 }

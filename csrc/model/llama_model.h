@@ -1,0 +1,69 @@
+// A loaded Llama-architecture model: hyper-parameters from `llama.*` metadata and weights bound
+// as zero-copy views of the mapped GGUF file. Immutable after load; shared by any number of
+// Sessions across threads.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/gguf.h"
+#include "ops/tensor_view.h"
+
+namespace ple {
+
+struct LlamaHParams {
+  int64_t n_layer = 0;
+  int64_t n_embd = 0;     // model width
+  int64_t n_ff = 0;       // feed-forward width
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim = 0;   // n_embd / n_head
+  int64_t n_rot = 0;      // rotated dimensions per head (even, <= head_dim)
+  int64_t n_vocab = 0;
+  int64_t n_ctx_train = 0;
+  float rope_base = 10000.0f;
+  float rope_linear_scale = 1.0f;  // positions are divided by this (llama.rope.scaling.type = linear)
+  float rms_eps = 1e-5f;
+  int64_t q_dim() const { return n_head * head_dim; }
+  int64_t kv_dim() const { return n_head_kv * head_dim; }
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm, ffn_norm;  // [n_embd]
+  MatrixView wq, wk, wv, wo;               // q/k/v: n_embd -> q_dim/kv_dim; wo: q_dim -> n_embd
+  MatrixView w_gate, w_up, w_down;         // gate/up: n_embd -> n_ff; down: n_ff -> n_embd
+};
+
+class LlamaModel {
+ public:
+  // Throws FormatError (missing/inconsistent metadata or tensors) or UnsupportedError.
+  explicit LlamaModel(std::shared_ptr<const GGUFFile> file);
+
+  const LlamaHParams& hparams() const { return hp_; }
+  const GGUFFile& file() const { return *file_; }
+  const std::shared_ptr<const GGUFFile>& file_ptr() const { return file_; }
+
+  const MatrixView& token_embd() const { return token_embd_; }
+  const MatrixView& output() const { return output_; }  // token_embd when the output is tied
+  bool output_tied() const { return output_tied_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  const std::vector<LlamaLayer>& layers() const { return layers_; }
+  // Per-pair inverse frequencies (n_rot/2), rope_freqs factors and linear scaling folded in.
+  const std::vector<float>& rope_inv_freq() const { return rope_inv_freq_; }
+  // Bytes of weights one decoded token reads (all matrices + the output head).
+  uint64_t weight_bytes_per_token() const;
+
+ private:
+  MatrixView matrix(const std::string& name, int64_t cols, int64_t rows) const;
+  std::vector<float> vector(const std::string& name, int64_t n) const;
+
+  std::shared_ptr<const GGUFFile> file_;
+  LlamaHParams hp_;
+  MatrixView token_embd_, output_;
+  bool output_tied_ = false;
+  std::vector<float> output_norm_;
+  std::vector<LlamaLayer> layers_;
+  std::vector<float> rope_inv_freq_;
+};
+
+}  // namespace ple

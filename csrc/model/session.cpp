@@ -1,0 +1,105 @@
+#include "model/session.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace ple {
+
+Session::Use::Use(const Session& s) : s_(s) {
+  if (s_.in_use_.exchange(true)) {
+    throw ConcurrentUseError("this session is already in use by another thread; create one session per thread");
+  }
+}
+Session::Use::~Use() { s_.in_use_.store(false); }
+
+Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& config)
+    : model_(std::move(model)),
+      n_ctx_(config.n_ctx),
+      n_batch_(config.n_batch),
+      pool_(config.n_threads > 0 ? config.n_threads : default_thread_count()) {
+  const LlamaHParams& hp = model_->hparams();
+  if (n_ctx_ == 0) n_ctx_ = std::min<int64_t>(4096, hp.n_ctx_train);
+  if (n_ctx_ < 1) throw InvalidArgument("n_ctx must be positive");
+  if (n_ctx_ > hp.n_ctx_train) {
+    throw InvalidArgument("n_ctx " + std::to_string(n_ctx_) + " exceeds the model's context length " +
+                          std::to_string(hp.n_ctx_train));
+  }
+  if (n_batch_ < 1) throw InvalidArgument("n_batch must be positive");
+  n_batch_ = std::min(n_batch_, n_ctx_);
+  const size_t cache = static_cast<size_t>(hp.n_layer * n_ctx_ * hp.kv_dim());
+  k_cache_.assign(cache, 0);
+  v_cache_.assign(cache, 0);
+  const size_t b = static_cast<size_t>(n_batch_);
+  x_.resize(b * hp.n_embd);
+  xn_.resize(b * hp.n_embd);
+  q_.resize(b * hp.q_dim());
+  k_.resize(b * hp.kv_dim());
+  v_.resize(b * hp.kv_dim());
+  attn_.resize(b * hp.q_dim());
+  gate_.resize(b * hp.n_ff);
+  up_.resize(b * hp.n_ff);
+  last_logits_.resize(static_cast<size_t>(hp.n_vocab));
+  scores_.resize(static_cast<size_t>(n_ctx_) * pool_.size());
+}
+
+void Session::check_tokens(const int32_t* tokens, int64_t n) const {
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab()) {
+      throw InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                            " is out of range for a vocabulary of " + std::to_string(n_vocab()));
+    }
+  }
+}
+
+int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
+  Use use(*this);
+  if (tokens.empty()) throw InvalidArgument("cannot evaluate an empty token sequence");
+  if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
+    throw ContextOverflowError("prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
+                               std::to_string(n_ctx_) + " tokens");
+  }
+  check_tokens(tokens.data(), static_cast<int64_t>(tokens.size()));
+  size_t common = 0;
+  while (common < history_.size() && common < tokens.size() && history_[common] == tokens[common]) ++common;
+  // The last token must be evaluated again to produce logits (they are not kept per position).
+  common = std::min(common, tokens.size() - 1);
+  history_.resize(common);
+  for (size_t start = common; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
+    const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
+    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), last_logits_.data(), false);
+    history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
+                    tokens.begin() + static_cast<std::ptrdiff_t>(start + n));
+  }
+  return static_cast<int64_t>(tokens.size() - common);
+}
+
+void Session::append(int32_t token) {
+  Use use(*this);
+  if (static_cast<int64_t>(history_.size()) >= n_ctx_) {
+    throw ContextOverflowError("the context of " + std::to_string(n_ctx_) + " tokens is full");
+  }
+  check_tokens(&token, 1);
+  forward(&token, 1, static_cast<int64_t>(history_.size()), last_logits_.data(), false);
+  history_.push_back(token);
+}
+
+void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
+  Use use(*this);
+  if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
+    throw ContextOverflowError(std::to_string(tokens.size()) + " tokens do not fit the context of " + std::to_string(n_ctx_));
+  }
+  check_tokens(tokens.data(), static_cast<int64_t>(tokens.size()));
+  history_.clear();
+  const size_t vocab = static_cast<size_t>(n_vocab());
+  for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
+    const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
+    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), out + start * vocab, true);
+    history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
+                    tokens.begin() + static_cast<std::ptrdiff_t>(start + n));
+  }
+  if (!tokens.empty()) std::memcpy(last_logits_.data(), out + (tokens.size() - 1) * vocab, vocab * sizeof(float));
+}
+
+}  // namespace ple

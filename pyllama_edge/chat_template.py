@@ -1,0 +1,93 @@
+"""Chat templates: the model file's Jinja template, rendered only inside Jinja2's immutable
+sandbox (templates come from downloaded files and must not reach Python internals), with
+built-in Llama 3 and ChatML fallbacks for files that carry none."""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Dict, List, Optional, Sequence
+
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# Bounds for untrusted templates: rendering stops with TemplateError past these.
+MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+
+LLAMA3_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% for message in messages %}"
+    "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+)
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+class ChatTemplateError(ValueError):
+    """A chat template that failed to render (syntax error, raise_exception, limits)."""
+
+
+def _raise_exception(message: str) -> None:
+    raise ChatTemplateError(f"chat template raised: {message}")
+
+
+def _strftime_now(fmt: str) -> str:
+    return datetime.datetime.now().strftime(fmt)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.globals["raise_exception"] = _raise_exception
+    env.globals["strftime_now"] = _strftime_now
+    return env
+
+
+def fallback_template(vocab_has: "callable") -> str:
+    """Llama 3 headers when the vocabulary has them, else ChatML."""
+    return LLAMA3_TEMPLATE if vocab_has("<|start_header_id|>") else CHATML_TEMPLATE
+
+
+def validate_messages(messages: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise TypeError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    out = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or "role" not in m:
+            raise ValueError(f"messages[{i}] must be a dict with 'role' and 'content'")
+        if not isinstance(m["role"], str):
+            raise TypeError(f"messages[{i}]['role'] must be a str")
+        content = m.get("content", "")
+        if content is None:
+            content = ""
+        if not isinstance(content, str):
+            raise TypeError(f"messages[{i}]['content'] must be a str")
+        out.append({**m, "content": content})
+    return out
+
+
+def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str = "", eos_token: str = "",
+           add_generation_prompt: bool = True, tools: Optional[list] = None, **extra: Any) -> str:
+    """Renders `template` in the sandbox. Raises ChatTemplateError (a ValueError) on failure."""
+    msgs = validate_messages(messages)
+    try:
+        compiled = _environment().from_string(template)
+        chunks = []
+        size = 0
+        for chunk in compiled.generate(messages=msgs, bos_token=bos_token, eos_token=eos_token,
+                                       add_generation_prompt=add_generation_prompt, tools=tools, **extra):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise ChatTemplateError(f"chat template output exceeds {MAX_OUTPUT_CHARS} characters")
+            chunks.append(chunk)
+        return "".join(chunks)
+    except ChatTemplateError:
+        raise
+    except TemplateError as e:  # includes SecurityError from the sandbox
+        raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as e:
+        raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None

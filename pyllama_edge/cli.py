@@ -1,0 +1,192 @@
+"""The `pyllama-edge` command: run | chat | info | pull."""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+from .gguf_file import GGUFFile
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _human_count(n: int) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if n >= div:
+            return f"{n / div:.2f}{suffix}"
+    return str(n)
+
+
+def describe(path: str, n_ctx: Optional[int] = None) -> List[str]:
+    """The lines `pyllama-edge info` prints."""
+    with GGUFFile(path) as g:
+        meta, tensors = g.metadata, g.tensors
+        arch = meta.get("general.architecture", "?")
+        n_params = 0
+        mix: Dict[str, List[int]] = collections.defaultdict(lambda: [0, 0])
+        for t in tensors.values():
+            count = 1
+            for d in t.shape:
+                count *= d
+            n_params += count
+            mix[t.type][0] += 1
+            mix[t.type][1] += t.nbytes
+        lines = [
+            f"file:          {path}",
+            f"format:        GGUF v{g.version}, {_human_bytes(g.file_size)} ({g.file_size} bytes)",
+            f"name:          {meta.get('general.name', '?')}",
+            f"architecture:  {arch}",
+            f"parameters:    {_human_count(n_params)} ({n_params})",
+            "tensor types:  " + ", ".join(f"{k} x{v[0]} ({_human_bytes(v[1])})"
+                                          for k, v in sorted(mix.items(), key=lambda kv: -kv[1][1])),
+            "hyper-parameters:",
+        ]
+        prefix = f"{arch}."
+        for key, value in meta.items():
+            if key.startswith(prefix):
+                lines.append(f"  {key[len(prefix):]:<36} {value}")
+        tokens = meta.get("tokenizer.ggml.tokens") or []
+        kind = meta.get("tokenizer.ggml.model", "none")
+        pre = meta.get("tokenizer.ggml.pre")
+        lines.append(f"tokenizer:     {kind}{f' (pre: {pre})' if pre else ''}, {len(tokens)} tokens")
+        specials = []
+        for name in ("bos", "eos", "eot", "eom", "unknown", "padding"):
+            tid = meta.get(f"tokenizer.ggml.{name}_token_id")
+            if isinstance(tid, int) and 0 <= tid < len(tokens):
+                specials.append(f"{name}={tid} {tokens[tid]!r}")
+        lines.append("special tokens: " + (", ".join(specials) if specials else "none"))
+        for flag in ("add_bos_token", "add_eos_token", "add_space_prefix"):
+            if f"tokenizer.ggml.{flag}" in meta:
+                lines.append(f"  {flag}: {meta[f'tokenizer.ggml.{flag}']}")
+        template = meta.get("tokenizer.chat_template")
+        first = template.strip().splitlines()[0] if isinstance(template, str) and template.strip() else None
+        lines.append(f"chat template: {first[:100] if first else 'none (a built-in fallback is used)'}")
+        n_layer = meta.get(f"{arch}.block_count")
+        n_embd = meta.get(f"{arch}.embedding_length")
+        n_head = meta.get(f"{arch}.attention.head_count")
+        n_head_kv = meta.get(f"{arch}.attention.head_count_kv", n_head)
+        ctx_train = meta.get(f"{arch}.context_length")
+        if all(isinstance(v, int) and v > 0 for v in (n_layer, n_embd, n_head, n_head_kv, ctx_train)):
+            ctx = n_ctx or min(4096, ctx_train)
+            kv_bytes = 2 * n_layer * ctx * (n_embd // n_head) * n_head_kv * 2  # K and V, binary16
+            lines.append(f"memory at n_ctx={ctx}: weights {_human_bytes(sum(v[1] for v in mix.values()))} (mapped) "
+                         f"+ KV cache {_human_bytes(kv_bytes)} (F16)")
+    return lines
+
+
+def _add_sampling(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", "-m", help="GGUF file (default: SmolLM2-135M-Instruct Q4_1, fetched once)")
+    p.add_argument("--max-tokens", "-n", type=int, default=256)
+    p.add_argument("--temperature", "--temp", type=float, default=0.8)
+    p.add_argument("--top-k", type=int, default=40)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--min-p", type=float, default=0.05)
+    p.add_argument("--repeat-penalty", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--threads", "-t", type=int, default=None)
+    p.add_argument("--ctx", "-c", type=int, default=None, help="context size in tokens (default min(4096, model's))")
+
+
+def _sampling_kwargs(a: argparse.Namespace) -> Dict[str, Any]:
+    return dict(max_tokens=a.max_tokens, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, min_p=a.min_p,
+                repeat_penalty=a.repeat_penalty, seed=a.seed)
+
+
+def _load(a: argparse.Namespace):
+    from .hub import pull
+    from .model import Model
+
+    path = a.model or str(pull())
+    return Model(path, n_ctx=a.ctx, n_threads=a.threads)
+
+
+def _cmd_run(a: argparse.Namespace) -> int:
+    model = _load(a)
+    prompt = a.prompt if a.prompt is not None else sys.stdin.read()
+    for piece in model.stream(prompt, **_sampling_kwargs(a)):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def _cmd_chat(a: argparse.Namespace) -> int:
+    model = _load(a)
+    session = model.session()
+    messages: List[Dict[str, str]] = []
+    if a.system:
+        messages.append({"role": "system", "content": a.system})
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print("Chat with the model. Empty line or Ctrl-D to quit; Ctrl-C stops an answer.", file=sys.stderr)
+    while True:
+        if interactive:
+            sys.stderr.write("> ")
+            sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line or not line.strip():
+            return 0
+        messages.append({"role": "user", "content": line.rstrip("\n")})
+        reply = []
+        try:
+            for piece in session.chat_stream(messages, **_sampling_kwargs(a)):
+                reply.append(piece)
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        except KeyboardInterrupt:
+            sys.stdout.write(" [stopped]")
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        messages.append({"role": "assistant", "content": "".join(reply)})
+
+
+def _cmd_info(a: argparse.Namespace) -> int:
+    print("\n".join(describe(a.file, a.ctx)))
+    return 0
+
+
+def _cmd_pull(a: argparse.Namespace) -> int:
+    from .hub import pull
+
+    print(pull(force=a.force))
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="pyllama-edge", description="Run GGUF Llama-family models on this CPU.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="generate a continuation of PROMPT, streamed to stdout")
+    p.add_argument("prompt", nargs="?", help="prompt text (default: read stdin)")
+    _add_sampling(p)
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("chat", help="interactive multi-turn chat")
+    p.add_argument("--system", help="system message")
+    _add_sampling(p)
+    p.set_defaults(func=_cmd_chat)
+    p = sub.add_parser("info", help="describe a GGUF file")
+    p.add_argument("file")
+    p.add_argument("--ctx", type=int, default=None, help="context size for the memory estimate")
+    p.set_defaults(func=_cmd_info)
+    p = sub.add_parser("pull", help="fetch the default model into the cache")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_cmd_pull)
+    a = parser.parse_args(argv)
+    try:
+        return a.func(a)
+    except KeyboardInterrupt:
+        return 130
+    except (OSError, ValueError) as e:  # GGUFError, FileNotFoundError, bad parameters: no traceback
+        print(f"pyllama-edge: error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

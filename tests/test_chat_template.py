@@ -1,0 +1,76 @@
+"""Chat templates render in Jinja2's immutable sandbox: real templates work, templates that try
+to reach Python internals, read files or build huge output fail with a clear error."""
+import time
+from pathlib import Path
+
+import pytest
+
+from pyllama_edge.chat_template import (CHATML_TEMPLATE, LLAMA3_TEMPLATE, MAX_OUTPUT_CHARS, ChatTemplateError,
+                                        render)
+
+MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi!"}]
+
+
+def test_llama3_fallback_layout():
+    out = render(LLAMA3_TEMPLATE, MESSAGES, bos_token="<|begin_of_text|>")
+    assert out == ("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+                   "<|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|>"
+                   "<|start_header_id|>assistant<|end_header_id|>\n\n")
+
+
+def test_chatml_fallback_layout():
+    out = render(CHATML_TEMPLATE, MESSAGES, add_generation_prompt=False)
+    assert out == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
+
+
+def test_helpers_available():
+    tpl = "{{ strftime_now('%Y') }}|{{ bos_token }}|{{ eos_token }}|{{ tools | length }}"
+    out = render(tpl, MESSAGES, bos_token="<s>", eos_token="</s>", tools=[{"name": "f"}])
+    assert out.endswith("|<s>|</s>|1") and len(out.split("|")[0]) == 4
+
+
+def test_raise_exception_becomes_chat_template_error():
+    with pytest.raises(ChatTemplateError, match="roles must alternate"):
+        render("{{ raise_exception('roles must alternate') }}", MESSAGES)
+
+
+@pytest.mark.parametrize("template", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ raise_exception.__globals__['os'].system('echo pwned') }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ self._TemplateReference__context }}",
+    "{% set x = messages.append({'role': 'x'}) %}",
+    "{{ messages.pop() }}",
+    "{% import 'os' as os %}",
+    "{% include '/etc/passwd' %}",
+    "{{ lipsum.__globals__ }}",
+    "{{ (1).__class__.__base__.__subclasses__() }}",
+])
+def test_escape_attempts_fail_cleanly(template):
+    with pytest.raises(ChatTemplateError):
+        out = render(template, MESSAGES)
+        # Rendering harmlessly is acceptable only if nothing internal leaked into the output.
+        assert "class" not in out and "function" not in out and "module" not in out
+        raise ChatTemplateError("rendered harmlessly")
+
+
+def test_huge_output_is_bounded():
+    start = time.monotonic()
+    with pytest.raises(ChatTemplateError, match="exceeds"):
+        render("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}", MESSAGES)
+    assert MAX_OUTPUT_CHARS < 10**7
+    assert time.monotonic() - start < 30  # generous: the check is that it stops at all
+
+
+def test_bad_messages():
+    with pytest.raises(TypeError):
+        render(CHATML_TEMPLATE, "hello")
+    with pytest.raises(ValueError):
+        render(CHATML_TEMPLATE, [{"content": "no role"}])
+    with pytest.raises(TypeError):
+        render(CHATML_TEMPLATE, [{"role": "user", "content": 5}])
+
+
+def test_syntax_error_is_chat_template_error():
+    with pytest.raises(ChatTemplateError, match="TemplateSyntaxError"):
+        render("{% for %}", MESSAGES)
