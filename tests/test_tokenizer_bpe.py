@@ -158,9 +158,11 @@ def smollm2_oracle(tokens, types, merges, special: bool, user_defined=()) -> Tok
 
 
 @pytest.mark.parametrize("special", [False, True])
-def test_smollm2_ids_match_hf(smollm2, smollm2_vocab, special):
+@pytest.mark.parametrize("add_bos", [False, True])
+def test_smollm2_ids_match_hf(smollm2, smollm2_vocab, add_bos, special):
+    """add_bos=True adds nothing: SmolLM2 says add_bos_token = false (HF adds no BOS either)."""
     assert not smollm2.add_bos and smollm2.bos_id == 1
-    assert_same_ids(smollm2, smollm2_oracle(*smollm2_vocab, special), CORPUS, False, special)
+    assert_same_ids(smollm2, smollm2_oracle(*smollm2_vocab, special), CORPUS, add_bos, special)
 
 
 @pytest.mark.parametrize("special", [False, True])

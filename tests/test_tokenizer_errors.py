@@ -27,9 +27,12 @@ def bpe(tmp_path, **kw):
 
 def test_small_bpe_vocabulary_works(tmp_path):
     tok = bpe(tmp_path)
-    assert tok.encode("abc ab", True, False) == [256, 257, ALPHABET.index("Ġ"), 256]
+    assert tok.encode("abc ab", False, False) == [257, ALPHABET.index("Ġ"), 256]
     assert tok.encode("<|eot|>", False, True) == [258] and tok.is_eog(258)
     assert tok.decode([257, 258]) == "abc" and not tok.add_bos
+    assert tok.encode("ab", True, False) == [256]  # add_bos_token absent: a gpt2 BPE adds no BOS
+    tok = bpe(tmp_path, flags={"add_bos_token": True})
+    assert tok.add_bos and tok.encode("ab", True, False) == [256, 256]
 
 
 def test_missing_model_or_tokens(tmp_path):

@@ -70,7 +70,7 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 2);
-  if (add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
+  if (add_bos && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
   std::vector<ByteSpan> spans;
   bool after_special = true;  // SentencePiece: the start and every special token get a space prefix
   for (const Fragment& f : specials_->split(text, parse_special)) {

@@ -27,7 +27,10 @@ class Tokenizer {
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
-  // `add_bos`: prepend bos_id() (when the vocabulary has one). `parse_special`: control-token
+  // `add_bos`: prepend bos_id() if the model uses one (add_bos() is true and bos_id() >= 0), as
+  // llama.cpp's add_special and HF's add_special_tokens do: SmolLM2 (add_bos_token = false, its
+  // BOS is <|im_start|>) gets none. Callers wanting BOS regardless prepend bos_id() themselves.
+  // `parse_special`: control-token
   // strings in the text ("<|eot_id|>") become those tokens; otherwise they are tokenized as text.
   // USER_DEFINED tokens of a BPE vocabulary are always matched (Hugging Face's non-special added
   // tokens). Invalid UTF-8 in `text` is kept byte for byte.
