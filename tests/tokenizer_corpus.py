@@ -96,7 +96,7 @@ def _committed_class(cp: int) -> int:
 
 def _same_class_as_tables(cp: int) -> bool:
     if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
+        sys.path.append(str(ROOT))  # as conftest does: appended, never shadowing the package
     from tools.gen_unicode_tables import char_class
     return char_class(cp) == _committed_class(cp)
 
