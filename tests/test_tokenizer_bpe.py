@@ -197,3 +197,15 @@ def test_user_defined_tokens_always_match(tmp_path, smollm2_vocab):
         hf = smollm2_oracle(tokens, types, merges, special, user_defined=[3])
         assert_same_ids(tok, hf, texts, False, special)
     assert tok.encode("<repo_name>", False, False) == [3]
+
+
+def test_concurrent_use_of_one_tokenizer(llama3):
+    """A Tokenizer is immutable: threads (the GIL released in encode/decode) get the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
+    texts = CORPUS[:600]
+    expected = [llama3.encode(t, True, True) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda t: llama3.encode(t, True, True), texts))
+        decoded = list(pool.map(lambda ids: llama3.decode(ids, True), got))
+    assert got == expected
+    assert decoded == [llama3.decode(ids, True) for ids in expected]
