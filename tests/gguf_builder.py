@@ -81,6 +81,9 @@ class Tensor:
     n_dims: Optional[int] = None      # overrides the written dimension count
 
     def nbytes(self) -> int:
+        """Bytes the type and shape imply (0 for a type id gguf does not know)."""
+        if self.type not in Q._value2member_map_:
+            return 0
         block, size = GGML_QUANT_SIZES[Q(self.type)]
         n = 1
         for d in self.ne:

@@ -178,7 +178,7 @@ def tensor_cases() -> List[Tuple[str, np.ndarray, Optional[Q], Tuple[int, ...]]]
     return out
 
 
-@pytest.fixture(scope="module", params=[(3, None), (2, None), (3, 64), (2, 128)], ids=lambda p: f"v{p[0]}-align{p[1]}")
+@pytest.fixture(scope="module", params=[(3, None), (2, None), (3, 8), (3, 64), (2, 128)], ids=lambda p: f"v{p[0]}-align{p[1]}")
 def tensor_file(request, tmp_path_factory) -> Tuple[Path, list, int]:
     version, alignment = request.param
     cases = tensor_cases()
