@@ -24,7 +24,7 @@ def dot(w: np.ndarray, type_name: str, a: np.ndarray, n: int, *, reference: bool
     """Dot product of ``n`` elements: weight blocks ``w`` (uint8 bytes of ``type_name``) against
     activations ``a`` in the paired type (float32 for F32/F16/BF16, else the bytes of Q8_0/Q8_1/Q8_K
     as returned by :func:`quantize`)."""
-    a = np.ascontiguousarray(a)
+    a = np.ascontiguousarray(a, dtype=np.float32 if _q.activation_type(type_name) == "F32" else None)
     return _q.dot(np.ascontiguousarray(w, dtype=np.uint8).reshape(-1), type_name, a, int(n), reference)
 
 

@@ -1,6 +1,10 @@
 // Block-format conversions for Python: ple.quant.dequantize / ple.quant.quantize.
 #include <pybind11/numpy.h>
 
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
 #include "core/error.h"
 #include "kernels/kernel_table.h"
 #include "python/bindings.h"
@@ -19,6 +23,15 @@ const kernels::KernelTable& table_for(bool reference) {
   return reference ? kernels::reference_kernels() : kernels::active_kernels();
 }
 
+// Kernels read blocks through uint16_t/float fields, so their inputs must be 4-byte aligned; a
+// numpy slice such as raw[1:] is not. Misaligned inputs are copied (into `storage`), others used as is.
+const void* aligned_input(const void* p, size_t nbytes, std::vector<float>& storage) {
+  if (reinterpret_cast<uintptr_t>(p) % alignof(float) == 0) return p;
+  storage.resize((nbytes + sizeof(float) - 1) / sizeof(float));
+  std::memcpy(storage.data(), p, nbytes);
+  return storage.data();
+}
+
 py::array_t<float> dequantize(py::array_t<uint8_t, py::array::c_style> raw, const std::string& type_name, int64_t n,
                               bool reference) {
   GGMLType type;
@@ -35,11 +48,11 @@ py::array_t<float> dequantize(py::array_t<uint8_t, py::array::c_style> raw, cons
                           std::to_string(raw.size()));
   }
   py::array_t<float> out(n);
-  const uint8_t* src = raw.data();
   float* dst = out.mutable_data();
   {
     py::gil_scoped_release release;
-    fn(src, dst, n);
+    std::vector<float> copy;
+    fn(aligned_input(raw.data(), static_cast<size_t>(need), copy), dst, n);
   }
   return out;
 }
@@ -56,11 +69,11 @@ py::array_t<uint8_t> quantize(py::array_t<float, py::array::c_style | py::array:
                           std::to_string(info.block_size));
   }
   py::array_t<uint8_t> out(static_cast<py::ssize_t>(n / info.block_size * info.type_size));
-  const float* src = x.data();
-  uint8_t* dst = out.mutable_data();
+  uint8_t* dst = out.mutable_data();  // freshly allocated by numpy: aligned
   {
     py::gil_scoped_release release;
-    fn(src, dst, n);
+    std::vector<float> copy;
+    fn(static_cast<const float*>(aligned_input(x.data(), static_cast<size_t>(n) * sizeof(float), copy)), dst, n);
   }
   return out;
 }
@@ -81,7 +94,16 @@ float dot(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_na
                           info.name + ") and " + std::to_string(a_need) + " activation bytes (" + act.name + ")");
   }
   if (!(a.flags() & py::array::c_style)) throw InvalidArgument("activation array must be C-contiguous");
-  return k.dot(n, w.data(), a.data());
+  // The bytes are reinterpreted, so the element type must be the one the kernel reads.
+  const bool float_act = k.activation_type == GGMLType::F32;
+  const py::dtype dt = a.dtype();
+  if (float_act ? (dt.kind() != 'f' || dt.itemsize() != 4) : (dt.kind() != 'u' || dt.itemsize() != 1)) {
+    throw InvalidArgument(std::string("activations for ") + info.name + " weights must be " +
+                          (float_act ? "float32 values" : std::string("uint8 bytes of ") + act.name));
+  }
+  std::vector<float> w_copy, a_copy;
+  return k.dot(n, aligned_input(w.data(), static_cast<size_t>(w_need), w_copy),
+               aligned_input(a.data(), static_cast<size_t>(a_need), a_copy));
 }
 
 }  // namespace

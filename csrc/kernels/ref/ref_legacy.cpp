@@ -5,6 +5,7 @@
 
 #include "core/fp16.h"
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/ref_q8.h"
 #include "quant/blocks.h"
 
 namespace ple::kernels {
@@ -24,18 +25,11 @@ inline void add_fifth_bits(const uint8_t qh_bytes[4], int q[kQK]) {
   for (int j = 0; j < kQK; ++j) q[j] |= static_cast<int>((qh >> j) & 1u) << 4;
 }
 
-// Symmetric int8 quantization of one block of 32: d = max|x| / 127. Returns sum of the quants.
+// Symmetric int8 quantization of one block of 32 (see ref_q8.h). Returns the sum of the quants.
 inline int quantize_block_q8(const float* x, float* d_out, int8_t qs[kQK]) {
-  float amax = 0.0f;
-  for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
-  const float d = amax / 127.0f;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  *d_out = quantize_symmetric_i8(x, kQK, qs);
   int sum = 0;
-  for (int j = 0; j < kQK; ++j) {
-    qs[j] = static_cast<int8_t>(std::round(x[j] * id));  // |x*id| <= 127 by construction
-    sum += qs[j];
-  }
-  *d_out = d;
+  for (int j = 0; j < kQK; ++j) sum += qs[j];
   return sum;
 }
 
