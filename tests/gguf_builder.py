@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
@@ -113,7 +113,6 @@ class GGUF:
     n_kv: Optional[int] = None        # overrides the header counts
     n_tensors: Optional[int] = None
     alignment: int = 32               # used for layout only; general.alignment is a KV like any other
-    tail: bytes = b""                 # appended after the tensor data
 
     def replace(self, **changes: Any) -> "GGUF":
         return dataclasses.replace(self, **changes)
@@ -152,7 +151,7 @@ class GGUF:
         infos_end = len(out)
 
         data_start = _align(len(out), self.alignment)
-        out += bytes(data_start - len(out)) + data + self.tail
+        out += bytes(data_start - len(out)) + data
         layout = Layout(kv_starts, value_starts, info_starts, offset_fields, infos_end, data_start,
                         [data_start + off for off in offsets], len(out))
         return bytes(out), layout
@@ -168,6 +167,3 @@ class GGUF:
 def _align(x: int, a: int) -> int:
     return (x + a - 1) // a * a
 
-
-def kv_dict(g: GGUF) -> Dict[str, KV]:
-    return {kv.key: kv for kv in g.kvs if isinstance(kv.key, str)}

@@ -15,7 +15,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
 import pyllama_edge as ple
-from gguf_builder import GGUF, KV, Arr
+from gguf_builder import GGUF, KV, Arr, Tensor
 
 T = GGUFValueType
 Q = GGMLQuantizationType
@@ -118,6 +118,19 @@ def test_metadata_round_trip(tmp_path: Path, version: int) -> None:
     assert list(theirs) == list(meta)
     for key, (vtype, contents) in theirs.items():
         assert flatten(meta[key]) == contents, key
+
+
+def test_byte_builder_matches_gguf_writer(tmp_path: Path) -> None:
+    """The test byte builder (used for what the writer cannot write) lays files out as the writer does."""
+    x = np.arange(40, dtype=np.float32).reshape(5, 8)
+    h = np.ones(3, dtype=np.float16)
+    path = write_gguf(tmp_path / "w.gguf", [("a", T.UINT16, 7, None), ("b", T.ARRAY, ["p", "q"], T.STRING)],
+                      [("x", x, None), ("h", h, None)], alignment=64)
+    built = GGUF(kvs=[KV("general.architecture", T.STRING, "test"), KV("general.alignment", T.UINT32, 64),
+                      KV("a", T.UINT16, 7), KV("b", T.ARRAY, Arr(T.STRING, ["p", "q"]))],
+                 tensors=[Tensor("x", [8, 5], Q.F32, x.tobytes()), Tensor("h", [3], Q.F16, h.tobytes())],
+                 alignment=64).build()
+    assert built == path.read_bytes()
 
 
 def test_metadata_builder_only_values(tmp_path: Path) -> None:
