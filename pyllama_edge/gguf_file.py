@@ -25,7 +25,8 @@ class GGUFFile:
     """
 
     def __init__(self, path: str | os.PathLike[str]):
-        self._reader = _core.GGUFReader(os.fspath(path))
+        self._path = os.fspath(path)
+        self._reader = _core.GGUFReader(self._path)
         self._metadata: Dict[str, Any] | None = None
         self._tensors: Dict[str, TensorInfo] | None = None
 
@@ -45,14 +46,21 @@ class GGUFFile:
     def file_size(self) -> int:
         return self._reader.file_size
 
+    def _check_open(self) -> None:
+        # The cached dicts would outlive close(); refuse them like every other use of a closed file.
+        if self._reader.closed:
+            raise ValueError(f"GGUF file {self._path!r} is closed")
+
     @property
     def metadata(self) -> Dict[str, Any]:
+        self._check_open()
         if self._metadata is None:
             self._metadata = self._reader.metadata()
         return self._metadata
 
     @property
     def tensors(self) -> Dict[str, TensorInfo]:
+        self._check_open()
         if self._tensors is None:
             self._tensors = {t[0]: TensorInfo(*t) for t in self._reader.tensor_infos()}
         return self._tensors
@@ -77,4 +85,4 @@ class GGUFFile:
 
     def __repr__(self) -> str:
         state = "closed" if self._reader.closed else f"{len(self.tensors)} tensors"
-        return f"GGUFFile({self.path!r}, {state})"
+        return f"GGUFFile({self._path!r}, {state})"

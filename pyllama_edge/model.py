@@ -48,7 +48,8 @@ class Session:
     A new prompt reuses the longest common prefix of the history, so a chat turn only evaluates
     the new tokens. Use one Session per thread."""
 
-    def __init__(self, model: "Model", n_ctx: Optional[int] = None, n_batch: int = 512, n_threads: Optional[int] = None):
+    def __init__(self, model: "Model", n_ctx: Optional[int] = None, n_batch: int = 512, n_threads: Optional[int] = None,
+                 float_activations: bool = False):
         if n_ctx is not None:
             n_ctx = _check_int("n_ctx", n_ctx)
             if n_ctx <= 0:
@@ -61,7 +62,7 @@ class Session:
             if not 1 <= n_threads <= 1024:
                 raise ValueError(f"n_threads must be between 1 and 1024, got {n_threads}")
         self.model = model
-        self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0)
+        self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations))
         self.last_finish_reason: Optional[str] = None
         self.last_usage: Dict[str, int] = {}
 
@@ -133,12 +134,16 @@ class Model:
     share). `generate`, `stream`, `chat`, ... use a default session; `session()` makes more."""
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
-                 n_batch: int = 512):
+                 n_batch: int = 512, float_activations: bool = False):
         self.path = os.fspath(path)
         self.file = GGUFFile(self.path)
         self._native = _core.LlamaModel(self.file._reader)
         self._tokenizer = _core.Tokenizer(self.file._reader)
-        self._session_args = dict(n_ctx=n_ctx, n_batch=n_batch, n_threads=n_threads)
+        # float_activations: matmuls multiply dequantized weights with float activations instead of
+        # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for
+        # evaluation against a float reference.
+        self._session_args = dict(n_ctx=n_ctx, n_batch=n_batch, n_threads=n_threads,
+                                  float_activations=float_activations)
         self._default = Session(self, **self._session_args)  # validates the arguments now
         meta = self.file.metadata
         self.name = meta.get("general.name") or os.path.basename(self.path)
@@ -173,7 +178,7 @@ class Model:
         lets control-token text such as "<|eot_id|>" become those tokens."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
-        return self._tokenizer.encode(text, bool(add_bos), bool(special))
+        return self._tokenizer.encode(text, bool(add_bos) and self._tokenizer.add_bos, bool(special))
 
     def detokenize(self, ids: Sequence[int], special: bool = False) -> str:
         return self._tokenizer.decode(self._check_ids(ids), bool(special))

@@ -64,3 +64,23 @@ def llama3_tokenizer_json() -> Path:
 def pytest_report_header(config):
     return f"pyllama_edge {pyllama_edge.__version__} from {Path(pyllama_edge.__file__).parent}, " \
            f"kernels: {pyllama_edge.system_info()['isa']}"
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("synthetic")
+
+
+@pytest.fixture(scope="session")
+def tiny_f32(synthetic_dir) -> Path:
+    """Llama-3.1-shaped, F32 weights, small vocab, GQA, untied, llama3 rope_freqs."""
+    from model_files import synthetic
+    return synthetic(synthetic_dir, "tiny_f32", weight_type="F32", n_ctx_train=4096)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama3_q8(synthetic_dir, llama3_tokenizer_json) -> Path:
+    """Llama-3.1-shaped, Q8_0 weights, the real 128,256-token Llama 3 vocabulary."""
+    from model_files import synthetic
+    return synthetic(synthetic_dir, "tiny_llama3_q8", weight_type="Q8_0", vocab="llama3", n_ctx_train=4096,
+                     tokenizer_json=llama3_tokenizer_json)

@@ -14,7 +14,14 @@ constexpr uint64_t kMaxKeyBytes = 4096;
 constexpr uint64_t kMaxTensorNameBytes = 1024;
 constexpr uint32_t kMaxDims = 4;
 constexpr int kMaxArrayNesting = 8;
+// The GGUF spec requires general.alignment to be a multiple of 8; with the mapping page-aligned,
+// that keeps every tensor's data aligned for the block structs (whose fields are at most 4-byte
+// types), so kernels may read them in place.
+constexpr uint64_t kMinAlignment = 8;
 constexpr uint64_t kMaxAlignment = 1u << 20;
+// String values have no limit of their own: one longer than the rest of the file is reported as
+// truncation, which is what it is.
+constexpr uint64_t kNoLimit = UINT64_MAX;
 
 std::string at_byte(uint64_t offset) { return " (at byte " + std::to_string(offset) + ")"; }
 
@@ -131,7 +138,7 @@ GGUFValue read_array(Cursor& cur, const std::string& what, int depth) {
   }
   if (v.element_type == GGUFValueType::STRING) {
     v.strings.reserve(v.count);
-    for (uint64_t k = 0; k < v.count; ++k) v.strings.push_back(cur.read_string(what + "[" + std::to_string(k) + "]", cur.remaining()));
+    for (uint64_t k = 0; k < v.count; ++k) v.strings.push_back(cur.read_string(what + "[" + std::to_string(k) + "]", kNoLimit));
   } else if (v.element_type == GGUFValueType::ARRAY) {
     v.items.reserve(v.count);
     for (uint64_t k = 0; k < v.count; ++k) {
@@ -175,7 +182,7 @@ GGUFValue read_value(Cursor& cur, GGUFValueType type, const std::string& what, i
       v.i = b;
       break;
     }
-    case GGUFValueType::STRING: v.str = cur.read_string(what, cur.remaining()); break;
+    case GGUFValueType::STRING: v.str = cur.read_string(what, kNoLimit); break;
     case GGUFValueType::ARRAY: return read_array(cur, what, depth);
   }
   if (type != GGUFValueType::U64) v.u = static_cast<uint64_t>(v.i);
@@ -252,6 +259,7 @@ void GGUFFile::parse() {
   }
 
   metadata_.reserve(n_kv);
+  uint64_t alignment_pos = 0;  // where general.alignment's value starts, for its error message
   for (uint64_t k = 0; k < n_kv; ++k) {
     const uint64_t key_pos = cur.pos();
     const std::string_view key_view = cur.read_string("metadata key #" + std::to_string(k), kMaxKeyBytes);
@@ -264,15 +272,20 @@ void GGUFFile::parse() {
     if (!valid_value_type(raw_type)) {
       throw FormatError("GGUF: metadata '" + key + "' has invalid value type " + std::to_string(raw_type) + at_byte(type_pos));
     }
+    if (key == "general.alignment") alignment_pos = cur.pos();
     GGUFValue value = read_value(cur, static_cast<GGUFValueType>(raw_type), "metadata '" + key + "'", 0);
     metadata_index_.emplace(key, metadata_.size());
     metadata_.emplace_back(std::move(key), std::move(value));
   }
 
   if (const GGUFValue* a = find("general.alignment")) {
-    if (!a->is_integer() || a->i <= 0 || static_cast<uint64_t>(a->i) > kMaxAlignment || (a->i & (a->i - 1)) != 0) {
-      throw FormatError("GGUF: metadata 'general.alignment' must be a power of two integer up to 1 MiB, got " +
-                        (a->is_integer() ? std::to_string(a->i) : std::string(gguf_value_type_name(a->type))));
+    if (!a->is_integer() || a->i < static_cast<int64_t>(kMinAlignment) || static_cast<uint64_t>(a->i) > kMaxAlignment ||
+        (a->i & (a->i - 1)) != 0) {
+      const std::string got = !a->is_integer()                 ? std::string(gguf_value_type_name(a->type))
+                              : a->type == GGUFValueType::U64 ? std::to_string(a->u)
+                                                              : std::to_string(a->i);
+      throw FormatError("GGUF: metadata 'general.alignment' must be a power of two integer from 8 to 1 MiB, got " + got +
+                        at_byte(alignment_pos));
     }
     alignment_ = static_cast<uint64_t>(a->i);
   }

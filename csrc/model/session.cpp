@@ -18,6 +18,7 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
     : model_(std::move(model)),
       n_ctx_(config.n_ctx),
       n_batch_(config.n_batch),
+      float_activations_(config.float_activations),
       pool_(config.n_threads > 0 ? config.n_threads : default_thread_count()) {
   const LlamaHParams& hp = model_->hparams();
   if (n_ctx_ == 0) n_ctx_ = std::min<int64_t>(4096, hp.n_ctx_train);

@@ -17,6 +17,7 @@ struct SessionConfig {
   int64_t n_ctx = 0;    // 0: min(4096, model context length)
   int64_t n_batch = 512;
   int n_threads = 0;    // 0: physical cores
+  bool float_activations = false;  // see ops::matmul: slower, for evaluation against a float reference
 };
 
 class Session {
@@ -62,6 +63,7 @@ class Session {
   std::shared_ptr<const LlamaModel> model_;
   int64_t n_ctx_;
   int64_t n_batch_;
+  bool float_activations_;
   ThreadPool pool_;
   std::vector<int32_t> history_;
   std::vector<uint16_t> k_cache_, v_cache_;  // [layer][n_ctx][kv_dim], binary16

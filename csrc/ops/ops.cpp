@@ -8,11 +8,37 @@
 
 namespace ple::ops {
 
+namespace {
+
+// y = W x with each weight row dequantized to floats first, then an F32 dot.
+void matmul_float_activations(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+                              MatmulScratch& scratch) {
+  const kernels::KernelTable& k = kernels::active_kernels();
+  const kernels::DequantizeRowFn dequantize = k.for_type(w.type).dequantize;
+  const kernels::DotFn dot = k.for_type(GGMLType::F32).dot;
+  const int64_t cols = w.cols;
+  const size_t need = static_cast<size_t>(cols) * static_cast<size_t>(pool.size());
+  if (scratch.rows.size() < need) scratch.rows.resize(need);
+  pool.run([&](int thread, int n_threads) {
+    float* row = scratch.rows.data() + static_cast<size_t>(thread) * static_cast<size_t>(cols);
+    for (int64_t r = w.rows * thread / n_threads; r < w.rows * (thread + 1) / n_threads; ++r) {
+      dequantize(w.row(r), row, cols);
+      for (int64_t t = 0; t < n_tokens; ++t) y[t * w.rows + r] = dot(cols, row, x + t * cols);
+    }
+  });
+}
+
+}  // namespace
+
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch) {
+            MatmulScratch& scratch, bool float_activations) {
   const kernels::KernelTable& k = kernels::active_kernels();
   const kernels::WeightKernels& wk = k.for_type(w.type);
   if (wk.dot == nullptr) throw UnsupportedError(std::string("no matmul kernel for weight type ") + ggml_type_name(w.type));
+  if (float_activations && wk.activation_type != GGMLType::F32) {
+    matmul_float_activations(w, x, n_tokens, y, pool, scratch);
+    return;
+  }
   const GGMLTypeInfo& act = ggml_type_info(wk.activation_type);
   const int64_t cols = w.cols;
   const size_t act_row_bytes = static_cast<size_t>(cols / act.block_size) * act.type_size;

@@ -9,15 +9,20 @@
 
 namespace ple::ops {
 
-// Scratch for quantized activations, grown once to the largest need and reused.
+// Scratch for quantized activations (and dequantized weight rows), grown once to the largest
+// need and reused.
 struct MatmulScratch {
   std::vector<uint8_t> quantized;
+  std::vector<float> rows;  // float_activations: one dequantized weight row per thread
 };
 
 // y[t * W.rows + r] = W.row(r) . x[t * W.cols ...] for t < n_tokens. Activations are quantized
-// once per call into the weight type's activation format; rows are split across threads.
+// once per call into the weight type's activation format (8-bit, as llama.cpp does) and rows
+// are split across threads. With float_activations, quantized weight rows are dequantized and
+// multiplied with the float activations instead: several times slower, but free of the 8-bit
+// activation rounding, for evaluation against a float reference.
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch);
+            MatmulScratch& scratch, bool float_activations = false);
 
 // Row `index` of an embedding matrix (any dequantizable type) as floats.
 void embedding_row(const MatrixView& table, int64_t index, float* out);

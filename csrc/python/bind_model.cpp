@@ -64,15 +64,18 @@ void register_model(py::module_& m) {
       .def_property_readonly("weight_bytes_per_token", &LlamaModel::weight_bytes_per_token);
 
   py::class_<Session, std::shared_ptr<Session>>(m, "Session")
-      .def(py::init([](std::shared_ptr<LlamaModel> model, int64_t n_ctx, int64_t n_batch, int n_threads) {
+      .def(py::init([](std::shared_ptr<LlamaModel> model, int64_t n_ctx, int64_t n_batch, int n_threads,
+                       bool float_activations) {
              SessionConfig config;
+             config.float_activations = float_activations;
              config.n_ctx = n_ctx;
              config.n_batch = n_batch;
              config.n_threads = n_threads;
              py::gil_scoped_release release;
              return std::make_shared<Session>(std::move(model), config);
            }),
-           py::arg("model"), py::arg("n_ctx") = 0, py::arg("n_batch") = 512, py::arg("n_threads") = 0)
+           py::arg("model"), py::arg("n_ctx") = 0, py::arg("n_batch") = 512, py::arg("n_threads") = 0,
+           py::arg("float_activations") = false)
       .def("set_tokens",
            [](Session& s, const std::vector<int64_t>& ids) {
              const std::vector<int32_t> tokens = to_ids(ids);
