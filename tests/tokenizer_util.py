@@ -7,6 +7,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import gguf
 
+from tools.gguf_vocab import byte_alphabet
+
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 
@@ -44,17 +46,7 @@ def write_vocab(path: Path, model: str, tokens: Sequence[str], types: Optional[S
     return write_gguf(path, fill)
 
 
-def gpt2_byte_alphabet() -> List[str]:
-    """The 256 one-character tokens of a byte-level BPE vocabulary, in byte order."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    out, extra = [], 0
-    for b in range(256):
-        if b in printable:
-            out.append(chr(b))
-        else:
-            out.append(chr(256 + extra))
-            extra += 1
-    return out
+gpt2_byte_alphabet = byte_alphabet  # the 256 one-character tokens, in byte order
 
 
 # --- sentencepiece ModelProto, read without protobuf: field 1 = repeated SentencePiece

@@ -15,6 +15,20 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 LLAMA3_TEXT_VOCAB = 128256  # the Vision variant adds <|image|> at 128256: left out
 
 
+def byte_alphabet() -> List[str]:
+    """The byte-level BPE alphabet: printable bytes stand for themselves, the other 68 bytes are
+    mapped, in byte order, to code points 256, 257, ... so every token is printable text."""
+    keep = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAC + 1)) | set(range(0xAE, 0xFF + 1))
+    out, extra = [], 0
+    for b in range(256):
+        if b in keep:
+            out.append(chr(b))
+        else:
+            out.append(chr(256 + extra))
+            extra += 1
+    return out
+
+
 class BPEVocab:
     def __init__(self, tokens: List[str], types: List[int], merges: List[str], special: Dict[str, int]):
         self.tokens, self.types, self.merges, self.special = tokens, types, merges, special

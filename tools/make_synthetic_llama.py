@@ -40,7 +40,7 @@ if __package__ in (None, ""):  # run as a script: make `tools` importable
 import gguf  # noqa: E402
 from gguf import GGMLQuantizationType as QT  # noqa: E402
 
-from tools.gguf_vocab import CONTROL, NORMAL, BPEVocab, add_bpe_vocab, add_llama3_vocab  # noqa: E402
+from tools.gguf_vocab import CONTROL, NORMAL, BPEVocab, add_bpe_vocab, add_llama3_vocab, byte_alphabet  # noqa: E402
 from tools.kquants import QUANTIZERS as KQUANTIZERS  # noqa: E402
 
 GGUF_QUANTIZABLE = ("BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0")
@@ -100,24 +100,10 @@ LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_t
                    "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>", "<|eot_id|>", "<|python_tag|>"]
 
 
-def byte_to_unicode() -> List[str]:
-    """The byte-level BPE alphabet: printable bytes stand for themselves, the other 68 bytes are
-    mapped, in byte order, to code points 256, 257, ... so every token is printable text."""
-    keep = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAC + 1)) | set(range(0xAE, 0xFF + 1))
-    out, extra = [], 0
-    for b in range(256):
-        if b in keep:
-            out.append(chr(b))
-        else:
-            out.append(chr(256 + extra))
-            extra += 1
-    return out
-
-
 def small_vocab(n_merges: int = 200) -> BPEVocab:
     """Byte tokens (ids 0-255, in byte order), then up to n_merges merges learnt greedily on
     SMALL_VOCAB_TEXT (most frequent pair first, ties by the pair's text), then the specials."""
-    alphabet = byte_to_unicode()
+    alphabet = byte_alphabet()
     words = Counter(tuple(alphabet[b] for b in w.encode("utf-8"))
                     for w in re.findall(r" ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+|\s+", SMALL_VOCAB_TEXT))
     tokens, merges = list(alphabet), []
