@@ -21,8 +21,8 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LlamaLayer& layer = m.layers()[static_cast<size_t>(l)];
-    uint16_t* k_cache = k_cache_.data() + static_cast<size_t>(l * n_ctx_ * KV);
-    uint16_t* v_cache = v_cache_.data() + static_cast<size_t>(l * n_ctx_ * KV);
+    uint16_t* k_cache = k_cache_.get() + static_cast<size_t>(l * n_ctx_ * KV);
+    uint16_t* v_cache = v_cache_.get() + static_cast<size_t>(l * n_ctx_ * KV);
 
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a
     for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]);

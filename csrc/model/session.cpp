@@ -30,8 +30,9 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   if (n_batch_ < 1) throw InvalidArgument("n_batch must be positive");
   n_batch_ = std::min(n_batch_, n_ctx_);
   const size_t cache = static_cast<size_t>(hp.n_layer * n_ctx_ * hp.kv_dim());
-  k_cache_.assign(cache, 0);
-  v_cache_.assign(cache, 0);
+  kv_cache_elements_ = cache;
+  k_cache_.reset(new uint16_t[cache]);
+  v_cache_.reset(new uint16_t[cache]);
   const size_t b = static_cast<size_t>(n_batch_);
   x_.resize(b * hp.n_embd);
   xn_.resize(b * hp.n_embd);

@@ -38,7 +38,7 @@ class Session {
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
   int n_threads() const { return pool_.size(); }
-  uint64_t kv_cache_bytes() const { return (k_cache_.size() + v_cache_.size()) * sizeof(uint16_t); }
+  uint64_t kv_cache_bytes() const { return 2 * kv_cache_elements_ * sizeof(uint16_t); }
   const LlamaModel& model() const { return *model_; }
   void reset() { history_.clear(); }
 
@@ -66,7 +66,10 @@ class Session {
   bool float_activations_;
   ThreadPool pool_;
   std::vector<int32_t> history_;
-  std::vector<uint16_t> k_cache_, v_cache_;  // [layer][n_ctx][kv_dim], binary16
+  // [layer][n_ctx][kv_dim], binary16. Left uninitialized on purpose: positions past the history
+  // are never read, so the OS only commits pages as the context actually fills.
+  size_t kv_cache_elements_ = 0;
+  std::unique_ptr<uint16_t[]> k_cache_, v_cache_;
   // Scratch, [n_batch][width] each.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_batch_;
   std::vector<float> last_logits_;

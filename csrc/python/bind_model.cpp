@@ -82,6 +82,12 @@ void register_model(py::module_& m) {
              py::gil_scoped_release release;
              return s.set_tokens(tokens);
            })
+      .def("append",
+           [](Session& s, int64_t id) {
+             const std::vector<int32_t> token = to_ids({id});
+             py::gil_scoped_release release;
+             s.append(token[0]);
+           })
       .def("last_logits",
            [](const Session& s) {
              py::array_t<float> out(s.n_vocab());
