@@ -65,6 +65,7 @@ class Session:
         self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations))
         self.last_finish_reason: Optional[str] = None
         self.last_usage: Dict[str, int] = {}
+        self.last_prompt_evaluated = 0  # prompt tokens the last call evaluated; the rest came from the cache
 
     @property
     def n_ctx(self) -> int:
@@ -106,6 +107,7 @@ class Session:
                 yield piece
         finally:
             self.last_finish_reason = gen.finish_reason or "stop"
+            self.last_prompt_evaluated = gen.n_prompt_evaluated
             self.last_usage = {"prompt_tokens": gen.n_prompt_tokens, "completion_tokens": gen.n_generated,
                                "total_tokens": gen.n_prompt_tokens + gen.n_generated}
 

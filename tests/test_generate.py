@@ -148,3 +148,15 @@ def test_hostile_template_in_file_raises_cleanly(tmp_path):
     m = ple.Model(out, n_ctx=64)
     with pytest.raises(ValueError, match="chat template"):
         m.chat([{"role": "user", "content": "hi"}], max_tokens=2)
+
+
+def test_chat_turn_evaluates_only_new_tokens(smollm2):
+    s = smollm2.session()
+    messages = [{"role": "user", "content": "Hi! What is your name?"}]
+    first = s.chat(messages, max_tokens=16, temperature=0)
+    assert first and s.last_prompt_evaluated == s.last_usage["prompt_tokens"]
+    messages += [{"role": "assistant", "content": first}, {"role": "user", "content": "What is the capital of France?"}]
+    second = s.chat(messages, max_tokens=16, temperature=0)
+    assert "Paris" in second
+    # Everything up to the first reply was in the cache already.
+    assert s.last_prompt_evaluated < s.last_usage["prompt_tokens"] - 30

@@ -52,7 +52,7 @@ bool Generator::next(std::string* piece) {
   if (!finish_reason_.empty()) return false;
   if (!started_) {
     started_ = true;
-    session_.set_tokens(prompt_);
+    n_prompt_evaluated_ = session_.set_tokens(prompt_);
     for (int32_t t : prompt_) sampler_.accept(t);
   }
   while (finish_reason_.empty()) {

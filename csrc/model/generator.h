@@ -31,6 +31,8 @@ class Generator {
   const std::string& finish_reason() const { return finish_reason_; }
   int64_t n_prompt_tokens() const { return static_cast<int64_t>(prompt_.size()); }
   int64_t n_generated() const { return n_generated_; }
+  // Prompt tokens actually evaluated (the rest were reused from the session's KV cache).
+  int64_t n_prompt_evaluated() const { return n_prompt_evaluated_; }
   const std::vector<int32_t>& generated_tokens() const { return generated_; }
 
  private:
@@ -49,6 +51,7 @@ class Generator {
   int32_t unevaluated_token_ = -1;  // sampled but not yet fed to the model
   bool started_ = false;
   int64_t n_generated_ = 0;
+  int64_t n_prompt_evaluated_ = 0;
   std::string finish_reason_;
 };
 

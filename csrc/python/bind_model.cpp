@@ -155,6 +155,7 @@ void register_model(py::module_& m) {
       .def_property_readonly("finish_reason", [](const PyGenerator& g) { return g.generator->finish_reason(); })
       .def_property_readonly("n_prompt_tokens", [](const PyGenerator& g) { return g.generator->n_prompt_tokens(); })
       .def_property_readonly("n_generated", [](const PyGenerator& g) { return g.generator->n_generated(); })
+      .def_property_readonly("n_prompt_evaluated", [](const PyGenerator& g) { return g.generator->n_prompt_evaluated(); })
       .def_property_readonly("generated_tokens", [](const PyGenerator& g) { return g.generator->generated_tokens(); });
 
   m.def("default_thread_count", &default_thread_count);
