@@ -82,6 +82,10 @@ class Session:
     def reset(self) -> None:
         self._native.reset()
 
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the KV cache, token history and last logits to `path` (atomically)."""
+        self._native.save(os.fspath(path))
+
     # -- generation ---------------------------------------------------------------------------
     def _generator(self, prompt_ids: List[int], max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05,
                    repeat_penalty=1.0, frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None,
@@ -216,6 +220,13 @@ class Model:
     # -- generation on the default session ------------------------------------------------------
     def session(self, **overrides: Any) -> Session:
         return Session(self, **{**self._session_args, **overrides})
+
+    def load_session(self, path: Union[str, os.PathLike], **overrides: Any) -> Session:
+        """A new session restored from `session.save(path)`. Raises GGUFError when the file was
+        saved with another model, another format version, or is corrupt."""
+        s = self.session(**overrides)
+        s._native.load(os.fspath(path))
+        return s
 
     def generate(self, prompt: str, **kwargs: Any) -> str:
         return self._default.generate(prompt, **kwargs)

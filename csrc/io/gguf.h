@@ -81,6 +81,7 @@ class GGUFFile {
   const std::vector<GGUFTensorInfo>& tensors() const { return tensors_; }
   const GGUFTensorInfo* find_tensor(const std::string& name) const;  // nullptr when absent
   const uint8_t* tensor_data(const GGUFTensorInfo& t) const { return file_.data() + t.offset; }
+  const uint8_t* bytes() const { return file_.data(); }  // the whole mapping, file_size() bytes
 
  private:
   void parse();

@@ -1,8 +1,10 @@
 #include "model/llama_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "kernels/kernel_table.h"
 
 namespace ple {
@@ -110,6 +112,11 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file) : file_(std::move(f
     }
     rope_inv_freq_[static_cast<size_t>(i)] = static_cast<float>(inv / hp_.rope_linear_scale);
   }
+
+  const uint64_t size = f.file_size();
+  const uint64_t header_bytes = std::min(f.data_offset(), size);
+  fingerprint_ = fnv1a(f.bytes(), header_bytes);
+  fingerprint_ = fnv1a(&size, sizeof size, fingerprint_);
 }
 
 MatrixView LlamaModel::matrix(const std::string& name, int64_t cols, int64_t rows) const {

@@ -52,6 +52,9 @@ class LlamaModel {
   const std::vector<float>& rope_inv_freq() const { return rope_inv_freq_; }
   // Bytes of weights one decoded token reads (all matrices + the output head).
   uint64_t weight_bytes_per_token() const;
+  // Identifies the file's contents for saved sessions: FNV-1a over the header, metadata and
+  // tensor table (everything before the tensor data) and the file size.
+  uint64_t fingerprint() const { return fingerprint_; }
 
  private:
   MatrixView matrix(const std::string& name, int64_t cols, int64_t rows) const;
@@ -64,6 +67,7 @@ class LlamaModel {
   std::vector<float> output_norm_;
   std::vector<LlamaLayer> layers_;
   std::vector<float> rope_inv_freq_;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace ple

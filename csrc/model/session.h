@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -41,6 +42,12 @@ class Session {
   uint64_t kv_cache_bytes() const { return 2 * kv_cache_elements_ * sizeof(uint16_t); }
   const LlamaModel& model() const { return *model_; }
   void reset() { history_.clear(); }
+
+  // Saved sessions (model/session_io.cpp): KV cache of the history, the tokens and the last
+  // logits, so a restored session continues exactly where this one stopped. load() checks the
+  // format version, the model fingerprint, the sizes and a checksum; FormatError when any differs.
+  void save(const std::string& path) const;
+  void load(const std::string& path);
 
   // RAII guard against two threads inside one session.
   class Use {

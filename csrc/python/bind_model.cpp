@@ -103,6 +103,16 @@ void register_model(py::module_& m) {
              s.evaluate_all(tokens, dst);
              return out;
            })
+      .def("save",
+           [](const Session& s, const std::string& path) {
+             py::gil_scoped_release release;
+             s.save(path);
+           })
+      .def("load",
+           [](Session& s, const std::string& path) {
+             py::gil_scoped_release release;
+             s.load(path);
+           })
       .def_property_readonly("history", [](const Session& s) { return s.history(); })
       .def_property_readonly("n_ctx", &Session::n_ctx)
       .def_property_readonly("n_threads", &Session::n_threads)

@@ -1,0 +1,142 @@
+// Session files: "PLESESS\0", u32 version, u32 kv type (1 = F16), u64 model fingerprint,
+// u64 n_layer, kv_dim, n_vocab, n_tokens; i32 tokens[n_tokens]; f32 logits[n_vocab];
+// per layer u16 K[n_tokens][kv_dim] then V[n_tokens][kv_dim]; u64 FNV-1a of all of the above.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "io/mapped_file.h"
+#include "model/session.h"
+
+namespace ple {
+namespace {
+
+constexpr char kMagic[8] = {'P', 'L', 'E', 'S', 'E', 'S', 'S', '\0'};
+constexpr uint32_t kVersion = 1;
+constexpr uint32_t kKvF16 = 1;
+
+class HashingWriter {
+ public:
+  explicit HashingWriter(std::ofstream& out) : out_(out) {}
+  void write(const void* data, size_t n) {
+    hash_ = fnv1a(data, n, hash_);
+    out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  }
+  template <typename T>
+  void put(T value) { write(&value, sizeof value); }
+  uint64_t hash() const { return hash_; }
+
+ private:
+  std::ofstream& out_;
+  uint64_t hash_ = kFnvOffset;
+};
+
+class Reader {
+ public:
+  Reader(const MappedFile& f) : f_(f) {}
+  const uint8_t* take(uint64_t n, const char* what) {
+    if (n > f_.size() - pos_) {
+      throw FormatError("session file '" + f_.path() + "' is truncated while reading " + what);
+    }
+    const uint8_t* p = f_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  template <typename T>
+  T get(const char* what) {
+    T value;
+    std::memcpy(&value, take(sizeof value, what), sizeof value);
+    return value;
+  }
+  uint64_t pos() const { return pos_; }
+
+ private:
+  const MappedFile& f_;
+  uint64_t pos_ = 0;
+};
+
+}  // namespace
+
+void Session::save(const std::string& path) const {
+  Use use(*this);
+  const LlamaHParams& hp = model_->hparams();
+  const uint64_t n_tokens = history_.size();
+  const uint64_t kv = static_cast<uint64_t>(hp.kv_dim());
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError("cannot write session file '" + tmp + "': " + std::strerror(errno), errno);
+    HashingWriter w(out);
+    w.write(kMagic, sizeof kMagic);
+    w.put<uint32_t>(kVersion);
+    w.put<uint32_t>(kKvF16);
+    w.put<uint64_t>(model_->fingerprint());
+    w.put<uint64_t>(static_cast<uint64_t>(hp.n_layer));
+    w.put<uint64_t>(kv);
+    w.put<uint64_t>(static_cast<uint64_t>(hp.n_vocab));
+    w.put<uint64_t>(n_tokens);
+    w.write(history_.data(), n_tokens * sizeof(int32_t));
+    w.write(last_logits_.data(), last_logits_.size() * sizeof(float));
+    for (int64_t l = 0; l < hp.n_layer; ++l) {
+      const size_t layer = static_cast<size_t>(l) * static_cast<size_t>(n_ctx_) * kv;
+      w.write(k_cache_.get() + layer, n_tokens * kv * sizeof(uint16_t));
+      w.write(v_cache_.get() + layer, n_tokens * kv * sizeof(uint16_t));
+    }
+    const uint64_t hash = w.hash();
+    out.write(reinterpret_cast<const char*>(&hash), sizeof hash);
+    out.flush();
+    if (!out) throw IoError("failed writing session file '" + tmp + "'", EIO);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    throw IoError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(err), err);
+  }
+}
+
+void Session::load(const std::string& path) {
+  Use use(*this);
+  const LlamaHParams& hp = model_->hparams();
+  const MappedFile file(path);
+  Reader r(file);
+  auto mismatch = [&](const std::string& what) { return FormatError("session file '" + path + "': " + what); };
+  if (std::memcmp(r.take(sizeof kMagic, "the magic"), kMagic, sizeof kMagic) != 0) throw mismatch("not a pyllama_edge session file");
+  const uint32_t version = r.get<uint32_t>("the version");
+  if (version != kVersion) throw mismatch("format version " + std::to_string(version) + ", expected " + std::to_string(kVersion));
+  if (r.get<uint32_t>("the KV type") != kKvF16) throw mismatch("unsupported KV cache type");
+  if (r.get<uint64_t>("the model fingerprint") != model_->fingerprint()) throw mismatch("saved with a different model file");
+  const uint64_t n_layer = r.get<uint64_t>("n_layer"), kv = r.get<uint64_t>("kv_dim"), n_vocab = r.get<uint64_t>("n_vocab");
+  if (n_layer != static_cast<uint64_t>(hp.n_layer) || kv != static_cast<uint64_t>(hp.kv_dim()) ||
+      n_vocab != static_cast<uint64_t>(hp.n_vocab)) {
+    throw mismatch("model shapes differ from this model's");
+  }
+  const uint64_t n_tokens = r.get<uint64_t>("the token count");
+  if (n_tokens > static_cast<uint64_t>(n_ctx_)) {
+    throw mismatch(std::to_string(n_tokens) + " saved tokens do not fit this session's context of " + std::to_string(n_ctx_));
+  }
+  const uint64_t expected = r.pos() + n_tokens * 4 + n_vocab * 4 + n_layer * 2 * n_tokens * kv * 2 + 8;
+  if (file.size() != expected) {
+    throw mismatch("size " + std::to_string(file.size()) + " bytes, expected " + std::to_string(expected));
+  }
+  const uint64_t hash = fnv1a(file.data(), file.size() - 8);
+  uint64_t stored;
+  std::memcpy(&stored, file.data() + file.size() - 8, 8);
+  if (hash != stored) throw mismatch("checksum mismatch (the file is corrupt)");
+
+  std::vector<int32_t> tokens(n_tokens);
+  std::memcpy(tokens.data(), r.take(n_tokens * 4, "tokens"), n_tokens * 4);
+  check_tokens(tokens.data(), static_cast<int64_t>(n_tokens));
+  std::memcpy(last_logits_.data(), r.take(n_vocab * 4, "logits"), n_vocab * 4);
+  for (uint64_t l = 0; l < n_layer; ++l) {
+    const size_t layer = static_cast<size_t>(l) * static_cast<size_t>(n_ctx_) * kv;
+    std::memcpy(k_cache_.get() + layer, r.take(n_tokens * kv * 2, "K cache"), n_tokens * kv * 2);
+    std::memcpy(v_cache_.get() + layer, r.take(n_tokens * kv * 2, "V cache"), n_tokens * kv * 2);
+  }
+  history_ = std::move(tokens);
+}
+
+}  // namespace ple
