@@ -6,7 +6,8 @@ A synthetic Llama-3-shaped F16 file (tools/make_synthetic_llama.py) is quantized
 ple.quantize and by llama.cpp (llama_cpp.llama_model_quantize, run in the llama-cpp-python venv via
 subprocess; pure mode for single types so every 2-D tensor gets the type). Both outputs are
 dequantized with gguf.quants.dequantize and compared with the source: RMSE and max |error| per
-tensor, over tensors that both quantizers gave the same type. Mixes also report any tensor whose
+tensor, over tensors that both quantizers gave the same type ("ratio": RMSE over all those tensors,
+ours / llama.cpp; "worst": the largest per-tensor ratio). Mixes also report any tensor whose
 type differs between the two files (it should be none).
 """
 from __future__ import annotations
@@ -81,7 +82,7 @@ def main() -> int:
     rows = []
     print(f"source: {src} (n_embd {a.n_embd}, n_ff {a.n_ff}, n_layer {a.n_layer}, F16)")
     print(f"{'type':8} {'tensors':>7} {'RMSE ours':>10} {'RMSE llama':>10} {'ratio':>6} "
-          f"{'max ours':>9} {'max llama':>9} {'type diffs':>10}")
+          f"{'worst':>6} {'max ours':>9} {'max llama':>9} {'type diffs':>10}")
     for type_name in a.types.split(","):
         ours_path, theirs_path = str(work / f"ours_{type_name}.gguf"), str(work / f"llama_{type_name}.gguf")
         ple.quantize(src, ours_path, type_name, threads=a.threads, progress=False)
@@ -90,6 +91,7 @@ def main() -> int:
         se_o = se_t = 0.0
         n = 0
         mx_o = mx_t = 0.0
+        worst = 0.0  # largest per-tensor RMSE ratio ours / llama.cpp
         diffs = []
         for name, x in ref.items():
             to, tt = ours[name].tensor_type.name, theirs[name].tensor_type.name
@@ -102,16 +104,19 @@ def main() -> int:
             n += x.size
             mo, mt = float(np.abs(eo).max()), float(np.abs(et).max())
             mx_o, mx_t = max(mx_o, mo), max(mx_t, mt)
+            rt = float(np.sqrt(np.mean(et.astype(np.float64) ** 2)))
+            if rt > 0:
+                worst = max(worst, float(np.sqrt(np.mean(eo.astype(np.float64) ** 2))) / rt)
             if a.per_tensor:
                 print(f"    {name:28} {to:5} rmse {np.sqrt(np.mean(eo ** 2)):.3e} vs {np.sqrt(np.mean(et ** 2)):.3e}"
                       f"  max {mo:.3e} vs {mt:.3e}")
         r_o, r_t = (se_o / max(n, 1)) ** 0.5, (se_t / max(n, 1)) ** 0.5
         ratio = r_o / r_t if r_t > 0 else float("nan")
-        print(f"{type_name:8} {len(ref) - len(diffs):7d} {r_o:10.3e} {r_t:10.3e} {ratio:6.3f} {mx_o:9.3e} {mx_t:9.3e} "
+        print(f"{type_name:8} {len(ref) - len(diffs):7d} {r_o:10.3e} {r_t:10.3e} {ratio:6.3f} {worst:6.3f} {mx_o:9.3e} {mx_t:9.3e} "
               f"{len(diffs):10d}")
         for d in diffs:
             print("    type differs:", d)
-        rows.append(dict(type=type_name, rmse_ours=r_o, rmse_llamacpp=r_t, ratio=ratio, max_ours=mx_o,
+        rows.append(dict(type=type_name, rmse_ours=r_o, rmse_llamacpp=r_t, ratio=ratio, worst_tensor_ratio=worst, max_ours=mx_o,
                          max_llamacpp=mx_t, type_diffs=diffs))
         os.remove(ours_path)
         os.remove(theirs_path)
