@@ -1,8 +1,9 @@
 """Model quantizer: F32/F16/BF16 GGUF -> a quantized GGUF, streamed tensor by tensor.
 
-Memory stays bounded: the input is memory-mapped (gguf.GGUFReader), each tensor is converted in row
+Memory stays bounded: the input is memory-mapped (ple.GGUFFile), each tensor is converted in row
 chunks of at most ``_CHUNK_VALUES`` floats, quantized in C++ (rows split over threads, GIL released)
-and appended to the output; only one chunk of floats and its blocks are alive at a time.
+and appended to the output (gguf_stream.StreamingGGUFWriter); only one chunk of floats and its
+blocks are alive at a time. No dependency on the gguf package.
 
 Pure types (Q4_0 ... Q6_K) put every 2-D weight into that type. The mixes follow llama.cpp's
 ``llama_tensor_get_type`` for a dense Llama model:
@@ -20,18 +21,20 @@ Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; Q2_K / Q3_K -> Q4_0 (llama.cpp now pic
 this package does not support; Q4_0 was its earlier choice). Legacy types need rows that are a
 multiple of 32, else the tensor is kept F16 (llama.cpp would refuse).
 
-Metadata is copied key by key with its original value types; ``general.file_type`` is replaced and
-``general.quantization_version`` set to 2.
+Metadata is copied key by key as the raw bytes of each pair, so values keep their exact GGUF types;
+``general.file_type`` is replaced and ``general.quantization_version`` set to 2.
 """
 from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _core
+from .gguf_file import GGUFFile
+from .gguf_stream import StreamingGGUFWriter, kv_uint32, read_kv_section, replace_keys
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -85,24 +88,24 @@ def choose_type(name: str, shape: Tuple[int, ...], target: str, n_layer: int, ha
     return t
 
 
-def _gguf():
-    import gguf  # the writer and reader of the gguf package; imported lazily (CLI start-up time)
-    return gguf
+# GGUF tensor type ids (ggml_type) and llama.cpp LLAMA_FTYPE ids, from the format.
+_TYPE_ID = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q2_K": 10, "Q3_K": 11,
+            "Q4_K": 12, "Q5_K": 13, "Q6_K": 14, "BF16": 30}
+_FTYPE_ID = {"MOSTLY_Q4_0": 2, "MOSTLY_Q4_1": 3, "MOSTLY_Q8_0": 7, "MOSTLY_Q5_0": 8, "MOSTLY_Q5_1": 9,
+             "MOSTLY_Q2_K": 10, "MOSTLY_Q3_K_S": 11, "MOSTLY_Q4_K_S": 14, "MOSTLY_Q4_K_M": 15, "MOSTLY_Q5_K_S": 16,
+             "MOSTLY_Q5_K_M": 17, "MOSTLY_Q6_K": 18}
 
 
-def _source_rows(gguf, tensor, chunk_rows: int) -> Iterator[np.ndarray]:
-    """float32 [rows, ne0] chunks of a float tensor of the reader."""
-    ne0 = int(tensor.shape[0])
-    raw = tensor.data
-    type_name = tensor.tensor_type.name
-    n_rows = int(np.prod(tensor.shape[1:]))
-    if type_name == "BF16":
-        rows = raw.reshape(-1).view(np.uint16).reshape(n_rows, ne0)
-    else:
-        rows = raw.reshape(n_rows, ne0)
+def _source_rows(src: GGUFFile, info, chunk_rows: int) -> Iterator[np.ndarray]:
+    """float32 [rows, ne0] chunks of a F32/F16/BF16 tensor (read from the mapping, chunk by chunk)."""
+    ne0 = int(info.shape[-1]) if info.shape else 1
+    n_rows = int(np.prod(info.shape[:-1])) if len(info.shape) > 1 else 1
+    raw = src.raw(info.name)
+    dtype = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16}[info.type]
+    rows = raw.view(dtype).reshape(n_rows, ne0)
     for r in range(0, n_rows, chunk_rows):
         part = rows[r:r + chunk_rows]
-        if type_name == "BF16":
+        if info.type == "BF16":
             yield (part.astype(np.uint32) << 16).view(np.float32)
         else:
             yield np.asarray(part, dtype=np.float32)
@@ -114,22 +117,6 @@ def _encode(rows: np.ndarray, type_name: str, threads: int) -> np.ndarray:
     if type_name == "F16":
         return rows.astype(np.float16)
     return _core.quant.quantize_weights(np.ascontiguousarray(rows), type_name, threads)
-
-
-def _copy_metadata(gguf, reader, writer, file_type: int) -> None:
-    VT = gguf.GGUFValueType
-    for field in reader.fields.values():
-        key = field.name
-        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type", "general.quantization_version"):
-            continue
-        vtype = VT(field.types[0])
-        if vtype == VT.ARRAY:
-            sub = VT(field.types[-1]) if len(field.types) > 1 else VT.INT32
-            writer.add_key_value(key, field.contents(), vtype, sub_type=sub)
-        else:
-            writer.add_key_value(key, field.contents(), vtype)
-    writer.add_key_value("general.file_type", int(file_type), VT.UINT32)
-    writer.add_key_value("general.quantization_version", 2, VT.UINT32)
 
 
 class _Progress:
@@ -168,60 +155,44 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
     if threads is not None and int(threads) < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     n_threads = int(threads) if threads else 0
-    gguf = _gguf()
-    try:
-        reader = gguf.GGUFReader(in_path)
-    except Exception as e:  # the gguf package raises assorted errors for non-GGUF bytes
-        raise ValueError(f"{in_path}: not a readable GGUF file ({e})") from e
-    bad = [t.name for t in reader.tensors if t.tensor_type.name not in _FLOAT_INPUTS]
+    src = GGUFFile(in_path)  # FileNotFoundError / GGUFError (a ValueError) for bad input
+    infos = list(src.tensors.values())
+    bad = [t for t in infos if t.type not in _FLOAT_INPUTS]
     if bad:
-        raise ValueError(f"{in_path}: the quantizer needs F32/F16/BF16 input; tensor {bad[0]!r} is "
-                         f"{next(t.tensor_type.name for t in reader.tensors if t.name == bad[0])}")
-    arch_field = reader.fields.get("general.architecture")
-    arch = arch_field.contents() if arch_field is not None else "llama"
-    n_layer_field = reader.fields.get(f"{arch}.block_count")
-    n_layer = int(n_layer_field.contents()) if n_layer_field is not None else 0
-    names = {t.name for t in reader.tensors}
-    has_output = "output.weight" in names
+        raise ValueError(f"{in_path}: the quantizer needs F32/F16/BF16 input; tensor {bad[0].name!r} is {bad[0].type}")
+    meta = src.metadata
+    arch = meta.get("general.architecture", "llama")
+    n_layer = int(meta.get(f"{arch}.block_count", 0) or 0)
+    has_output = "output.weight" in src.tensors
+    # GGUF dims are ne0 (the row length) first: the reverse of the numpy shape
+    plan = [(t, choose_type(t.name, tuple(reversed(t.shape)), target, n_layer, has_output)) for t in infos]
 
-    plan: List[Tuple[object, str]] = []
-    for t in reader.tensors:
-        plan.append((t, choose_type(t.name, tuple(int(s) for s in t.shape), target, n_layer, has_output)))
-
-    writer = gguf.GGUFWriter(out_path, arch, endianess=reader.endianess)
-    _copy_metadata(gguf, reader, writer, gguf.LlamaFileType[_FILE_TYPE[target]].value)
-    QT = gguf.GGMLQuantizationType
+    alignment, kv = read_kv_section(in_path)
+    kv = replace_keys(kv, {"general.file_type": kv_uint32("general.file_type", _FTYPE_ID[_FILE_TYPE[target]]),
+                           "general.quantization_version": kv_uint32("general.quantization_version", 2)})
+    table = []
     for t, tt in plan:
-        ne = [int(s) for s in t.shape]
-        block, type_size = gguf.GGML_QUANT_SIZES[QT[tt]]
-        nbytes = int(np.prod(ne)) // block * type_size
-        # numpy shape of the tensor's bytes as stored: [.., rows, row bytes]
-        byte_shape = list(reversed(ne[1:])) + [ne[0] // block * type_size]
-        writer.add_tensor_info(t.name, byte_shape, np.dtype(np.uint8), nbytes, raw_dtype=QT[tt])
+        block, type_size = _core.quant.block_geometry(tt)
+        n = int(np.prod(t.shape)) if t.shape else 1
+        table.append((t.name, tuple(reversed(t.shape)), _TYPE_ID[tt], n // block * type_size))
 
-    bar = _Progress(sum(int(t.n_elements) for t, _ in plan), progress)
+    bar = _Progress(sum(int(np.prod(t.shape)) for t, _ in plan), progress)
+    ok = False
     try:
-        writer.write_header_to_file()
-        writer.write_kv_data_to_file()
-        writer.write_ti_data_to_file()
-        for t, tt in plan:
-            ne0 = int(t.shape[0])
-            chunk_rows = max(1, _CHUNK_VALUES // ne0)
-            parts = [_encode(rows, tt, n_threads).reshape(-1).view(np.uint8)
-                     for rows in _chunked(_source_rows(gguf, t, chunk_rows), bar, t.name)]
-            # One tensor's encoded bytes (at most its F32 size / ~4 for quantized types) are joined
-            # before writing, because the gguf writer takes each tensor in a single call.
-            writer.write_tensor_data(np.concatenate(parts) if len(parts) > 1 else parts[0])
+        with StreamingGGUFWriter(out_path, kv, table, alignment) as w:
+            for t, tt in plan:
+                ne0 = int(t.shape[-1])
+                for rows in _source_rows(src, t, max(1, _CHUNK_VALUES // ne0)):
+                    w.write(_encode(rows, tt, n_threads))
+                    bar.update(rows.size, t.name)
+                w.end_tensor()
+        ok = True
     finally:
-        writer.close()
         bar.close()
+        src.close()
+        if not ok and os.path.exists(out_path):
+            os.remove(out_path)  # no half-written file left behind
     return {t.name: tt for t, tt in plan}
-
-
-def _chunked(rows: Iterator[np.ndarray], bar: _Progress, name: str) -> Iterator[np.ndarray]:
-    for part in rows:
-        yield part
-        bar.update(part.size, name)
 
 
 __all__ = ["quantize", "choose_type", "use_more_bits", "TYPES", "PURE_TYPES", "MIXES"]

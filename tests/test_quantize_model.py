@@ -160,7 +160,7 @@ def test_bad_arguments(src_f32, smollm2_path, tmp_path):
         ple.quantize(src_f32, src_f32, "Q4_0")
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"definitely not gguf")
-    with pytest.raises(ValueError, match="not a readable GGUF"):
+    with pytest.raises(ple.GGUFError, match="not a GGUF file"):
         ple.quantize(bad, tmp_path / "x.gguf", "Q4_0")
     with pytest.raises(ValueError, match="not a multiple"):
         ple.quant.quantize_weights(np.zeros((2, 100), np.float32), "Q4_0")  # 100 is not a multiple of 32
