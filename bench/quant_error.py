@@ -54,6 +54,27 @@ def llamacpp_quantize(src: str, dst: str, type_name: str, threads: int) -> None:
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def heavy_tailed_copy(src: str, dst: str, df: float, seed: int = 0) -> None:
+    """dst: src with every 2-D tensor replaced by Student-t(df) values of the same RMS (F16), a
+    stand-in for real weights, whose outliers stress the scale search more than Gaussian ones."""
+    from pyllama_edge.gguf_stream import StreamingGGUFWriter, read_kv_section
+
+    rng = np.random.default_rng(seed)
+    alignment, kv = read_kv_section(src)
+    r = gguf.GGUFReader(src)
+    table = [(t.name, [int(d) for d in t.shape], int(t.tensor_type), int(t.n_bytes)) for t in r.tensors]
+    with StreamingGGUFWriter(dst, kv, table, alignment) as w:
+        for t in r.tensors:
+            data = np.asarray(t.data)
+            if len(t.shape) >= 2:
+                x = data.astype(np.float32)
+                y = rng.standard_t(df, size=x.shape).astype(np.float32)
+                y *= np.sqrt(np.mean(x ** 2)) / np.sqrt(np.mean(y ** 2))
+                data = y.astype(data.dtype)
+            w.write(np.ascontiguousarray(data))
+            w.end_tensor()
+
+
 def tensors(path: str):
     r = gguf.GGUFReader(path)
     return {t.name: t for t in r.tensors}
@@ -71,16 +92,23 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--types", default=",".join(FTYPE))
     ap.add_argument("--per-tensor", action="store_true")
+    ap.add_argument("--student-t", type=float, default=None, metavar="DF",
+                    help="replace the Gaussian weights with Student-t(DF) ones (heavier tails, like real weights)")
     ap.add_argument("--json", type=Path, help="also write the summary rows here")
     a = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="quant_error_"))
     src = str(work / "src_f16.gguf")
     make_synthetic_llama(src, n_layer=a.n_layer, n_embd=a.n_embd, n_head=a.n_embd // 64, n_head_kv=a.n_embd // 128,
                          n_ff=a.n_ff, weight_type="F16")
+    if a.student_t:
+        heavy = str(work / "src_t_f16.gguf")
+        heavy_tailed_copy(src, heavy, a.student_t)
+        src = heavy
     source = tensors(src)
     ref = {name: dequant(t) for name, t in source.items() if len(t.shape) >= 2}
     rows = []
-    print(f"source: {src} (n_embd {a.n_embd}, n_ff {a.n_ff}, n_layer {a.n_layer}, F16)")
+    dist = f"Student-t({a.student_t:g})" if a.student_t else "Gaussian"
+    print(f"source: {src} (n_embd {a.n_embd}, n_ff {a.n_ff}, n_layer {a.n_layer}, F16, {dist} weights)")
     print(f"{'type':8} {'tensors':>7} {'RMSE ours':>10} {'RMSE llama':>10} {'ratio':>6} "
           f"{'worst':>6} {'max ours':>9} {'max llama':>9} {'type diffs':>10}")
     for type_name in a.types.split(","):
