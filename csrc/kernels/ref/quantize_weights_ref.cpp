@@ -13,8 +13,8 @@
 // with the lowest weighted error wins. Sub-block scales are then quantized against a super-block
 // scale (4, 6 or 8 bits); each sub-block then takes the best of the rounded integer scale (and
 // min) and their +-1 neighbours, with the quants recomputed for each, so the stored integers are
-// exactly those the dequantizer multiplies. Weights: |x| + rms for the asymmetric
-// types, x^2 for the symmetric ones (large elements matter most for the matmul output).
+// exactly those the dequantizer multiplies. Weights: |x| + rms for Q4_K/Q5_K, |x| for Q2_K, x^2
+// for Q6_K (large elements matter most for the matmul output), none for Q3_K (see below).
 //
 // Each function packs integer quants given in element order; the bit layouts are the inverses of
 // the unpackers documented in ref_kquants.cpp.
