@@ -203,11 +203,13 @@ def _cmd_bench(a: argparse.Namespace) -> int:
         print(json.dumps(rows))
         return 0
     size = os.path.getsize(a.model)
-    print(f"| {'model':30} | {'size':>9} | {'threads':>7} | {'test':>6} | {'t/s':>18} |")
-    print(f"| {'-' * 30} | {'-' * 9}:| {'-' * 7}:| {'-' * 6}:| {'-' * 18}:|")
+    name = os.path.basename(a.model)
+    w = max(5, len(name))
+    print(f"| {'model':{w}} | {'size':>9} | {'threads':>7} | {'test':>6} | {'t/s':>18} |")
+    print(f"| {'-' * w} | {'-' * 9}:| {'-' * 7}:| {'-' * 6}:| {'-' * 18}:|")
     for r in rows:
         ts = f"{r['tokens_per_s']:.2f} ± {r['std']:.2f}"
-        print(f"| {os.path.basename(a.model)[:30]:30} | {_human_bytes(size):>9} | {r['threads']:>7} | {r['test']:>6} | {ts:>18} |")
+        print(f"| {name:{w}} | {_human_bytes(size):>9} | {r['threads']:>7} | {r['test']:>6} | {ts:>18} |")
     return 0
 
 
