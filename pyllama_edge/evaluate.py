@@ -100,7 +100,8 @@ def bench(model: "Model", n_prompt: int = 512, n_gen: int = 128, reps: int = 3, 
           progress: bool = False) -> List[Dict[str, Any]]:
     """llama-bench-style throughput: pp<n_prompt> (one batched prefill of n_prompt tokens from an
     empty cache) and tg<n_gen> (n_gen single-token decode steps after one token of context).
-    Tokens are fixed pseudo-random ids; one untimed warm-up run precedes the ``reps`` timed ones.
+    Tokens are fixed pseudo-random ids; one untimed warm-up run, whose logits must be finite,
+    precedes the ``reps`` timed ones.
     Returns rows {test, n_tokens, reps, threads, tokens_per_s (mean), std, samples}."""
     for name, v in (("n_prompt", n_prompt), ("n_gen", n_gen), ("reps", reps)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -133,6 +134,9 @@ def bench(model: "Model", n_prompt: int = 512, n_gen: int = 128, reps: int = 3, 
                 for t in ids[1:n + 1]:
                     native.append(t)
                 dt = time.perf_counter() - t0
+            if rep == 0 and not np.isfinite(native.last_logits()).all():
+                # check the result before timing it: a broken kernel path must not report a speed
+                raise RuntimeError(f"{kind}{n}: the model produced non-finite logits")
             if rep > 0:
                 samples.append(n / dt)
             _bar(progress, rep, reps, f"{kind}{n}")

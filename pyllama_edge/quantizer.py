@@ -142,8 +142,9 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
              progress: bool = True) -> Dict[str, str]:
     """Quantize the F32/F16/BF16 GGUF file ``in_path`` to ``type`` (one of ``TYPES``) into ``out_path``.
 
-    Returns {tensor name: chosen type}. Raises ValueError for an unknown type or a non-float input,
-    FileNotFoundError for a missing input."""
+    Returns {tensor name: chosen type}. Raises ValueError for an unknown type, a non-float input or
+    non-finite weights (GGUFError, a ValueError, for an invalid file), FileNotFoundError for a
+    missing input; no partial output file is left behind."""
     target = str(type).upper()
     if target not in TYPES:
         raise ValueError(f"unknown quantization type {type!r}; choose one of {', '.join(TYPES)}")
@@ -183,6 +184,8 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
             for t, tt in plan:
                 ne0 = int(t.shape[-1])
                 for rows in _source_rows(src, t, max(1, _CHUNK_VALUES // ne0)):
+                    if not np.isfinite(rows).all():  # the scale searches assume finite values
+                        raise ValueError(f"{in_path}: tensor {t.name!r} contains NaN or infinite values")
                     w.write(_encode(rows, tt, n_threads))
                     bar.update(rows.size, t.name)
                 w.end_tensor()

@@ -70,6 +70,19 @@ def test_round_trip(qtype, src_f32, src_logits, tmp_path):
         assert np.mean(logits.argmax(1) == ref.argmax(1)) >= 0.8
 
 
+def test_output_independent_of_thread_count(src_f32, tmp_path):
+    a, b = tmp_path / "t1.gguf", tmp_path / "t3.gguf"
+    ple.quantize(src_f32, a, "Q4_K_M", threads=1, progress=False)
+    ple.quantize(src_f32, b, "Q4_K_M", threads=3, progress=False)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_progress_bar_on_stderr(src_f32, tmp_path, capsys):
+    ple.quantize(src_f32, tmp_path / "p.gguf", "Q8_0", progress=True)
+    err = capsys.readouterr().err
+    assert "100.0%" in err and "output.weight" in err
+
+
 def test_pure_types_take_every_matrix(src_f32, tmp_path):
     chosen = ple.quantize(src_f32, tmp_path / "q3.gguf", "Q3_K", progress=False)
     for name, t in _tensors(src_f32).items():
@@ -164,6 +177,20 @@ def test_bad_arguments(src_f32, smollm2_path, tmp_path):
         ple.quantize(bad, tmp_path / "x.gguf", "Q4_0")
     with pytest.raises(ValueError, match="not a multiple"):
         ple.quant.quantize_weights(np.zeros((2, 100), np.float32), "Q4_0")  # 100 is not a multiple of 32
+
+
+def test_non_finite_weights_rejected(tmp_path):
+    from tools.make_synthetic_llama import make_synthetic_llama
+    src = tmp_path / "nan.gguf"
+    make_synthetic_llama(src, weight_type="F32", n_embd=256, n_ff=768, n_ctx_train=4096)
+    info = ple.GGUFFile(src).tensors["blk.1.ffn_up.weight"]
+    with open(src, "r+b") as f:  # poke a NaN into the middle of the tensor's float32 data
+        f.seek(info.offset + info.nbytes // 2 // 4 * 4)
+        f.write(np.array([np.nan], np.float32).tobytes())
+    out = tmp_path / "out.gguf"
+    with pytest.raises(ValueError, match="blk.1.ffn_up.weight.*NaN"):
+        ple.quantize(src, out, "Q4_K", progress=False)
+    assert not out.exists()
 
 
 def test_cli(src_f32, tmp_path, capsys):

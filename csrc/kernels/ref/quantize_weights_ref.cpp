@@ -30,7 +30,9 @@
 namespace ple::kernels {
 namespace {
 
-inline int nearest(float v) { return static_cast<int>(std::lround(v)); }
+// Round half away from zero, like lround but inlined (the searches round millions of times per
+// tensor). Callers clamp the result; |v| stays far below INT_MAX for finite inputs.
+inline int nearest(float v) { return static_cast<int>(v + (v >= 0.0f ? 0.5f : -0.5f)); }
 inline int clampi(int v, int lo, int hi) { return std::min(hi, std::max(lo, v)); }
 
 // ---- legacy helpers ----
