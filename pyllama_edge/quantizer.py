@@ -5,7 +5,9 @@ chunks of at most ``_CHUNK_VALUES`` floats, quantized in C++ (rows split over th
 and appended to the output (gguf_stream.StreamingGGUFWriter); only one chunk of floats and its
 blocks are alive at a time. No dependency on the gguf package.
 
-Pure types (Q4_0 ... Q6_K) put every 2-D weight into that type. The mixes follow llama.cpp's
+Pure types (Q4_0 ... Q6_K) put every 2-D weight into that type, like llama.cpp's ``--pure`` (without
+it llama.cpp would also give output.weight Q6_K and tweak some tensors of its _S/_M/_L k-quant
+"ftypes"; the file is labelled with the _S ftype id). The mixes follow llama.cpp's
 ``llama_tensor_get_type`` for a dense Llama model:
 
 * Q4_K_M / Q5_K_M: base type Q4_K / Q5_K, except
