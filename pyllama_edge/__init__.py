@@ -4,6 +4,7 @@ from .errors import ContextOverflowError, GGUFError, UnsupportedModelError
 from .gguf_file import GGUFFile, TensorInfo
 from . import quant
 from .model import Model, Session
+from .quantizer import quantize
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "TensorInfo",
     "UnsupportedModelError",
     "quant",
+    "quantize",
     "system_info",
     "__version__",
 ]

@@ -1,4 +1,4 @@
-"""The `pyllama-edge` command: run | chat | info | pull."""
+"""The `pyllama-edge` command: run | chat | info | pull | quantize | perplexity | bench."""
 from __future__ import annotations
 
 import argparse
@@ -160,6 +160,59 @@ def _cmd_pull(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quantize(a: argparse.Namespace) -> int:
+    from .quantizer import quantize
+
+    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet)
+    counts = collections.Counter(types.values())
+    print(f"{a.output}: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items())))
+    return 0
+
+
+def _cmd_perplexity(a: argparse.Namespace) -> int:
+    from .model import Model
+
+    with open(a.textfile, encoding="utf-8") as f:
+        text = f.read()
+    model = Model(a.model, n_ctx=a.ctx, n_threads=a.threads)
+    result = model.perplexity(text, ctx=a.ctx, progress=not a.quiet)
+    if a.json:
+        import json
+
+        print(json.dumps(result.as_dict()))
+    else:
+        print(result)
+    return 0
+
+
+def _cmd_bench(a: argparse.Namespace) -> int:
+    from .evaluate import bench
+    from .model import Model
+
+    model = Model(a.model, n_ctx=max(a.n_prompt, a.n_gen + 1, 16), n_threads=a.threads)
+    rows = bench(model, n_prompt=a.n_prompt, n_gen=a.n_gen, reps=a.reps, n_threads=a.threads,
+                 progress=not a.json and sys.stderr.isatty())
+    if a.json:
+        import json
+
+        from . import system_info
+
+        info = system_info()
+        for r in rows:
+            r.update(model=os.path.basename(a.model), isa=info.get("isa"))
+        print(json.dumps(rows))
+        return 0
+    size = os.path.getsize(a.model)
+    name = os.path.basename(a.model)
+    w = max(5, len(name))
+    print(f"| {'model':{w}} | {'size':>9} | {'threads':>7} | {'test':>6} | {'t/s':>18} |")
+    print(f"| {'-' * w} | {'-' * 9}:| {'-' * 7}:| {'-' * 6}:| {'-' * 18}:|")
+    for r in rows:
+        ts = f"{r['tokens_per_s']:.2f} ± {r['std']:.2f}"
+        print(f"| {name:{w}} | {_human_bytes(size):>9} | {r['threads']:>7} | {r['test']:>6} | {ts:>18} |")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="pyllama-edge", description="Run GGUF Llama-family models on this CPU.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +231,29 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = sub.add_parser("pull", help="fetch the default model into the cache")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=_cmd_pull)
+    p = sub.add_parser("quantize", help="quantize an F32/F16/BF16 GGUF file")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("type", help="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K Q4_K_M Q5_K_M")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_quantize)
+    p = sub.add_parser("perplexity", help="perplexity of MODEL on a text file (llama.cpp's method)")
+    p.add_argument("model")
+    p.add_argument("textfile")
+    p.add_argument("--ctx", type=int, default=512, help="chunk size in tokens (default 512)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_perplexity)
+    p = sub.add_parser("bench", help="prompt-processing and generation speed (like llama-bench)")
+    p.add_argument("model")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("-p", "--n-prompt", type=int, default=512)
+    p.add_argument("-n", "--n-gen", type=int, default=128)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_bench)
     a = parser.parse_args(argv)
     try:
         return a.func(a)

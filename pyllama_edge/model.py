@@ -218,6 +218,14 @@ class Model:
         return ids
 
     # -- generation on the default session ------------------------------------------------------
+    def perplexity(self, text: str, ctx: int = 512, progress: bool = False, n_threads: Optional[int] = None):
+        """Perplexity of `text` as llama.cpp's perplexity tool computes it: non-overlapping chunks of
+        `ctx` tokens, the second half of each scored. Returns a PerplexityResult (ppl, stderr, ...);
+        see pyllama_edge.evaluate."""
+        from .evaluate import perplexity
+
+        return perplexity(self, text, ctx=ctx, progress=progress, n_threads=n_threads)
+
     def session(self, **overrides: Any) -> Session:
         return Session(self, **{**self._session_args, **overrides})
 

@@ -20,6 +20,16 @@ def quantize(x: np.ndarray, type_name: str, *, reference: bool = False) -> np.nd
     return _q.quantize(np.ascontiguousarray(x, dtype=np.float32).reshape(-1), type_name, reference)
 
 
+def quantize_weights(x: np.ndarray, type_name: str, n_threads: int = 0) -> np.ndarray:
+    """Encode float rows [n_rows, n_cols] into a weight type (Q4_0 ... Q8_0, Q2_K ... Q6_K) with the
+    reference weight quantizers (scale search as llama.cpp's quantizer does); returns uint8
+    [n_rows, row bytes]. Rows are split over ``n_threads`` (0: the default count)."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    return _q.quantize_weights(np.ascontiguousarray(x), type_name, int(n_threads))
+
+
 def dot(w: np.ndarray, type_name: str, a: np.ndarray, n: int, *, reference: bool = False) -> float:
     """Dot product of ``n`` elements: weight blocks ``w`` (uint8 bytes of ``type_name``) against
     activations ``a`` in the paired type (float32 for F32/F16/BF16, else the bytes of Q8_0/Q8_1/Q8_K
@@ -38,4 +48,4 @@ def block_geometry(type_name: str) -> tuple:
     return tuple(_q.block_geometry(type_name))
 
 
-__all__ = ["dequantize", "quantize", "dot", "activation_type", "block_geometry"]
+__all__ = ["dequantize", "quantize", "quantize_weights", "dot", "activation_type", "block_geometry"]

@@ -16,6 +16,23 @@ void set_weight(KernelTable& t, GGMLType type, DequantizeRowFn dequantize, DotFn
   w.dot_name = dot_name;
 }
 
+// Weight quantizers for the model quantizer (offline; every table shares these).
+void add_weight_quantizers(KernelTable& t) {
+  using G = GGMLType;
+#define PLE_QW(TYPE, type) t.quantize_weight[static_cast<uint32_t>(G::TYPE)] = quantize_weight_##type##__ref
+  PLE_QW(Q4_0, q4_0);
+  PLE_QW(Q4_1, q4_1);
+  PLE_QW(Q5_0, q5_0);
+  PLE_QW(Q5_1, q5_1);
+  PLE_QW(Q8_0, q8_0);
+  PLE_QW(Q2_K, q2_k);
+  PLE_QW(Q3_K, q3_k);
+  PLE_QW(Q4_K, q4_k);
+  PLE_QW(Q5_K, q5_k);
+  PLE_QW(Q6_K, q6_k);
+#undef PLE_QW
+}
+
 KernelTable make_reference_table() {
   KernelTable t;
   t.isa = "scalar";
@@ -43,6 +60,7 @@ KernelTable make_reference_table() {
   t.quantize[static_cast<uint32_t>(G::Q8_0)] = quantize_row_q8_0__ref;
   t.quantize[static_cast<uint32_t>(G::Q8_1)] = quantize_row_q8_1__ref;
   t.quantize[static_cast<uint32_t>(G::Q8_K)] = quantize_row_q8_k__ref;
+  add_weight_quantizers(t);
   return t;
 }
 

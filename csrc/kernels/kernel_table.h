@@ -26,9 +26,12 @@ struct KernelTable {
   const char* isa = "scalar";
   WeightKernels weights[kGGMLTypeCount];    // indexed by type id
   QuantizeRowFn quantize[kGGMLTypeCount] = {};  // activation types only
+  // Weight types (offline model quantization): quality first, not on the inference path.
+  QuantizeRowFn quantize_weight[kGGMLTypeCount] = {};
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }
+  QuantizeRowFn weight_quantizer(GGMLType t) const { return quantize_weight[static_cast<uint32_t>(t)]; }
 };
 
 // The scalar twins: the specification every SIMD path is tested against.

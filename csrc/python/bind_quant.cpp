@@ -2,10 +2,12 @@
 #include <pybind11/numpy.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
 #include "python/bindings.h"
 
@@ -78,6 +80,36 @@ py::array_t<uint8_t> quantize(py::array_t<float, py::array::c_style | py::array:
   return out;
 }
 
+// Rows of float32 [n_rows, n_cols] -> uint8 [n_rows, n_cols / block * block_bytes] of a weight
+// type, rows split over n_threads (0: default) with the GIL released. The model quantizer calls
+// this once per tensor.
+py::array_t<uint8_t> quantize_weights(py::array_t<float, py::array::c_style | py::array::forcecast> x,
+                                      const std::string& type_name, int n_threads) {
+  GGMLType type;
+  const GGMLTypeInfo& info = type_by_name(type_name, &type);
+  const kernels::QuantizeRowFn fn = kernels::reference_kernels().weight_quantizer(type);
+  if (fn == nullptr) throw UnsupportedError(std::string("no weight quantizer for type ") + info.name);
+  if (x.ndim() != 2) throw InvalidArgument("quantize_weights expects a 2-D [rows, cols] array");
+  const int64_t rows = x.shape(0), cols = x.shape(1);
+  if (cols % info.block_size != 0) {
+    throw InvalidArgument("row length " + std::to_string(cols) + " is not a multiple of the " + info.name +
+                          " block size " + std::to_string(info.block_size));
+  }
+  const int64_t row_bytes = cols / info.block_size * info.type_size;
+  py::array_t<uint8_t> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(row_bytes)});
+  uint8_t* dst = out.mutable_data();
+  const float* src = x.data();
+  {
+    py::gil_scoped_release release;
+    const int64_t want = n_threads > 0 ? n_threads : default_thread_count();
+    ThreadPool pool(static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, rows))));
+    pool.parallel_for(rows, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) fn(src + r * cols, dst + r * row_bytes, cols);
+    });
+  }
+  return out;
+}
+
 float dot(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_name, py::array a, int64_t n, bool reference) {
   GGMLType type;
   const GGMLTypeInfo& info = type_by_name(type_name, &type);
@@ -112,6 +144,8 @@ void register_quant(py::module_& m) {
   py::module_ q = m.def_submodule("quant", "block-format conversions");
   q.def("dequantize", &dequantize, py::arg("raw"), py::arg("type_name"), py::arg("n"), py::arg("reference") = false);
   q.def("quantize", &quantize, py::arg("x"), py::arg("type_name"), py::arg("reference") = false);
+  q.def("quantize_weights", &quantize_weights, py::arg("x"), py::arg("type_name"), py::arg("n_threads") = 0,
+        "Quantize float32 rows [n_rows, n_cols] to a weight type; returns uint8 [n_rows, row_bytes].");
   q.def("dot", &dot, py::arg("w"), py::arg("type_name"), py::arg("a"), py::arg("n"), py::arg("reference") = false,
         "Dot of n elements: weight blocks w against activation bytes a (the activation type paired with the weight type).");
   q.def("activation_type", [](const std::string& type_name) {

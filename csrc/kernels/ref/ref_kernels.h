@@ -25,6 +25,18 @@ void quantize_row_q8_0__ref(const float* x, void* y, int64_t n);
 void quantize_row_q8_1__ref(const float* x, void* y, int64_t n);
 void quantize_row_q8_k__ref(const float* x, void* y, int64_t n);
 
+// Weight quantizers (quantize_weights_ref.cpp): float rows -> blocks of a weight type.
+void quantize_weight_q4_0__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q4_1__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q5_0__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q5_1__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q8_0__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q2_k__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q3_k__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q4_k__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q5_k__ref(const float* x, void* y, int64_t n);
+void quantize_weight_q6_k__ref(const float* x, void* y, int64_t n);
+
 float qdot_f32_f32__ref(int64_t n, const void* w, const void* a);
 float qdot_f16_f32__ref(int64_t n, const void* w, const void* a);
 float qdot_bf16_f32__ref(int64_t n, const void* w, const void* a);

@@ -1,0 +1,157 @@
+"""Quantization error of our quantizer vs llama.cpp's on the same F16 source tensors.
+
+    python bench/quant_error.py [--n-embd 512 --n-ff 1536 --n-layer 2] [--types Q4_0,Q4_K,...] [--per-tensor]
+
+A synthetic Llama-3-shaped F16 file (tools/make_synthetic_llama.py) is quantized to every type by
+ple.quantize and by llama.cpp (llama_cpp.llama_model_quantize, run in the llama-cpp-python venv via
+subprocess; pure mode for single types so every 2-D tensor gets the type). Both outputs are
+dequantized with gguf.quants.dequantize and compared with the source: RMSE and max |error| per
+tensor, over tensors that both quantizers gave the same type ("ratio": RMSE over all those tensors,
+ours / llama.cpp; "worst": the largest per-tensor ratio). Mixes also report any tensor whose
+type differs between the two files (it should be none).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import gguf  # noqa: E402
+
+import pyllama_edge as ple  # noqa: E402
+from tools.make_synthetic_llama import make_synthetic_llama  # noqa: E402
+
+LLAMACPP_PY = os.environ.get("PLE_LLAMACPP_PYTHON", "/var/cache/ple/llamacpp-venv/bin/python")
+# llama.cpp's LLAMA_FTYPE ids and whether to ask for a pure (single-type) file.
+FTYPE = {"Q4_0": (2, True), "Q4_1": (3, True), "Q8_0": (7, True), "Q5_0": (8, True), "Q5_1": (9, True),
+         "Q2_K": (10, True), "Q3_K": (11, True), "Q4_K": (14, True), "Q5_K": (16, True), "Q6_K": (18, True),
+         "Q4_K_M": (15, False), "Q5_K_M": (17, False)}
+
+LLAMACPP_SCRIPT = r"""
+import sys, llama_cpp
+src, dst, ftype, pure, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
+p = llama_cpp.llama_model_quantize_default_params()
+p.ftype = ftype
+p.pure = pure
+p.nthread = threads
+rc = llama_cpp.llama_model_quantize(src.encode(), dst.encode(), p)
+sys.exit(rc)
+"""
+
+
+def llamacpp_quantize(src: str, dst: str, type_name: str, threads: int) -> None:
+    ftype, pure = FTYPE[type_name]
+    subprocess.run([LLAMACPP_PY, "-c", LLAMACPP_SCRIPT, src, dst, str(ftype), "1" if pure else "0", str(threads)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def heavy_tailed_copy(src: str, dst: str, df: float, seed: int = 0) -> None:
+    """dst: src with every 2-D tensor replaced by Student-t(df) values of the same RMS (F16), a
+    stand-in for real weights, whose outliers stress the scale search more than Gaussian ones."""
+    from pyllama_edge.gguf_stream import StreamingGGUFWriter, read_kv_section
+
+    rng = np.random.default_rng(seed)
+    alignment, kv = read_kv_section(src)
+    r = gguf.GGUFReader(src)
+    table = [(t.name, [int(d) for d in t.shape], int(t.tensor_type), int(t.n_bytes)) for t in r.tensors]
+    with StreamingGGUFWriter(dst, kv, table, alignment) as w:
+        for t in r.tensors:
+            data = np.asarray(t.data)
+            if len(t.shape) >= 2:
+                x = data.astype(np.float32)
+                y = rng.standard_t(df, size=x.shape).astype(np.float32)
+                y *= np.sqrt(np.mean(x ** 2)) / np.sqrt(np.mean(y ** 2))
+                data = y.astype(data.dtype)
+            w.write(np.ascontiguousarray(data))
+            w.end_tensor()
+
+
+def tensors(path: str):
+    r = gguf.GGUFReader(path)
+    return {t.name: t for t in r.tensors}
+
+
+def dequant(t) -> np.ndarray:
+    return np.asarray(gguf.quants.dequantize(t.data, t.tensor_type), dtype=np.float32).reshape(-1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n-embd", type=int, default=512)
+    ap.add_argument("--n-ff", type=int, default=1536)
+    ap.add_argument("--n-layer", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--types", default=",".join(FTYPE))
+    ap.add_argument("--per-tensor", action="store_true")
+    ap.add_argument("--student-t", type=float, default=None, metavar="DF",
+                    help="replace the Gaussian weights with Student-t(DF) ones (heavier tails, like real weights)")
+    ap.add_argument("--json", type=Path, help="also write the summary rows here")
+    a = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="quant_error_"))
+    src = str(work / "src_f16.gguf")
+    make_synthetic_llama(src, n_layer=a.n_layer, n_embd=a.n_embd, n_head=a.n_embd // 64, n_head_kv=a.n_embd // 128,
+                         n_ff=a.n_ff, weight_type="F16")
+    if a.student_t:
+        heavy = str(work / "src_t_f16.gguf")
+        heavy_tailed_copy(src, heavy, a.student_t)
+        src = heavy
+    source = tensors(src)
+    ref = {name: dequant(t) for name, t in source.items() if len(t.shape) >= 2}
+    rows = []
+    dist = f"Student-t({a.student_t:g})" if a.student_t else "Gaussian"
+    print(f"source: {src} (n_embd {a.n_embd}, n_ff {a.n_ff}, n_layer {a.n_layer}, F16, {dist} weights)")
+    print(f"{'type':8} {'tensors':>7} {'RMSE ours':>10} {'RMSE llama':>10} {'ratio':>6} "
+          f"{'worst':>6} {'max ours':>9} {'max llama':>9} {'type diffs':>10}")
+    for type_name in a.types.split(","):
+        ours_path, theirs_path = str(work / f"ours_{type_name}.gguf"), str(work / f"llama_{type_name}.gguf")
+        ple.quantize(src, ours_path, type_name, threads=a.threads, progress=False)
+        llamacpp_quantize(src, theirs_path, type_name, a.threads)
+        ours, theirs = tensors(ours_path), tensors(theirs_path)
+        se_o = se_t = 0.0
+        n = 0
+        mx_o = mx_t = 0.0
+        worst = 0.0  # largest per-tensor RMSE ratio ours / llama.cpp
+        diffs = []
+        for name, x in ref.items():
+            to, tt = ours[name].tensor_type.name, theirs[name].tensor_type.name
+            if to != tt:
+                diffs.append(f"{name}: ours {to}, llama.cpp {tt}")
+                continue
+            eo, et = dequant(ours[name]) - x, dequant(theirs[name]) - x
+            se_o += float(np.sum(eo.astype(np.float64) ** 2))
+            se_t += float(np.sum(et.astype(np.float64) ** 2))
+            n += x.size
+            mo, mt = float(np.abs(eo).max()), float(np.abs(et).max())
+            mx_o, mx_t = max(mx_o, mo), max(mx_t, mt)
+            rt = float(np.sqrt(np.mean(et.astype(np.float64) ** 2)))
+            if rt > 0:
+                worst = max(worst, float(np.sqrt(np.mean(eo.astype(np.float64) ** 2))) / rt)
+            if a.per_tensor:
+                print(f"    {name:28} {to:5} rmse {np.sqrt(np.mean(eo ** 2)):.3e} vs {np.sqrt(np.mean(et ** 2)):.3e}"
+                      f"  max {mo:.3e} vs {mt:.3e}")
+        r_o, r_t = (se_o / max(n, 1)) ** 0.5, (se_t / max(n, 1)) ** 0.5
+        ratio = r_o / r_t if r_t > 0 else float("nan")
+        print(f"{type_name:8} {len(ref) - len(diffs):7d} {r_o:10.3e} {r_t:10.3e} {ratio:6.3f} {worst:6.3f} {mx_o:9.3e} {mx_t:9.3e} "
+              f"{len(diffs):10d}")
+        for d in diffs:
+            print("    type differs:", d)
+        rows.append(dict(type=type_name, rmse_ours=r_o, rmse_llamacpp=r_t, ratio=ratio, worst_tensor_ratio=worst, max_ours=mx_o,
+                         max_llamacpp=mx_t, type_diffs=diffs))
+        os.remove(ours_path)
+        os.remove(theirs_path)
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
