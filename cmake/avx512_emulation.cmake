@@ -16,7 +16,8 @@ foreach(_src IN LISTS _ple_emu_avx512)
   file(CONFIGURE OUTPUT "${_wrapper}" CONTENT "#define PLE_SIMDE_AVX512 1\n#include \"${_src}\"\n")
   list(APPEND _ple_emu_wrappers "${_wrapper}")
 endforeach()
-set_source_files_properties(${_ple_emu_wrappers} PROPERTIES COMPILE_OPTIONS "${PLE_AVX2_FLAGS}")
+# -Wno-psabi: SIMDe passes its 512-bit vector types by value, which gcc flags without AVX-512.
+set_source_files_properties(${_ple_emu_wrappers} PROPERTIES COMPILE_OPTIONS "${PLE_AVX2_FLAGS};-Wno-psabi")
 
 file(GLOB _ple_emu_sources CONFIGURE_DEPENDS
   "${PROJECT_SOURCE_DIR}/csrc/kernels/*.cpp" "${PROJECT_SOURCE_DIR}/csrc/kernels/ref/*.cpp"
