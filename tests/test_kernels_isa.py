@@ -256,15 +256,17 @@ QEMU = shutil.which("qemu-x86_64-static")
 
 
 @pytest.fixture(scope="module")
-def native_tests_binary(request) -> Path:
+def native_tests_binary(request, tmp_path_factory) -> Path:
     """$PYLLAMA_EDGE_NATIVE_TESTS, or ple_native_tests built from this checkout (Python off) in a
-    build folder kept in pytest's cache, so later runs rebuild only what changed."""
+    build folder kept in pytest's cache (a temporary one without the cache plugin), so later runs
+    rebuild only what changed."""
     given = os.environ.get("PYLLAMA_EDGE_NATIVE_TESTS")
     if given:
         return Path(given)
     if shutil.which("cmake") is None:
         pytest.skip("cmake not found: cannot build the native test binary")
-    build = Path(request.config.cache.mkdir("ple-native-qemu"))
+    cache = getattr(request.config, "cache", None)
+    build = Path(cache.mkdir("ple-native-qemu")) if cache is not None else tmp_path_factory.mktemp("ple-native-qemu")
     generator = ["-G", "Ninja"] if shutil.which("ninja") and not (build / "Makefile").exists() else []
     subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), *generator, "-DPYLLAMA_EDGE_PYTHON=OFF",
                     "-DCMAKE_BUILD_TYPE=Release"], check=True, capture_output=True)
