@@ -17,11 +17,19 @@ function(ple_add_isa_sources glob_pattern flags define)
   endif()
 endfunction()
 
+# x86 kernels fuse multiply-adds only where they say so (_mm*_fmadd_ps): -ffp-contract=off keeps
+# the compiler from fusing the separate multiplies and adds that must match a __ref twin.
+set(PLE_AVX2_FLAGS "-mavx2;-mfma;-mf16c;-ffp-contract=off")
+set(PLE_AVX512_FLAGS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-ffp-contract=off")
 if(PLE_X86 AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx2.cpp"
-    "-mavx2;-mfma;-mf16c" PLE_BUILT_AVX2)
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512vnni.cpp"
-    "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni" PLE_BUILT_AVX512)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx2.cpp" "${PLE_AVX2_FLAGS}" PLE_BUILT_AVX2)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512vnni.cpp" "${PLE_AVX512_FLAGS}" PLE_BUILT_AVX512)
+endif()
+
+# Feature detection runs before any check, so it is built at the baseline and never joins LTO
+# (where it could be merged with code built for wider ISAs).
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set_source_files_properties("${PROJECT_SOURCE_DIR}/csrc/kernels/cpu_features.cpp" PROPERTIES COMPILE_OPTIONS "-fno-lto")
 endif()
 if(PLE_ARM)
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "" PLE_BUILT_NEON)

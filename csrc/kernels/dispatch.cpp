@@ -1,8 +1,20 @@
+// Kernel tables, one per ISA, and the choice among them (made once per process).
+//
+// A table is usable when its ISA was built (PLE_BUILT_*, set by cmake/isa_sources.cmake) and its
+// features are detected (cpu_features.h). active_kernels() takes the widest usable table, capped
+// by PYLLAMA_EDGE_ISA. Only this file names the SIMD kernels, and it only stores their addresses:
+// nothing here executes them.
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
+#include "kernels/cpu_features.h"
 #include "kernels/kernel_table.h"
 #include "kernels/ref/ref_kernels.h"
+#if PLE_BUILT_AVX2 || PLE_BUILT_AVX512
+#include "kernels/x86/x86_kernels.h"
+#endif
 
 namespace ple::kernels {
 namespace {
@@ -32,27 +44,30 @@ void add_weight_quantizers(KernelTable& t) {
   PLE_QW(Q6_K, q6_k);
 #undef PLE_QW
 }
+// Every weight type with a dot, its activation type, and the names used in kernel names.
+#define PLE_FOR_EACH_DOT(X)          \
+  X(F32, f32, F32, f32)              \
+  X(F16, f16, F32, f32)              \
+  X(BF16, bf16, F32, f32)            \
+  X(Q4_0, q4_0, Q8_0, q8_0)          \
+  X(Q5_0, q5_0, Q8_0, q8_0)          \
+  X(Q8_0, q8_0, Q8_0, q8_0)          \
+  X(Q4_1, q4_1, Q8_1, q8_1)          \
+  X(Q5_1, q5_1, Q8_1, q8_1)          \
+  X(Q2_K, q2_k, Q8_K, q8_k)          \
+  X(Q3_K, q3_k, Q8_K, q8_k)          \
+  X(Q4_K, q4_k, Q8_K, q8_k)          \
+  X(Q5_K, q5_k, Q8_K, q8_k)          \
+  X(Q6_K, q6_k, Q8_K, q8_k)
 
 KernelTable make_reference_table() {
   KernelTable t;
   t.isa = "scalar";
   using G = GGMLType;
-#define PLE_REF(TYPE, type, act_upper, act)                                              \
+#define PLE_REF(TYPE, type, act_upper, act)                                                       \
   set_weight(t, G::TYPE, dequantize_row_##type##__ref, qdot_##type##_##act##__ref, G::act_upper, \
-             "qdot_" #type "_" #act "__ref")
-  PLE_REF(F32, f32, F32, f32);
-  PLE_REF(F16, f16, F32, f32);
-  PLE_REF(BF16, bf16, F32, f32);
-  PLE_REF(Q4_0, q4_0, Q8_0, q8_0);
-  PLE_REF(Q5_0, q5_0, Q8_0, q8_0);
-  PLE_REF(Q8_0, q8_0, Q8_0, q8_0);
-  PLE_REF(Q4_1, q4_1, Q8_1, q8_1);
-  PLE_REF(Q5_1, q5_1, Q8_1, q8_1);
-  PLE_REF(Q2_K, q2_k, Q8_K, q8_k);
-  PLE_REF(Q3_K, q3_k, Q8_K, q8_k);
-  PLE_REF(Q4_K, q4_k, Q8_K, q8_k);
-  PLE_REF(Q5_K, q5_k, Q8_K, q8_k);
-  PLE_REF(Q6_K, q6_k, Q8_K, q8_k);
+             "qdot_" #type "_" #act "__ref");
+  PLE_FOR_EACH_DOT(PLE_REF)
 #undef PLE_REF
   // Activation formats: dequantizable, not used as weights.
   t.weights[static_cast<uint32_t>(G::Q8_1)].dequantize = dequantize_row_q8_1__ref;
@@ -61,7 +76,141 @@ KernelTable make_reference_table() {
   t.quantize[static_cast<uint32_t>(G::Q8_1)] = quantize_row_q8_1__ref;
   t.quantize[static_cast<uint32_t>(G::Q8_K)] = quantize_row_q8_k__ref;
   add_weight_quantizers(t);
+  t.dot_f16_f32 = dot_f16_f32__ref;
+  t.axpy_f16 = axpy_f16__ref;
+  t.dot_f16_f32_name = "dot_f16_f32__ref";
+  t.axpy_f16_name = "axpy_f16__ref";
   return t;
+}
+
+// A SIMD table starts as the reference (dequantization stays scalar: it is not on the hot path)
+// and replaces every dot, quantizer and attention kernel.
+#define PLE_SIMD_TABLE(isa_name, sfx)                                                               \
+  KernelTable make_##sfx##_table() {                                                                \
+    KernelTable t = make_reference_table();                                                        \
+    t.isa = isa_name;                                                                              \
+    using G = GGMLType;                                                                            \
+    PLE_FOR_EACH_DOT(PLE_SIMD_DOT_##sfx)                                                           \
+    t.quantize[static_cast<uint32_t>(G::Q8_0)] = quantize_row_q8_0__##sfx;                         \
+    t.quantize[static_cast<uint32_t>(G::Q8_1)] = quantize_row_q8_1__##sfx;                         \
+    t.quantize[static_cast<uint32_t>(G::Q8_K)] = quantize_row_q8_k__##sfx;                         \
+    t.dot_f16_f32 = dot_f16_f32__##sfx;                                                            \
+    t.axpy_f16 = axpy_f16__##sfx;                                                                  \
+    t.dot_f16_f32_name = "dot_f16_f32__" #sfx;                                                     \
+    t.axpy_f16_name = "axpy_f16__" #sfx;                                                           \
+    return t;                                                                                      \
+  }
+
+#if PLE_BUILT_AVX2
+#define PLE_SIMD_DOT_avx2(TYPE, type, act_upper, act)                                              \
+  set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
+             qdot_##type##_##act##__avx2, G::act_upper, "qdot_" #type "_" #act "__avx2");
+PLE_SIMD_TABLE("avx2", avx2)
+#endif
+#if PLE_BUILT_AVX512
+#define PLE_SIMD_DOT_avx512vnni(TYPE, type, act_upper, act)                                        \
+  set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
+             qdot_##type##_##act##__avx512vnni, G::act_upper, "qdot_" #type "_" #act "__avx512vnni");
+PLE_SIMD_TABLE("avx512", avx512vnni)
+#endif
+
+// The ISAs of this platform, narrowest first.
+struct IsaEntry {
+  const char* name;
+  bool built;
+  bool (*supported)(const CpuFeatures&);
+  const KernelTable* (*table)();
+};
+
+const KernelTable* scalar_table() { return &reference_kernels(); }
+#if PLE_BUILT_AVX2
+const KernelTable* avx2_table() {
+  static const KernelTable t = make_avx2_table();
+  return &t;
+}
+#endif
+#if PLE_BUILT_AVX512
+const KernelTable* avx512_table() {
+  static const KernelTable t = make_avx512vnni_table();
+  return &t;
+}
+#endif
+
+bool has_avx2(const CpuFeatures& f) { return f.avx2 && f.fma && f.f16c; }
+bool has_avx512(const CpuFeatures& f) {
+#if PLE_EMULATED_AVX512  // test build only: the AVX-512 files run on SIMDe, any AVX2 CPU will do
+  return has_avx2(f);
+#else
+  return has_avx2(f) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+#endif
+}
+
+const IsaEntry kIsas[] = {
+    {"scalar", true, [](const CpuFeatures&) { return true; }, scalar_table},
+#if defined(__x86_64__) || defined(_M_X64)
+#if PLE_BUILT_AVX2
+    {"avx2", true, has_avx2, avx2_table},
+#else
+    {"avx2", false, has_avx2, nullptr},
+#endif
+#if PLE_BUILT_AVX512
+    {"avx512", true, has_avx512, avx512_table},
+#else
+    {"avx512", false, has_avx512, nullptr},
+#endif
+#endif
+};
+constexpr int kIsaCount = static_cast<int>(sizeof kIsas / sizeof kIsas[0]);
+
+bool usable(const IsaEntry& e) { return e.built && e.supported(cpu_features()); }
+
+struct IsaLists {
+  const char* usable[kIsaCount];
+  const char* built[kIsaCount];
+  int n_usable = 0, n_built = 0;
+};
+
+const IsaLists& isa_lists() {
+  static const IsaLists lists = [] {
+    IsaLists l;
+    for (const IsaEntry& e : kIsas) {
+      if (e.built) l.built[l.n_built++] = e.name;
+      if (usable(e)) l.usable[l.n_usable++] = e.name;
+    }
+    return l;
+  }();
+  return lists;
+}
+
+bool same_name(const char* a, const char* b) {
+  for (; *a && *b; ++a, ++b) {
+    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b))) return false;
+  }
+  return *a == *b;
+}
+
+// The cap, read once with the choice. Empty counts as unset.
+const std::string& cap_value() {
+  static const std::string value = [] {
+    const char* env = std::getenv("PYLLAMA_EDGE_ISA");
+    return std::string(env != nullptr ? env : "");
+  }();
+  return value;
+}
+
+const KernelTable& choose() {
+  const std::string& cap = cap_value();
+  int limit = kIsaCount - 1;
+  if (!cap.empty()) {
+    limit = 0;  // unknown names fall back to scalar, the one path every CPU runs
+    for (int i = 0; i < kIsaCount; ++i) {
+      if (same_name(cap.c_str(), kIsas[i].name)) limit = i;
+    }
+  }
+  for (int i = limit; i > 0; --i) {
+    if (usable(kIsas[i])) return *kIsas[i].table();
+  }
+  return reference_kernels();
 }
 
 }  // namespace
@@ -72,9 +221,31 @@ const KernelTable& reference_kernels() {
 }
 
 const KernelTable& active_kernels() {
-  // SIMD tables are added here per ISA (x86/, arm/); until then the reference is the best path.
-  static const KernelTable& table = reference_kernels();
+  static const KernelTable& table = choose();
   return table;
+}
+
+const KernelTable* kernel_table_for(const char* isa) {
+  if (isa == nullptr) return nullptr;
+  for (const IsaEntry& e : kIsas) {
+    if (same_name(isa, e.name)) return usable(e) ? e.table() : nullptr;
+  }
+  return nullptr;
+}
+
+const char* const* usable_isas(int* count) {
+  *count = isa_lists().n_usable;
+  return isa_lists().usable;
+}
+
+const char* const* built_isas(int* count) {
+  *count = isa_lists().n_built;
+  return isa_lists().built;
+}
+
+const char* isa_cap() {
+  active_kernels();
+  return cap_value().empty() ? nullptr : cap_value().c_str();
 }
 
 }  // namespace ple::kernels

@@ -14,6 +14,9 @@ using DequantizeRowFn = void (*)(const void* blocks, float* out, int64_t n);
 using QuantizeRowFn = void (*)(const float* x, void* blocks, int64_t n);
 // dot of n elements: weight blocks (w) against activation blocks (a) of the paired type
 using DotFn = float (*)(int64_t n, const void* w, const void* a);
+// Attention over the F16 KV cache: sum x[i] * y[i], and y[i] += a * x[i], for n halves x.
+using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
+using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
@@ -28,6 +31,10 @@ struct KernelTable {
   QuantizeRowFn quantize[kGGMLTypeCount] = {};  // activation types only
   // Weight types (offline model quantization): quality first, not on the inference path.
   QuantizeRowFn quantize_weight[kGGMLTypeCount] = {};
+  DotF16F32Fn dot_f16_f32 = nullptr;
+  AxpyF16Fn axpy_f16 = nullptr;
+  const char* dot_f16_f32_name = nullptr;
+  const char* axpy_f16_name = nullptr;
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }
@@ -36,7 +43,23 @@ struct KernelTable {
 
 // The scalar twins: the specification every SIMD path is tested against.
 const KernelTable& reference_kernels();
-// Best table this CPU supports (and PYLLAMA_EDGE_ISA allows); chosen on first call.
+
+// Best table this CPU supports, chosen once on first call (thread-safe). A path is a candidate
+// only when it was built (PLE_BUILT_*) and its features are detected (cpu_features.h). The
+// environment variable PYLLAMA_EDGE_ISA caps the choice, it never widens it: on x86 "scalar",
+// "avx2" or "avx512" (case-insensitive); any other non-empty value selects "scalar".
 const KernelTable& active_kernels();
+
+// The table of one ISA by name ("scalar", "avx2", "avx512"), or nullptr when it was not built
+// or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use it to run every usable path.
+const KernelTable* kernel_table_for(const char* isa);
+
+// Names of the ISAs kernel_table_for() accepts on this machine, narrowest first ("scalar"
+// always first); count receives how many. built_isas() lists the compiled ones, usable or not.
+const char* const* usable_isas(int* count);
+const char* const* built_isas(int* count);
+
+// The PYLLAMA_EDGE_ISA value in force when the table was chosen (nullptr when unset or empty).
+const char* isa_cap();
 
 }  // namespace ple::kernels

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/fp16.h"
+#include "kernels/kernel_table.h"
 #include "ops/ops.h"
 
 namespace ple::ops {
@@ -17,6 +17,9 @@ void attention(const float* q, const uint16_t* k_cache, const uint16_t* v_cache,
   const size_t per_thread = static_cast<size_t>(n_ctx_used);
   if (scores.size() < per_thread * static_cast<size_t>(pool.size())) scores.resize(per_thread * pool.size());
   const int64_t n_tasks = n_tokens * shape.n_head;
+  const kernels::KernelTable& k = kernels::active_kernels();
+  const kernels::DotF16F32Fn dot_f16 = k.dot_f16_f32;
+  const kernels::AxpyF16Fn axpy_f16 = k.axpy_f16;
 
   pool.run([&](int thread, int n_threads) {
     float* s = scores.data() + per_thread * static_cast<size_t>(thread);
@@ -27,19 +30,12 @@ void attention(const float* q, const uint16_t* k_cache, const uint16_t* v_cache,
       const int64_t n_visible = first_pos + t + 1;
       const float* qh = q + t * shape.n_head * hd + h * hd;
       for (int64_t p = 0; p < n_visible; ++p) {
-        const uint16_t* kp = k_cache + p * shape.kv_stride + kv_h * hd;
-        float dot = 0.0f;
-        for (int64_t i = 0; i < hd; ++i) dot += qh[i] * fp16_to_fp32(kp[i]);
-        s[p] = dot * scale;
+        s[p] = dot_f16(hd, k_cache + p * shape.kv_stride + kv_h * hd, qh) * scale;
       }
       softmax(s, n_visible);
       float* oh = out + t * shape.n_head * hd + h * hd;
       for (int64_t i = 0; i < hd; ++i) oh[i] = 0.0f;
-      for (int64_t p = 0; p < n_visible; ++p) {
-        const uint16_t* vp = v_cache + p * shape.kv_stride + kv_h * hd;
-        const float w = s[p];
-        for (int64_t i = 0; i < hd; ++i) oh[i] += w * fp16_to_fp32(vp[i]);
-      }
+      for (int64_t p = 0; p < n_visible; ++p) axpy_f16(hd, s[p], v_cache + p * shape.kv_stride + kv_h * hd, oh);
     }
   });
 }

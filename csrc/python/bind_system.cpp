@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "core/thread_pool.h"
+#include "kernels/cpu_features.h"
 #include "kernels/kernel_table.h"
 #include "python/bindings.h"
 
@@ -17,9 +18,27 @@ void register_system(py::module_& m) {
       const GGMLTypeInfo* info = ggml_type_info(id);
       if (info != nullptr && t.weights[id].dot_name != nullptr) dots[py::str(info->name)] = t.weights[id].dot_name;
     }
+    kernels::CpuFeatureEntry entries[32];
+    const int n_features = kernels::cpu_feature_list(kernels::cpu_features(), entries, 32);
+    py::dict features;
+    for (int i = 0; i < n_features && i < 32; ++i) features[py::str(entries[i].name)] = entries[i].value;
+    const auto names = [](const char* const* list, int count) {
+      py::list out;
+      for (int i = 0; i < count; ++i) out.append(list[i]);
+      return out;
+    };
+    int n_usable = 0, n_built = 0;
+    const char* const* usable = kernels::usable_isas(&n_usable);
+    const char* const* built = kernels::built_isas(&n_built);
+    const char* cap = kernels::isa_cap();
     py::dict out;
     out["isa"] = t.isa;
+    out["available_isas"] = names(usable, n_usable);  // built and supported by this CPU
+    out["built_isas"] = names(built, n_built);
+    out["isa_cap"] = cap != nullptr ? py::object(py::str(cap)) : py::object(py::none());  // PYLLAMA_EDGE_ISA
+    out["cpu_features"] = features;
     out["dot_kernels"] = dots;
+    out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name);
     out["default_threads"] = default_thread_count();
     return out;
   });

@@ -51,4 +51,9 @@ float qdot_q4_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q5_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
 
+// Attention over the F16 KV cache: the dot accumulates in double (as qdot_f16_f32__ref), the
+// axpy computes y[i] + a * x[i] in float32 with two roundings (no fused multiply-add).
+float dot_f16_f32__ref(int64_t n, const uint16_t* x, const float* y);
+void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y);
+
 }  // namespace ple::kernels

@@ -142,6 +142,12 @@ float qdot_f16_f32__ref(int64_t n, const void* w, const void* a) {
   return static_cast<float>(sum);
 }
 
+float dot_f16_f32__ref(int64_t n, const uint16_t* x, const float* y) { return qdot_f16_f32__ref(n, x, y); }
+
+void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] + a * fp16_to_fp32(x[i]);
+}
+
 float qdot_bf16_f32__ref(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const uint16_t*>(w);
   const auto* y = static_cast<const float*>(a);

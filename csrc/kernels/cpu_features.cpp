@@ -1,0 +1,103 @@
+// CPU feature detection. Built with the baseline flags of the platform and -fno-lto (see
+// cmake/isa_sources.cmake): it must run on every CPU, including those it finds lacking.
+#include "kernels/cpu_features.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define PLE_X86_64 1
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+#endif
+
+#include <cstdint>
+
+namespace ple::kernels {
+namespace {
+
+#if PLE_X86_64
+struct CpuidRegs {
+  uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
+};
+
+CpuidRegs cpuid(uint32_t leaf, uint32_t subleaf) {
+  CpuidRegs r;
+#if defined(_MSC_VER)
+  int regs[4];
+  __cpuidex(regs, static_cast<int>(leaf), static_cast<int>(subleaf));
+  r.eax = static_cast<uint32_t>(regs[0]);
+  r.ebx = static_cast<uint32_t>(regs[1]);
+  r.ecx = static_cast<uint32_t>(regs[2]);
+  r.edx = static_cast<uint32_t>(regs[3]);
+#else
+  __cpuid_count(leaf, subleaf, r.eax, r.ebx, r.ecx, r.edx);
+#endif
+  return r;
+}
+
+// XCR0: which register state the OS saves on context switches. Only valid when CPUID reports
+// OSXSAVE; xgetbv is emitted as raw asm so this file needs no -mxsave.
+uint64_t xcr0() {
+#if defined(_MSC_VER)
+  return _xgetbv(0);
+#else
+  uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+#endif
+}
+
+bool bit(uint32_t reg, int n) { return ((reg >> n) & 1u) != 0; }
+
+CpuFeatures detect() {
+  CpuFeatures f;
+  const uint32_t max_leaf = cpuid(0, 0).eax;
+  if (max_leaf < 1) return f;
+  const CpuidRegs l1 = cpuid(1, 0);
+  const bool osxsave = bit(l1.ecx, 27);
+  const bool avx = bit(l1.ecx, 28);
+  if (!osxsave || !avx) return f;
+  const uint64_t xcr = xcr0();
+  const bool ymm_state = (xcr & 0x6u) == 0x6u;           // SSE + AVX state
+  const bool zmm_state = ymm_state && (xcr & 0xe0u) == 0xe0u;  // opmask, ZMM_Hi256, Hi16_ZMM
+  if (!ymm_state) return f;
+  f.fma = bit(l1.ecx, 12);
+  f.f16c = bit(l1.ecx, 29);
+  if (max_leaf >= 7) {
+    const CpuidRegs l7 = cpuid(7, 0);
+    f.avx2 = bit(l7.ebx, 5);
+    if (zmm_state) {
+      f.avx512f = bit(l7.ebx, 16);
+      f.avx512bw = bit(l7.ebx, 30);
+      f.avx512vl = bit(l7.ebx, 31);
+      f.avx512vnni = bit(l7.ecx, 11);
+    }
+    if (l7.eax >= 1) f.avxvnni = bit(cpuid(7, 1).eax, 4);
+  }
+  return f;
+}
+#else
+CpuFeatures detect() { return CpuFeatures{}; }
+#endif
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = detect();
+  return features;
+}
+
+int cpu_feature_list(const CpuFeatures& f, CpuFeatureEntry* out, int capacity) {
+  const CpuFeatureEntry all[] = {
+      {"avx2", f.avx2},         {"fma", f.fma},           {"f16c", f.f16c},
+      {"avx512f", f.avx512f},   {"avx512bw", f.avx512bw}, {"avx512vl", f.avx512vl},
+      {"avx512vnni", f.avx512vnni}, {"avxvnni", f.avxvnni}, {"neon", f.neon},
+      {"dotprod", f.dotprod},   {"i8mm", f.i8mm},
+  };
+  const int n = static_cast<int>(sizeof all / sizeof all[0]);
+  for (int i = 0; i < n && i < capacity; ++i) out[i] = all[i];
+  return n;
+}
+
+}  // namespace ple::kernels

@@ -1,0 +1,232 @@
+// AVX2 (+FMA, F16C) dots of the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against Q8_K.
+//
+// Per super-block of 256 the integer sum is exact, as in the __ref twin: every quant is brought
+// to an unsigned 0..63 (the format's offset, 4 for Q3_K and 32 for Q6_K, is taken off with a
+// second vpmaddubsw against the activations, so -128 activations stay exact), vpmaddubsw forms
+// int16 pair sums, vpmaddwd multiplies them by the int16 sub-block scales into int32 lanes. Each
+// lane sums at most 16 elements of |q * scale * a| <= 2^19, so it stays below 2^24 and converts
+// to float exactly. The minimum terms use the activation's bsums, as the __ref twin does (Q2_K,
+// Q4_K, Q5_K); Q3_K and Q6_K read the quants themselves. Float part: one FMA of d_w * d_a per
+// super-block and lane; only the order of float additions differs from the __ref twin.
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/x86/x86_intrin.h"
+#include "kernels/x86/x86_kernels.h"
+#include "quant/blocks.h"
+
+namespace ple::kernels {
+namespace {
+
+float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+int32_t hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+
+uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// vpshufb controls that turn 8 int16 scales (both 128-bit lanes) into [scale 2k x8 | scale 2k+1 x8]:
+// the two 16-element sub-blocks of one 32-element vector.
+alignas(32) const uint8_t kScalePair[4][32] = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+__m256i scale_pair(__m256i scales8, int k) { return _mm256_shuffle_epi8(scales8, load256(kScalePair[k])); }
+
+// One 32-element vector of a 16-scale format: sum of (u - offset) * a per pair, times the pair's
+// sub-block scales (int16), as eight int32 lanes.
+__m256i scaled_dot(__m256i u, __m256i a, __m256i scales, int8_t offset) {
+  __m256i pairs = _mm256_maddubs_epi16(u, a);
+  if (offset != 0) pairs = _mm256_sub_epi16(pairs, _mm256_maddubs_epi16(_mm256_set1_epi8(offset), a));
+  return _mm256_madd_epi16(pairs, scales);
+}
+
+// Q4_K / Q5_K: 8 six-bit scales and mins from 12 bytes (layout in ref_kquants.cpp), as bytes
+// [sc0..sc7, m0..m7].
+__m128i unpack_scales_mins_k4(const uint8_t packed[kKScaleBytes]) {
+  const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
+  const uint32_t sc_lo = w0 & 0x3f3f3f3fu;
+  const uint32_t m_lo = w1 & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (w2 & 0x0f0f0f0fu) | ((w0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | ((w1 >> 2) & 0x30303030u);
+  return _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo), static_cast<int>(m_hi));
+}
+
+// Q3_K: 16 signed six-bit scales (stored +32) from 12 bytes, as int8.
+__m128i unpack_scales_q3_k(const uint8_t packed[12]) {
+  const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
+  const auto group = [&](uint32_t low, int g) { return static_cast<int>(low | (((w2 >> (2 * g)) & 0x03030303u) << 4)); };
+  const __m128i biased = _mm_setr_epi32(group(w0 & 0x0f0f0f0fu, 0), group(w1 & 0x0f0f0f0fu, 1),
+                                        group((w0 >> 4) & 0x0f0f0f0fu, 2), group((w1 >> 4) & 0x0f0f0f0fu, 3));
+  return _mm_sub_epi8(biased, _mm_set1_epi8(32));
+}
+
+// Q4_K / Q5_K: sum over sub-blocks j of m[j] * (bsums[2j] + bsums[2j+1]), exact in int32.
+int32_t min_sum_k4(__m128i scales_mins, const int16_t bsums[16]) {
+  const __m128i m = _mm_cvtepu8_epi16(_mm_srli_si128(scales_mins, 8));
+  const __m256i m_pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
+  return hsum_i32(_mm256_madd_epi16(load256(bsums), m_pairs));
+}
+
+// Q4_K / Q5_K super-block: chunk c (64 elements) pairs the low nibbles of qs[32c..] with
+// elements 64c..64c+31 (sub-block 2c) and the high nibbles with the next 32 (sub-block 2c+1).
+// With kFifth the fifth bit of sub-block j is bit j of qh[l].
+template <bool kFifth>
+__m256i int_sum_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, const int8_t* a) {
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  uint16_t sc[8];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(sc), _mm_cvtepu8_epi16(scales_mins));
+  __m256i hb = kFifth ? load256(qh) : _mm256_setzero_si256();
+  __m256i sum = _mm256_setzero_si256();
+  for (int c = 0; c < 4; ++c) {
+    const __m256i q = load256(qs + 32 * c);
+    __m256i lo = _mm256_and_si256(q, nibble);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nibble);
+    if (kFifth) {
+      const __m256i one = _mm256_set1_epi8(1);
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(hb, one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 1), one), 4));
+      hb = _mm256_srli_epi16(hb, 2);  // bits from the next byte land in bits 6..7: never read
+    }
+    const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a + 64 * c)),
+                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c])));
+    const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a + 64 * c + 32)),
+                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1])));
+    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p_lo, p_hi));
+  }
+  return sum;
+}
+
+template <class WBlock, bool kFifth>
+float dot_k4(int64_t n, const void* w, const void* a) {
+  const auto* wb = static_cast<const WBlock*>(w);
+  const auto* ab = static_cast<const BlockQ8_K*>(a);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const WBlock& x = wb[b];
+    const BlockQ8_K& y = ab[b];
+    const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
+    const uint8_t* qh = nullptr;
+    if constexpr (kFifth) qh = x.qh;
+    const __m256i isum = int_sum_k4<kFifth>(x.qs, qh, scales_mins, y.qs);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
+    mins += half_to_float(x.dmin) * y.d * static_cast<float>(min_sum_k4(scales_mins, y.bsums));
+  }
+  return hsum(acc) - mins;
+}
+
+}  // namespace
+
+float qdot_q2_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
+  const auto* wb = static_cast<const BlockQ2_K*>(w);
+  const auto* ab = static_cast<const BlockQ8_K*>(a);
+  const __m256i two_bits = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0.0f;
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ2_K& x = wb[b];
+    const BlockQ8_K& y = ab[b];
+    const __m128i packed = load128(x.scales);  // low nibble: scale, high nibble: min
+    const __m128i sc8 = _mm_and_si128(packed, _mm_set1_epi8(0x0f));
+    const __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f)));
+    const int32_t msum = hsum_i32(_mm256_madd_epi16(load256(y.bsums), mins16));
+    __m256i isum = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {  // 128 elements: sub-blocks 8h .. 8h+7
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
+      __m256i q = load256(x.qs + 32 * h);
+      for (int s = 0; s < 4; ++s) {  // elements 128h + 32s + l sit in bits 2s..2s+1 of byte l
+        const __m256i u = _mm256_and_si256(q, two_bits);
+        isum = _mm256_add_epi32(isum, scaled_dot(u, load256(y.qs + 128 * h + 32 * s), scale_pair(scales, s), 0));
+        q = _mm256_srli_epi16(q, 2);
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
+    mins += half_to_float(x.dmin) * y.d * static_cast<float>(msum);
+  }
+  return hsum(acc) - mins;
+}
+
+float qdot_q3_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
+  const auto* wb = static_cast<const BlockQ3_K*>(w);
+  const auto* ab = static_cast<const BlockQ8_K*>(a);
+  const __m256i two_bits = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ3_K& x = wb[b];
+    const BlockQ8_K& y = ab[b];
+    const __m128i sc8 = unpack_scales_q3_k(x.scales);
+    __m256i hm = load256(x.hmask);  // bit (e / 32) of hmask[e % 32]
+    __m256i isum = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
+      __m256i q = load256(x.qs + 32 * h);
+      for (int s = 0; s < 4; ++s) {
+        // u = low two bits + 4 * high bit, 0..7; the quant is u - 4.
+        const __m256i u = _mm256_or_si256(_mm256_and_si256(q, two_bits), _mm256_slli_epi16(_mm256_and_si256(hm, one), 2));
+        isum = _mm256_add_epi32(isum, scaled_dot(u, load256(y.qs + 128 * h + 32 * s), scale_pair(scales, s), 4));
+        q = _mm256_srli_epi16(q, 2);
+        hm = _mm256_srli_epi16(hm, 1);  // the next byte's bits enter at the top: bit 0 is clean for 7 shifts
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return hsum(acc);
+}
+
+float qdot_q4_k_q8_k__avx2(int64_t n, const void* w, const void* a) { return dot_k4<BlockQ4_K, false>(n, w, a); }
+
+float qdot_q5_k_q8_k__avx2(int64_t n, const void* w, const void* a) { return dot_k4<BlockQ5_K, true>(n, w, a); }
+
+float qdot_q6_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
+  const auto* wb = static_cast<const BlockQ6_K*>(w);
+  const auto* ab = static_cast<const BlockQ8_K*>(a);
+  const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ6_K& x = wb[b];
+    const BlockQ8_K& y = ab[b];
+    const __m128i sc8 = load128(x.scales);
+    __m256i isum = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
+      const __m256i ql0 = load256(x.ql + 64 * h), ql1 = load256(x.ql + 64 * h + 32);
+      const __m256i qh = load256(x.qh + 32 * h);
+      // Element 128h + 32s + l: nibble of ql (low for s < 2, from ql0 for even s) and bits
+      // 2s..2s+1 of qh[l] as bits 4..5; u = 0..63 and the quant is u - 32.
+      const __m256i u[4] = {
+          _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high)),
+          _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)),
+      };
+      for (int s = 0; s < 4; ++s) {
+        isum = _mm256_add_epi32(isum, scaled_dot(u[s], load256(y.qs + 128 * h + 32 * s), scale_pair(scales, s), 32));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
+  }
+  return hsum(acc);
+}
+
+}  // namespace ple::kernels

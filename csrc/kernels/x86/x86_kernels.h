@@ -1,0 +1,33 @@
+// Declarations of the x86 SIMD kernels; each ISA's definitions live in its own files
+// (*_avx2.cpp: AVX2 + FMA + F16C; *_avx512vnni.cpp: AVX-512 F/BW/VL/VNNI). Same contracts as the
+// __ref twins in kernels/ref/ref_kernels.h. Only dispatch.cpp may take their addresses, and only
+// after the CPU check.
+#pragma once
+#include <cstdint>
+
+#define PLE_DECLARE_X86_KERNELS(isa)                                                  \
+  float qdot_f32_f32__##isa(int64_t n, const void* w, const void* a);                 \
+  float qdot_f16_f32__##isa(int64_t n, const void* w, const void* a);                 \
+  float qdot_bf16_f32__##isa(int64_t n, const void* w, const void* a);                \
+  float qdot_q4_0_q8_0__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q5_0_q8_0__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q8_0_q8_0__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q4_1_q8_1__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q5_1_q8_1__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q2_k_q8_k__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q3_k_q8_k__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q4_k_q8_k__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q5_k_q8_k__##isa(int64_t n, const void* w, const void* a);               \
+  float qdot_q6_k_q8_k__##isa(int64_t n, const void* w, const void* a);               \
+  void quantize_row_q8_0__##isa(const float* x, void* y, int64_t n);                  \
+  void quantize_row_q8_1__##isa(const float* x, void* y, int64_t n);                  \
+  void quantize_row_q8_k__##isa(const float* x, void* y, int64_t n);                  \
+  float dot_f16_f32__##isa(int64_t n, const uint16_t* x, const float* y);             \
+  void axpy_f16__##isa(int64_t n, float a, const uint16_t* x, float* y);
+
+namespace ple::kernels {
+PLE_DECLARE_X86_KERNELS(avx2)
+PLE_DECLARE_X86_KERNELS(avx512vnni)
+}  // namespace ple::kernels
+
+#undef PLE_DECLARE_X86_KERNELS

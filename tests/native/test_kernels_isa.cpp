@@ -1,0 +1,456 @@
+// Every usable SIMD kernel table against the scalar __ref twins, on the same inputs, over a shape
+// taxonomy (1, 2, 7, 33 and 64 blocks) and extreme values. What is required:
+// - Quantizers (Q8_0, Q8_1, Q8_K): byte-identical blocks, NaN/Inf/ties/subnormal inputs included.
+// - Dots, integer parts: bit-identical results whenever every float operation of both is exact
+//   (unit-sized power-of-two scales and a total magnitude S <= 2^24), on random, all-0x00 and
+//   all-0xFF quant bytes against activation quants of random, 127, -127 and -128.
+// - Dots, float part (accumulation order differs): with eps = 2^-24, B blocks and
+//   A = sum_i |w_i| |a_i| (|w_i| = |d*sc*q_i| + |dmin*m|, from the dequantized magnitudes),
+//     block formats:   |dot - ref| <= (2B + 16) eps A   (+ 2^-140 n for underflowing scales)
+//     F32/F16/BF16:    |dot - ref| <= (n/16 + 24) eps A
+//   Each of the two results is within (B + 8) eps A of the exact dot (one rounding per block
+//   and lane, a short reduction tree, the d_w * d_a product), hence the sum.
+// - axpy_f16: bit-identical; dot_f16_f32 as the F16 dot.
+// Prints which table active_kernels() chose (the qemu guard in tests/test_kernels_isa.py reads it).
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "core/fp16.h"
+#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
+#include "quant/blocks.h"
+#include "quant/ggml_types.h"
+
+using namespace ple;
+using kernels::KernelTable;
+
+namespace {
+
+constexpr double kEps = 1.0 / 16777216.0;
+const int kShapes[] = {1, 2, 7, 33, 64};
+
+struct Rng {
+  std::mt19937 gen;
+  explicit Rng(uint32_t seed) : gen(seed) {}
+  uint32_t u32() { return static_cast<uint32_t>(gen()); }
+  float uniform() { return static_cast<float>(u32() >> 8) * (2.0f / 16777216.0f) - 1.0f; }  // [-1, 1)
+  int range(int lo, int hi) { return lo + static_cast<int>(u32() % static_cast<uint32_t>(hi - lo + 1)); }
+  uint16_t half(int lo, int hi) {  // normal half, either sign, magnitude in [2^lo, 2^hi)
+    const float mag = std::ldexp(1.0f + static_cast<float>(u32() >> 9) / 8388608.0f, range(lo, hi - 1));
+    return fp32_to_fp16((u32() & 1) ? -mag : mag);
+  }
+};
+
+void put16(uint8_t* p, uint16_t h) { std::memcpy(p, &h, 2); }
+
+struct TypeCase {
+  GGMLType type;
+  int d_offset;  // byte offset of the fp16 scale (-1: float format)
+  int m_offset;  // byte offset of the fp16 min (-1: none)
+  bool m_added;  // x = d*q + m (Q4_1, Q5_1) rather than d*sc*q - dmin*m
+};
+const TypeCase kTypes[] = {
+    {GGMLType::F32, -1, -1, false},  {GGMLType::F16, -1, -1, false},  {GGMLType::BF16, -1, -1, false},
+    {GGMLType::Q4_0, 0, -1, false},  {GGMLType::Q5_0, 0, -1, false},  {GGMLType::Q8_0, 0, -1, false},
+    {GGMLType::Q4_1, 0, 2, true},    {GGMLType::Q5_1, 0, 2, true},    {GGMLType::Q2_K, 80, 82, false},
+    {GGMLType::Q3_K, 108, -1, false}, {GGMLType::Q4_K, 0, 2, false},  {GGMLType::Q5_K, 0, 2, false},
+    {GGMLType::Q6_K, 208, -1, false},
+};
+
+bool is_float_type(GGMLType t) { return t == GGMLType::F32 || t == GGMLType::F16 || t == GGMLType::BF16; }
+int64_t unit_elems(GGMLType t) { return is_float_type(t) ? 32 : ggml_type_info(t).block_size; }
+size_t row_bytes(GGMLType t, int64_t n) {
+  const GGMLTypeInfo& info = ggml_type_info(t);
+  return static_cast<size_t>(n / info.block_size * info.type_size);
+}
+
+struct Isa {
+  const char* name;
+  const KernelTable* table;
+};
+// Every usable table but the reference itself.
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> out;
+  int count = 0;
+  const char* const* names = kernels::usable_isas(&count);
+  for (int i = 0; i < count; ++i) {
+    const KernelTable* t = kernels::kernel_table_for(names[i]);
+    if (t != nullptr && t != &kernels::reference_kernels()) out.push_back({names[i], t});
+  }
+  return out;
+}
+
+// ---- inputs ----
+
+enum class Scales { kRealistic, kExtreme, kUnit };
+enum class Quants { kRandom, kZeros, kOnes };
+
+// Unit scales: +-1, +-2, +-4 or +-0, so every product of the dot is an integer.
+uint16_t unit_half(Rng& rng) {
+  static const uint16_t values[] = {0x3c00, 0xbc00, 0x4000, 0xc000, 0x4400, 0xc400, 0x0000, 0x8000};
+  return values[rng.u32() % 8];
+}
+// Extreme scales: 65504, smallest and largest subnormal, smallest normal, +-0, and ordinary ones.
+uint16_t extreme_half(Rng& rng) {
+  static const uint16_t values[] = {0x7bff, 0xfbff, 0x0001, 0x8001, 0x03ff, 0x0400, 0x0000, 0x8000};
+  return (rng.u32() % 3 == 0) ? rng.half(-10, -4) : values[rng.u32() % 8];
+}
+
+std::vector<uint8_t> make_weights(const TypeCase& c, int64_t n, Rng& rng, Scales scales, Quants quants) {
+  std::vector<uint8_t> raw(row_bytes(c.type, n));
+  if (c.d_offset < 0) {  // float formats
+    for (int64_t i = 0; i < n; ++i) {
+      float v = rng.uniform();
+      if (scales == Scales::kUnit) v = static_cast<float>(rng.range(-16, 16));
+      if (scales == Scales::kExtreme && rng.u32() % 4 == 0) {
+        static const float special[] = {65504.0f, -65504.0f, 5.96e-8f, -6.1e-5f, 0.0f, -0.0f};
+        v = special[rng.u32() % 6];
+      }
+      if (c.type == GGMLType::F32) std::memcpy(&raw[4 * i], &v, 4);
+      else put16(&raw[2 * i], c.type == GGMLType::F16 ? fp32_to_fp16(v) : fp32_to_bf16(v));
+    }
+    return raw;
+  }
+  for (uint8_t& byte : raw) byte = quants == Quants::kRandom ? static_cast<uint8_t>(rng.u32()) : quants == Quants::kZeros ? 0x00 : 0xff;
+  const uint32_t size = ggml_type_info(c.type).type_size;
+  for (size_t b = 0; b < raw.size(); b += size) {
+    for (int off : {c.d_offset, c.m_offset}) {
+      if (off < 0) continue;
+      const uint16_t h = scales == Scales::kUnit ? unit_half(rng) : scales == Scales::kExtreme ? extreme_half(rng) : rng.half(-10, -4);
+      put16(&raw[b + off], h);
+    }
+  }
+  return raw;
+}
+
+// Activation quants chosen directly: every pattern the format can hold, -128 included.
+enum class ActQuants { kQuantized, kRandom, kMax, kMinusMax, kMinus128, kAlternating };
+
+// Fills the derived fields (Q8_1: s = fp16(d * sum q); Q8_K: bsums) from the quants.
+void finish_activation(GGMLType act, uint8_t* block) {
+  if (act == GGMLType::Q8_1) {
+    auto* b = reinterpret_cast<BlockQ8_1*>(block);
+    int sum = 0;
+    for (int8_t q : b->qs) sum += q;
+    b->s = fp32_to_fp16(fp16_to_fp32(b->d) * static_cast<float>(sum));
+  } else if (act == GGMLType::Q8_K) {
+    auto* b = reinterpret_cast<BlockQ8_K*>(block);
+    for (int j = 0; j < 16; ++j) {
+      int sum = 0;
+      for (int i = 0; i < 16; ++i) sum += b->qs[16 * j + i];
+      b->bsums[j] = static_cast<int16_t>(sum);
+    }
+  }
+}
+
+// Activation bytes for weight type c: quantized random floats (kQuantized, with the given float
+// magnitude), or quants set directly with unit scale d = 1 (or +-limit-bounded random quants).
+std::vector<uint8_t> make_activations(GGMLType act, int64_t n, Rng& rng, ActQuants pattern, float magnitude, int limit = 128) {
+  if (act == GGMLType::F32) {
+    std::vector<uint8_t> raw(static_cast<size_t>(n) * 4);
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = pattern == ActQuants::kQuantized ? rng.uniform() * magnitude : static_cast<float>(rng.range(-64, 64));
+      std::memcpy(&raw[4 * i], &v, 4);
+    }
+    return raw;
+  }
+  const GGMLTypeInfo& info = ggml_type_info(act);
+  std::vector<uint8_t> raw(row_bytes(act, n));
+  if (pattern == ActQuants::kQuantized) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = rng.uniform() * magnitude;
+    kernels::reference_kernels().quantizer(act)(x.data(), raw.data(), n);
+    return raw;
+  }
+  for (size_t b = 0; b < raw.size(); b += info.type_size) {
+    uint8_t* block = &raw[b];
+    int8_t* qs = reinterpret_cast<int8_t*>(block + 4);  // Q8_0: d at 0, qs at 2
+    if (act == GGMLType::Q8_0) {
+      put16(block, 0x3c00);
+      qs = reinterpret_cast<int8_t*>(block + 2);
+    } else if (act == GGMLType::Q8_1) {
+      put16(block, 0x3c00);
+    } else {
+      const float one = 1.0f;
+      std::memcpy(block, &one, 4);
+    }
+    for (uint32_t i = 0; i < info.block_size; ++i) {
+      int v = 0;
+      switch (pattern) {
+        case ActQuants::kRandom: v = rng.range(-limit, limit - 1); break;
+        case ActQuants::kMax: v = 127; break;
+        case ActQuants::kMinusMax: v = -127; break;
+        case ActQuants::kMinus128: v = -128; break;
+        case ActQuants::kAlternating: v = (i % 2) ? -128 : 127; break;
+        case ActQuants::kQuantized: break;
+      }
+      qs[i] = static_cast<int8_t>(v);
+    }
+    finish_activation(act, block);
+  }
+  return raw;
+}
+
+// A = sum |w_i| |a_i| with |w_i| = |d*sc*q_i| + |dmin*m| (dequantizing with the sign of d
+// cleared and that of the min set or cleared, as in test_quant_ref.cpp), plus |m * s| per
+// block for Q4_1/Q5_1 (their s is rounded to fp16 on its own).
+double magnitude_sum(const TypeCase& c, const std::vector<uint8_t>& w, const std::vector<uint8_t>& a, int64_t n) {
+  const KernelTable& ref = kernels::reference_kernels();
+  const GGMLType act = ref.for_type(c.type).activation_type;
+  std::vector<uint8_t> fixed = w;
+  const uint32_t size = ggml_type_info(c.type).type_size;
+  if (c.d_offset >= 0) {
+    for (size_t b = 0; b < fixed.size(); b += size) {
+      fixed[b + c.d_offset + 1] &= 0x7f;
+      if (c.m_offset >= 0) fixed[b + c.m_offset + 1] = c.m_added ? (fixed[b + c.m_offset + 1] & 0x7f) : (fixed[b + c.m_offset + 1] | 0x80);
+    }
+  }
+  std::vector<float> wm(static_cast<size_t>(n)), af(static_cast<size_t>(n));
+  ref.for_type(c.type).dequantize(fixed.data(), wm.data(), n);
+  ref.for_type(act).dequantize(a.data(), af.data(), n);
+  double s = 0.0;
+  for (int64_t i = 0; i < n; ++i) s += std::fabs(static_cast<double>(wm[i])) * std::fabs(static_cast<double>(af[i]));
+  if (c.m_added) {
+    for (int64_t b = 0; b < n / 32; ++b) {
+      uint16_t m, s16;
+      std::memcpy(&m, &w[b * size + c.m_offset], 2);
+      std::memcpy(&s16, &a[b * sizeof(BlockQ8_1) + 2], 2);
+      s += std::fabs(static_cast<double>(fp16_to_fp32(m)) * fp16_to_fp32(s16));
+    }
+  }
+  return s;
+}
+
+std::string label(const Isa& isa, const char* kernel, int blocks, const std::string& what) {
+  return std::string(isa.name) + " " + kernel + " blocks=" + std::to_string(blocks) + " " + what;
+}
+
+void check_bound(const Isa& isa, const TypeCase& c, const std::vector<uint8_t>& w, const std::vector<uint8_t>& a,
+                 int64_t n, int blocks, const std::string& what) {
+  const kernels::WeightKernels& k = isa.table->for_type(c.type);
+  const float got = k.dot(n, w.data(), a.data());
+  const float want = kernels::reference_kernels().for_type(c.type).dot(n, w.data(), a.data());
+  const double A = magnitude_sum(c, w, a, n);
+  const int64_t nb = n / ggml_type_info(c.type).block_size;
+  const double rel = is_float_type(c.type) ? static_cast<double>(n) / 16 + 24 : 2.0 * static_cast<double>(nb) + 16;
+  const double bound = rel * kEps * A + std::ldexp(static_cast<double>(n), -140);
+  const bool ok = std::isfinite(want) ? std::fabs(static_cast<double>(got) - want) <= bound : std::isnan(want) ? std::isnan(got) : got == want;
+  CHECK_MSG(ok, label(isa, k.dot_name, blocks, what) + ": got " + std::to_string(got) + " want " + std::to_string(want) +
+                    " bound " + std::to_string(bound));
+}
+
+}  // namespace
+
+TEST(kernels_isa_report) {
+  const KernelTable& active = kernels::active_kernels();
+  int n_usable = 0, n_built = 0;
+  const char* const* usable = kernels::usable_isas(&n_usable);
+  const char* const* built = kernels::built_isas(&n_built);
+  std::string u, b;
+  for (int i = 0; i < n_usable; ++i) u += std::string(i ? "," : "") + usable[i];
+  for (int i = 0; i < n_built; ++i) b += std::string(i ? "," : "") + built[i];
+  const char* cap = kernels::isa_cap();
+  std::printf("kernels: chosen isa=%s usable=%s built=%s cap=%s\n", active.isa, u.c_str(), b.c_str(), cap ? cap : "(none)");
+  CHECK(n_usable >= 1 && std::strcmp(usable[0], "scalar") == 0);
+  CHECK(kernels::kernel_table_for("scalar") == &kernels::reference_kernels());
+  CHECK(kernels::kernel_table_for("SCALAR") == &kernels::reference_kernels());
+  CHECK(kernels::kernel_table_for("no-such-isa") == nullptr);
+  CHECK(kernels::kernel_table_for(nullptr) == nullptr);
+  bool chosen_usable = false;
+  for (int i = 0; i < n_usable; ++i) {
+    const KernelTable* t = kernels::kernel_table_for(usable[i]);
+    CHECK_MSG(t != nullptr && std::strcmp(t->isa, usable[i]) == 0, usable[i]);
+    if (t == &active) chosen_usable = true;
+  }
+  CHECK(chosen_usable);
+  if (cap == nullptr) CHECK_MSG(std::strcmp(active.isa, usable[n_usable - 1]) == 0, "widest usable table is active");
+  // Every table fills every slot the reference fills.
+  for (int i = 0; i < n_usable; ++i) {
+    const KernelTable& t = *kernels::kernel_table_for(usable[i]);
+    for (const TypeCase& c : kTypes) {
+      CHECK_MSG(t.for_type(c.type).dot != nullptr && t.for_type(c.type).dequantize != nullptr, t.isa);
+      CHECK(t.for_type(c.type).activation_type == kernels::reference_kernels().for_type(c.type).activation_type);
+    }
+    for (GGMLType q : {GGMLType::Q8_0, GGMLType::Q8_1, GGMLType::Q8_K}) CHECK(t.quantizer(q) != nullptr);
+    CHECK(t.dot_f16_f32 != nullptr && t.axpy_f16 != nullptr);
+  }
+  // Features implied by the usable tables.
+  const kernels::CpuFeatures& f = kernels::cpu_features();
+  if (kernels::kernel_table_for("avx2") != nullptr) CHECK(f.avx2 && f.fma && f.f16c);
+}
+
+TEST(kernels_isa_quantize_byte_identical) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(11);
+  for (GGMLType act : {GGMLType::Q8_0, GGMLType::Q8_1, GGMLType::Q8_K}) {
+    const int64_t block = ggml_type_info(act).block_size;
+    for (int blocks : kShapes) {
+      const int64_t n = blocks * block;
+      for (int trial = 0; trial < 8; ++trial) {
+        std::vector<float> x(static_cast<size_t>(n));
+        const float scale = std::ldexp(1.0f, rng.range(-20, 20));
+        for (float& v : x) v = rng.uniform() * scale;
+        if (trial == 1) {  // exact ties with d = 1: k + 0.5 and the 127 that sets the scale
+          for (int64_t i = 0; i < n; ++i) x[i] = (i % block == 0) ? 127.0f : static_cast<float>(rng.range(-127, 126)) + 0.5f;
+        }
+        if (trial == 2) {  // specials scattered over the blocks
+          const float specials[] = {INFINITY, -INFINITY, NAN, -NAN, 0.0f, -0.0f, 1e-45f, -1e-40f, 3.4e38f, -3.4e38f};
+          for (float s : specials) x[rng.u32() % n] = s;
+        }
+        if (trial == 3) {  // tiny blocks: d is subnormal and 1/d overflows (the quotient path)
+          for (float& v : x) v *= 1e-37f / scale;
+        }
+        if (trial == 4) {
+          for (int64_t i = 0; i < n; ++i) x[i] = (i / block) % 2 ? 0.0f : -0.0f;  // all-zero blocks
+        }
+        if (trial == 5) {  // ties just below and above 0.5 steps
+          for (int64_t i = 0; i < n; ++i) x[i] = (i % block == 0) ? 127.0f : std::nextafter(static_cast<float>(rng.range(-127, 126)) + 0.5f, (i % 2) ? 1e9f : -1e9f);
+        }
+        const size_t bytes = row_bytes(act, n);
+        std::vector<uint8_t> want(bytes), got(bytes);
+        kernels::reference_kernels().quantizer(act)(x.data(), want.data(), n);
+        for (const Isa& isa : isas) {
+          std::memset(got.data(), 0xa5, bytes);
+          isa.table->quantizer(act)(x.data(), got.data(), n);
+          CHECK_MSG(got == want, std::string(isa.name) + " quantize " + ggml_type_name(act) + " blocks=" + std::to_string(blocks) +
+                                     " trial=" + std::to_string(trial));
+        }
+      }
+    }
+  }
+}
+
+// Integer parts: with unit scales every float operation of either dot is exact while the total
+// magnitude S stays <= 2^24, so the results must be equal. Activation ranges are halved until
+// S fits (patterns at full range are tried first).
+TEST(kernels_isa_dot_integer_parts_exact) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(22);
+  int exact_checks = 0;
+  for (const TypeCase& c : kTypes) {
+    const GGMLType act = kernels::reference_kernels().for_type(c.type).activation_type;
+    for (int blocks : kShapes) {
+      const int64_t n = blocks * unit_elems(c.type);
+      for (Quants quants : {Quants::kRandom, Quants::kZeros, Quants::kOnes}) {
+        for (ActQuants pattern : {ActQuants::kRandom, ActQuants::kMax, ActQuants::kMinusMax, ActQuants::kMinus128, ActQuants::kAlternating}) {
+          if (is_float_type(c.type) && (quants != Quants::kRandom || pattern != ActQuants::kRandom)) continue;
+          const std::vector<uint8_t> w = make_weights(c, n, rng, Scales::kUnit, quants);
+          std::vector<uint8_t> a;
+          double S = 0.0;
+          for (int limit = 128; limit >= 1; limit /= 2) {
+            a = make_activations(act, n, rng, limit == 128 ? pattern : ActQuants::kRandom, 1.0f, limit);
+            S = magnitude_sum(c, w, a, n);
+            if (S <= 16777216.0) break;
+          }
+          if (S > 16777216.0) continue;
+          const float want = kernels::reference_kernels().for_type(c.type).dot(n, w.data(), a.data());
+          for (const Isa& isa : isas) {
+            const kernels::WeightKernels& k = isa.table->for_type(c.type);
+            const float got = k.dot(n, w.data(), a.data());
+            ++exact_checks;
+            CHECK_MSG(got == want, label(isa, k.dot_name, blocks, "exact pattern") + " q=" + std::to_string(static_cast<int>(quants)) +
+                                       " a=" + std::to_string(static_cast<int>(pattern)) + ": got " + std::to_string(got) +
+                                       " want " + std::to_string(want));
+          }
+        }
+      }
+    }
+  }
+  if (!isas.empty()) CHECK(exact_checks > 500);
+}
+
+// The minimum terms of Q2_K/Q4_K/Q5_K come from the activation's bsums as stored (as in the
+// reference), at the int16 extremes: zero quants leave -dmin * d_a * msum, computed alike.
+TEST(kernels_isa_dot_bsums_extremes) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(33);
+  for (const TypeCase& c : kTypes) {
+    if (c.type != GGMLType::Q2_K && c.type != GGMLType::Q4_K && c.type != GGMLType::Q5_K) continue;
+    for (int blocks : {1, 2}) {
+      const int64_t n = blocks * 256;
+      std::vector<uint8_t> w = make_weights(c, n, rng, Scales::kUnit, Quants::kOnes);
+      std::vector<uint8_t> a = make_activations(GGMLType::Q8_K, n, rng, ActQuants::kRandom, 1.0f);
+      for (int b = 0; b < blocks; ++b) {
+        auto* blk = reinterpret_cast<BlockQ8_K*>(&a[b * sizeof(BlockQ8_K)]);
+        std::memset(blk->qs, 0, sizeof blk->qs);
+        for (int j = 0; j < 16; ++j) blk->bsums[j] = static_cast<int16_t>(j % 3 == 0 ? -32768 : j % 3 == 1 ? 32767 : -32767);
+      }
+      const float want = kernels::reference_kernels().for_type(c.type).dot(n, w.data(), a.data());
+      for (const Isa& isa : isas) {
+        const float got = isa.table->for_type(c.type).dot(n, w.data(), a.data());
+        CHECK_MSG(got == want, label(isa, isa.table->for_type(c.type).dot_name, blocks, "bsums") + " got " + std::to_string(got) +
+                                   " want " + std::to_string(want));
+      }
+    }
+  }
+}
+
+// Float part: realistic and extreme scales (65504, subnormal, +-0), quantized activations of
+// several magnitudes and raw activation patterns, within the bound stated at the top.
+TEST(kernels_isa_dot_float_bound) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(44);
+  for (const TypeCase& c : kTypes) {
+    const GGMLType act = kernels::reference_kernels().for_type(c.type).activation_type;
+    for (int blocks : kShapes) {
+      const int64_t n = blocks * unit_elems(c.type);
+      for (int trial = 0; trial < 12; ++trial) {
+        const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
+        const Quants quants = trial == 9 ? Quants::kZeros : trial == 10 ? Quants::kOnes : Quants::kRandom;
+        const std::vector<uint8_t> w = make_weights(c, n, rng, scales, quants);
+        const ActQuants pattern = trial < 6 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
+        const float magnitude = std::ldexp(1.0f, rng.range(-12, 20));
+        const std::vector<uint8_t> a = make_activations(act, n, rng, pattern, magnitude);
+        for (const Isa& isa : isas) check_bound(isa, c, w, a, n, blocks, "trial " + std::to_string(trial));
+      }
+    }
+  }
+}
+
+TEST(kernels_isa_attention_f16) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(55);
+  for (int64_t n : {1, 7, 8, 15, 16, 31, 32, 33, 64, 100, 128, 257, 2048}) {
+    std::vector<uint16_t> x(static_cast<size_t>(n));
+    std::vector<float> y(static_cast<size_t>(n)), y0(static_cast<size_t>(n));
+    double A = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = fp32_to_fp16(rng.uniform() * 4.0f);
+      y[i] = rng.uniform() * 8.0f;
+      A += std::fabs(static_cast<double>(fp16_to_fp32(x[i])) * y[i]);
+    }
+    const float a = rng.uniform();
+    const float want = kernels::reference_kernels().dot_f16_f32(n, x.data(), y.data());
+    std::vector<float> want_y = y;
+    kernels::reference_kernels().axpy_f16(n, a, x.data(), want_y.data());
+    for (const Isa& isa : isas) {
+      const float got = isa.table->dot_f16_f32(n, x.data(), y.data());
+      CHECK_MSG(std::fabs(static_cast<double>(got) - want) <= (static_cast<double>(n) / 16 + 24) * kEps * A,
+                std::string(isa.table->dot_f16_f32_name) + " n=" + std::to_string(n));
+      std::vector<float> got_y = y;
+      isa.table->axpy_f16(n, a, x.data(), got_y.data());
+      CHECK_MSG(std::memcmp(got_y.data(), want_y.data(), got_y.size() * sizeof(float)) == 0,
+                std::string(isa.table->axpy_f16_name) + " n=" + std::to_string(n));
+    }
+  }
+}
+
+// F32/F16/BF16 dots at lengths that are not multiples of the vector width (their block size is 1).
+TEST(kernels_isa_float_dots_odd_lengths) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(66);
+  for (int k = 0; k < 3; ++k) {
+    const TypeCase& c = kTypes[k];
+    for (int64_t n : {1, 3, 8, 9, 17, 63, 65, 127, 1000}) {
+      const std::vector<uint8_t> w = make_weights(c, n, rng, Scales::kRealistic, Quants::kRandom);
+      const std::vector<uint8_t> a = make_activations(GGMLType::F32, n, rng, ActQuants::kQuantized, 3.0f);
+      for (const Isa& isa : isas) check_bound(isa, c, w, a, n, static_cast<int>(n), "odd length");
+    }
+  }
+}

@@ -1,0 +1,305 @@
+"""Every kernel path this machine can run (system_info()["available_isas"]) against the scalar
+reference, through ple.quant: quantizers byte for byte, dequantization bit for bit, dots exact in
+their integer parts and within the float bound of tests/native/test_kernels_isa.cpp:
+    block formats  |dot - ref| <= (2B + 16) eps A,   F32/F16/BF16  |dot - ref| <= (n/16 + 24) eps A
+with eps = 2^-24, B blocks and A = sum |w_i| |a_i|. Then the choice of path (PYLLAMA_EDGE_ISA) and
+the qemu guard: the native test binary must pass on an emulated Haswell (AVX2, no AVX-512) choosing
+avx2, and on qemu64 choosing scalar; a stray wider instruction would die with SIGILL."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pyllama_edge as ple
+from pyllama_edge import quant
+
+ROOT = Path(__file__).resolve().parent.parent
+EPS = 2.0 ** -24
+ISAS = ple.system_info()["available_isas"]
+SIMD_ISAS = [i for i in ISAS if i != "scalar"]
+WEIGHT_TYPES = ["F32", "F16", "BF16", "Q4_0", "Q5_0", "Q8_0", "Q4_1", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
+FLOAT_TYPES = ("F32", "F16", "BF16")
+# Byte offsets of the fp16 scale and min (None: none) in a block; Q4_1/Q5_1 add their min.
+HALF_FIELDS = {"Q4_0": (0, None), "Q4_1": (0, 2), "Q5_0": (0, None), "Q5_1": (0, 2), "Q8_0": (0, None),
+               "Q2_K": (80, 82), "Q3_K": (108, None), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208, None)}
+MIN_ADDED = {"Q4_1", "Q5_1"}
+SHAPES = [1, 2, 7, 33, 64]
+ROWS = 24  # weight rows per (type, shape) case, through dot_rows
+# 65504, smallest/largest subnormal, smallest normal, +-0 (for the scale fields)
+EXTREME_HALVES = np.array([0x7BFF, 0xFBFF, 0x0001, 0x8001, 0x03FF, 0x0400, 0x0000, 0x8000], dtype=np.uint16)
+UNIT_HALVES = np.array([0x3C00, 0xBC00, 0x4000, 0xC000, 0x4400, 0xC400, 0x0000, 0x8000], dtype=np.uint16)  # +-1, 2, 4, 0
+
+
+
+def geometry(t: str) -> tuple:
+    return quant.block_geometry(t)
+
+
+def unit(t: str) -> int:
+    return 32 if t in FLOAT_TYPES else geometry(t)[0]
+
+
+def make_weights(t: str, rows: int, n: int, rng: np.random.Generator, scales: str, fill: str = "random") -> np.ndarray:
+    """rows x row_bytes uint8: random (or 0x00 / 0xFF) quant bytes; scale fields 'realistic'
+    (normal halves in [2^-10, 2^-4)), 'extreme' (half of them from EXTREME_HALVES) or 'unit'."""
+    if t in FLOAT_TYPES:
+        v = rng.uniform(-1, 1, (rows, n)).astype(np.float32)
+        if scales == "unit":
+            v = rng.integers(-16, 17, (rows, n)).astype(np.float32)
+        elif scales == "extreme":
+            v[rng.random((rows, n)) < 0.2] = np.float32(65504.0)
+        if t == "F32":
+            return v.view(np.uint8).reshape(rows, -1)
+        if t == "F16":
+            return v.astype(np.float16).view(np.uint8).reshape(rows, -1)
+        return (v.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8).reshape(rows, -1)  # truncated to bf16
+    block, size = geometry(t)
+    nb = n // block
+    if fill == "random":
+        raw = rng.integers(0, 256, (rows, nb, size), dtype=np.uint8)
+    else:
+        raw = np.full((rows, nb, size), 0x00 if fill == "zeros" else 0xFF, dtype=np.uint8)
+    for off in HALF_FIELDS[t]:
+        if off is None:
+            continue
+        h = ((rng.integers(0, 2, (rows, nb)) << 15) | rng.integers(0x1400, 0x2C00, (rows, nb))).astype(np.uint16)
+        if scales == "extreme":
+            pick = rng.random((rows, nb)) < 0.5
+            h[pick] = rng.choice(EXTREME_HALVES, int(pick.sum()))
+        elif scales == "unit":
+            h = rng.choice(UNIT_HALVES, (rows, nb))
+        raw[:, :, off:off + 2] = h.view(np.uint8).reshape(rows, nb, 2)
+    return raw.reshape(rows, -1)
+
+
+def raw_activations(act: str, n: int, rng: np.random.Generator, pattern: str, limit: int = 128) -> np.ndarray:
+    """Activation blocks with scale 1 and quants set directly (-128 included), derived fields
+    (Q8_1's s, Q8_K's bsums) consistent with the quants."""
+    block, size = geometry(act)
+    nb = n // block
+    if pattern == "random":
+        q = rng.integers(-limit, limit, (nb, block))
+    else:
+        q = np.resize(np.array({"max": [127], "minus_max": [-127], "minus_128": [-128], "alternating": [127, -128]}[pattern]),
+                      (nb, block))
+    q = q.astype(np.int8)
+    b = np.zeros((nb, size), dtype=np.uint8)
+    if act == "Q8_K":
+        b[:, :4] = np.ones(nb, dtype=np.float32).view(np.uint8).reshape(nb, 4)
+        b[:, 4:4 + block] = q.view(np.uint8)
+        b[:, 4 + block:] = q.astype(np.int16).reshape(nb, 16, 16).sum(axis=2).astype(np.int16).view(np.uint8).reshape(nb, 32)
+    else:
+        b[:, :2] = np.full(nb, 1.0, dtype=np.float16).view(np.uint8).reshape(nb, 2)
+        start = 2 if act == "Q8_0" else 4
+        b[:, start:start + block] = q.view(np.uint8)
+        if act == "Q8_1":
+            s = (q.astype(np.float32).sum(axis=1)).astype(np.float16)
+            b[:, 2:4] = s.view(np.uint8).reshape(nb, 2)
+    return b.reshape(-1)
+
+
+def magnitudes(t: str, w: np.ndarray, n: int) -> np.ndarray:
+    """|w_i| per element (rows x n): |d*sc*q| + |dmin*m| for formats with a min, via dequantizing
+    with the sign of d cleared and that of the min set (subtracted) or cleared (added)."""
+    b = w.reshape(w.shape[0], -1, geometry(t)[1]).copy() if t not in FLOAT_TYPES else w
+    if t in HALF_FIELDS:
+        d_off, m_off = HALF_FIELDS[t]
+        b[:, :, d_off + 1] &= 0x7F
+        if m_off is not None:
+            b[:, :, m_off + 1] = b[:, :, m_off + 1] & 0x7F if t in MIN_ADDED else b[:, :, m_off + 1] | 0x80
+    flat = b.reshape(b.shape[0], -1)
+    with np.errstate(all="ignore"):
+        return np.abs(np.stack([quant.dequantize(r, t, n, reference=True) for r in flat]).astype(np.float64))
+
+
+def magnitude_sum(t: str, w: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
+    act = quant.activation_type(t)
+    af = np.abs(a.astype(np.float64) if act == "F32" else quant.dequantize(a, act, n, reference=True).astype(np.float64))
+    s = magnitudes(t, w, n) @ af
+    if t in MIN_ADDED:  # plus |m * s| per block: the activation's s is rounded on its own
+        m = w.reshape(w.shape[0], -1, geometry(t)[1])[:, :, 2:4].copy().view(np.float16)[..., 0].astype(np.float64)
+        sa = a.reshape(-1, 36)[:, 2:4].copy().view(np.float16)[:, 0].astype(np.float64)
+        s = s + np.abs(m * sa).sum(axis=1)
+    return s
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@pytest.mark.parametrize("act", ["Q8_0", "Q8_1", "Q8_K"])
+def test_quantize_byte_identical(isa: str, act: str) -> None:
+    rng = np.random.default_rng(7)
+    block = geometry(act)[0]
+    for nb in SHAPES:
+        n = nb * block
+        cases = [rng.standard_normal(n) * 10.0 ** rng.integers(-6, 7),
+                 np.where(np.arange(n) % block == 0, 127.0, rng.integers(-127, 127, n) + 0.5),  # exact ties, d = 1
+                 rng.standard_normal(n) * 1e-38,  # subnormal d: the quotient path
+                 np.zeros(n), np.full(n, -0.0)]
+        special = rng.standard_normal(n) * 100
+        special[rng.integers(0, n, 6)] = [np.inf, -np.inf, np.nan, 3.4e38, -1e-45, -0.0]
+        cases.append(special)
+        for x in cases:
+            x = np.asarray(x, dtype=np.float32)
+            with np.errstate(all="ignore"):
+                np.testing.assert_array_equal(quant.quantize(x, act, isa=isa), quant.quantize(x, act, isa="scalar"))
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+def test_dequantize_same_as_reference(isa: str) -> None:
+    rng = np.random.default_rng(8)
+    for t in WEIGHT_TYPES + ["Q8_1", "Q8_K"]:
+        block, size = geometry(t)
+        raw = rng.integers(0, 256, 7 * size, dtype=np.uint8)
+        n = 7 * block
+        with np.errstate(all="ignore"):
+            got, want = quant.dequantize(raw, t, n, isa=isa), quant.dequantize(raw, t, n, isa="scalar")
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@pytest.mark.parametrize("t", WEIGHT_TYPES)
+def test_dot_integer_parts_exact(isa: str, t: str) -> None:
+    """Unit power-of-two scales: every float operation is exact while A <= 2^24, so the SIMD dot
+    must equal the reference bit for bit (cases above 2^24 are left to the float-bound test)."""
+    rng = np.random.default_rng(WEIGHT_TYPES.index(t))
+    act = quant.activation_type(t)
+    checked = 0
+    for nb in SHAPES:
+        n = nb * unit(t)
+        patterns = ["random"] if t in FLOAT_TYPES else ["random", "max", "minus_max", "minus_128", "alternating"]
+        for fill in (["random"] if t in FLOAT_TYPES else ["random", "zeros", "ones"]):
+            w = make_weights(t, ROWS, n, rng, "unit", fill)
+            for pattern in patterns:
+                if act == "F32":
+                    a = rng.integers(-64, 65, n).astype(np.float32)
+                else:
+                    a = raw_activations(act, n, rng, pattern)
+                ok = magnitude_sum(t, w, a, n) <= 2.0 ** 24
+                if not ok.any() and act != "F32":
+                    a = raw_activations(act, n, rng, "random", limit=4)
+                    ok = magnitude_sum(t, w, a, n) <= 2.0 ** 24
+                got = quant.dot_rows(w, t, a, n, isa=isa)
+                want = quant.dot_rows(w, t, a, n, isa="scalar")
+                np.testing.assert_array_equal(got[ok], want[ok], err_msg=f"{isa} {t} blocks={nb} {fill} {pattern}")
+                checked += int(ok.sum())
+    assert checked >= ROWS * len(SHAPES)
+
+
+@pytest.mark.parametrize("isa", SIMD_ISAS)
+@pytest.mark.parametrize("t", WEIGHT_TYPES)
+def test_dot_within_float_bound(isa: str, t: str) -> None:
+    rng = np.random.default_rng(100 + WEIGHT_TYPES.index(t))
+    act = quant.activation_type(t)
+    for nb in SHAPES:
+        n = nb * unit(t)
+        for scales in ("realistic", "extreme"):
+            w = make_weights(t, ROWS, n, rng, scales)
+            for mag in (1e-3, 1.0, 1e4):
+                x = (rng.uniform(-1, 1, n) * mag).astype(np.float32)
+                a = x if act == "F32" else quant.quantize(x, act, isa="scalar")
+                got = quant.dot_rows(w, t, a, n, isa=isa).astype(np.float64)
+                want = quant.dot_rows(w, t, a, n, isa="scalar").astype(np.float64)
+                rel = n / 16 + 24 if t in FLOAT_TYPES else 2 * (n // geometry(t)[0]) + 16
+                with np.errstate(all="ignore"):  # Q8_1's s overflows fp16 at magnitude 1e4: inf * 0
+                    bound = rel * EPS * magnitude_sum(t, w, a, n) + n * 2.0 ** -140
+                    finite = np.isfinite(want)
+                    assert np.all(np.abs(got - want)[finite] <= bound[finite]), (isa, t, nb, scales, mag)
+                np.testing.assert_array_equal(got[~finite], want[~finite])  # same infinities, NaN where NaN
+
+
+def run_python(code: str, env_isa) -> str:
+    env = dict(os.environ)
+    env.pop("PYLLAMA_EDGE_ISA", None)
+    if env_isa is not None:
+        env["PYLLAMA_EDGE_ISA"] = env_isa
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    return out.stdout.strip()
+
+
+def test_isa_selection_and_cap() -> None:
+    """Widest usable path by default; PYLLAMA_EDGE_ISA only narrows; unknown names give scalar."""
+    code = "import pyllama_edge as p; i = p.system_info(); print(i['isa'], i['isa_cap'])"
+    assert run_python(code, None) == f"{ISAS[-1]} None"
+    assert run_python(code, "") == f"{ISAS[-1]} None"
+    assert run_python(code, "scalar") == "scalar scalar"
+    assert run_python(code, "no-such-isa") == "scalar no-such-isa"
+    assert run_python(code, "AVX2").split()[0] == ("avx2" if "avx2" in ISAS else "scalar")
+    # A cap above what the CPU has still picks the widest usable path, never an unusable one.
+    assert run_python(code, "avx512").split()[0] == ISAS[-1]
+
+
+def test_isa_argument_and_report() -> None:
+    x = np.zeros(32, dtype=np.float32)
+    with pytest.raises(ValueError, match="not usable"):
+        quant.quantize(x, "Q8_0", isa="no-such-isa")
+    for isa in SIMD_ISAS:
+        with pytest.raises(ValueError, match="reference=True"):
+            quant.quantize(x, "Q8_0", reference=True, isa=isa)
+    np.testing.assert_array_equal(quant.quantize(x, "Q8_0", reference=True, isa="scalar"), quant.quantize(x, "Q8_0", isa="scalar"))
+    info = ple.system_info()
+    assert info["isa"] in info["available_isas"] and set(info["available_isas"]) <= set(info["built_isas"])
+    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512vnni"}.get(info["isa"])
+    if suffix:
+        assert all(name.endswith(suffix) for name in info["dot_kernels"].values()), info["dot_kernels"]
+        assert all(name.endswith(suffix) for name in info["attention_kernels"])
+
+
+# ---- qemu guard ----
+
+QEMU = shutil.which("qemu-x86_64-static")
+
+
+@pytest.fixture(scope="module")
+def native_tests_binary(request, tmp_path_factory) -> Path:
+    """$PYLLAMA_EDGE_NATIVE_TESTS, or ple_native_tests built from this checkout (Python off) in a
+    build folder kept in pytest's cache (a temporary one without the cache plugin), so later runs
+    rebuild only what changed."""
+    given = os.environ.get("PYLLAMA_EDGE_NATIVE_TESTS")
+    if given:
+        return Path(given)
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not found: cannot build the native test binary")
+    cache = getattr(request.config, "cache", None)
+    build = Path(cache.mkdir("ple-native-qemu")) if cache is not None else tmp_path_factory.mktemp("ple-native-qemu")
+    generator = ["-G", "Ninja"] if shutil.which("ninja") and not (build / "Makefile").exists() else []
+    subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), *generator, "-DPYLLAMA_EDGE_PYTHON=OFF",
+                    "-DCMAKE_BUILD_TYPE=Release"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(build), "--target", "ple_native_tests", "-j", str(os.cpu_count() or 1)],
+                   check=True, capture_output=True)
+    return build / "ple_native_tests"
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-x86_64-static is not installed (apt-get install qemu-user-static)")
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 guard")
+@pytest.mark.parametrize("cpu,expected", [("Haswell", "avx2"), ("qemu64", "scalar")])
+def test_qemu_guard(native_tests_binary: Path, cpu: str, expected: str) -> None:
+    """qemu 7.2 emulates AVX2/FMA/F16C but no AVX-512: the whole native suite passes on a Haswell
+    choosing avx2, and on qemu64 (SSE2 only) choosing scalar; an instruction the model lacks dies
+    with SIGILL."""
+    env = dict(os.environ)
+    env.pop("PYLLAMA_EDGE_ISA", None)
+    out = subprocess.run([QEMU, "-cpu", cpu, str(native_tests_binary)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, f"{cpu}: exit {out.returncode}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
+    chosen = re.search(r"chosen isa=(\w+)", out.stdout)
+    assert chosen and chosen.group(1) == expected, out.stdout
+    assert re.search(r"\b0 failed", out.stdout), out.stdout
+
+
+def test_isa_objects_export_only_kernels(native_tests_binary: Path) -> None:
+    """A per-ISA object may define nothing the linker could merge with baseline code (no weak or
+    COMDAT symbols from inline or template helpers), only its own __<isa> kernels."""
+    objects = sorted((native_tests_binary.parent / "CMakeFiles" / "ple_core.dir" / "csrc" / "kernels" / "x86").glob("*.o"))
+    if not objects or shutil.which("nm") is None:
+        pytest.skip("ISA object files or nm not found next to the native test binary")
+    for obj in objects:
+        isa = "avx512vnni" if "avx512vnni" in obj.name else "avx2"
+        out = subprocess.run(["nm", "-C", "--defined-only", "--extern-only", str(obj)], capture_output=True, text=True, check=True)
+        for line in out.stdout.splitlines():
+            kind, name = line.split()[1], " ".join(line.split()[2:])
+            assert kind == "T" and f"__{isa}(" in name, f"{obj.name}: {line}"
