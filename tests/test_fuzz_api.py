@@ -29,19 +29,27 @@ def model(tmp_path_factory):
     return ple.Model(path, n_ctx=48, n_threads=1)
 
 
+# Mostly valid values (so generation really runs), sometimes anything.
+VALID = dict(max_tokens=st.integers(-1, 4), temperature=st.floats(0, 5), top_k=st.integers(0, 400),
+             top_p=st.floats(0.01, 1), min_p=st.floats(0, 1), repeat_penalty=st.floats(0.1, 3),
+             frequency_penalty=st.floats(-2, 2), presence_penalty=st.floats(-2, 2), penalty_last_n=st.integers(-1, 100),
+             seed=st.integers(0, 2**64 - 1))
+
+
 @SETTINGS
-@given(kwargs=st.fixed_dictionaries({}, optional={
-    k: ANY_NUMBER for k in ("max_tokens", "temperature", "top_k", "top_p", "min_p", "repeat_penalty",
-                            "frequency_penalty", "presence_penalty", "penalty_last_n", "seed")}),
+@given(kwargs=st.fixed_dictionaries({}, optional={k: st.one_of(v, v, v, ANY_NUMBER) for k, v in VALID.items()}),
        prompt=st.one_of(TEXT, IDS), stop=st.one_of(st.none(), TEXT, st.lists(TEXT, max_size=2)))
 def test_generate_random_parameters(model, kwargs, prompt, stop) -> None:
     if "max_tokens" in kwargs and isinstance(kwargs["max_tokens"], int) and not isinstance(kwargs["max_tokens"], bool):
         kwargs["max_tokens"] = max(-1, min(kwargs["max_tokens"], 4)) if kwargs["max_tokens"] >= -1 else kwargs["max_tokens"]
+    sess = model.session()
     try:
-        out = model.session().generate(prompt, stop=stop, **kwargs)
+        out = sess.generate(prompt, stop=stop, **kwargs)
     except (ValueError, TypeError):
         return
     assert isinstance(out, str)
+    assert sess.last_usage["completion_tokens"] <= (kwargs.get("max_tokens", 256) if kwargs.get("max_tokens", -1) != -1
+                                                    else sess.n_ctx)
 
 
 @SETTINGS
