@@ -24,7 +24,6 @@ void walk(const ple::GGUFValue& v, int depth) {
     if (v.elements != nullptr && v.count > 0) {
       const uint64_t n = std::min<uint64_t>(v.count, 64);
       for (uint64_t i = 0; i < n; ++i) {
-        h += v.is_float() ? static_cast<uint64_t>(v.element_float(i) != 0.0) : 0;
         if (v.element_type == ple::GGUFValueType::F32 || v.element_type == ple::GGUFValueType::F64) {
           h += static_cast<uint64_t>(v.element_float(i) > 0.0);
         } else if (v.element_type != ple::GGUFValueType::STRING && v.element_type != ple::GGUFValueType::ARRAY) {
