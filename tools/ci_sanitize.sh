@@ -32,14 +32,18 @@ trap 'rm -rf "$pkg"' EXIT
 cp -r pyllama_edge "$pkg/"
 rm -f "$pkg"/pyllama_edge/_core*.so
 cp build/san-python/_core*.so "$pkg/pyllama_edge/"
-libasan=$(gcc -print-file-name=libasan.so)
+# libstdc++ is preloaded with libasan: python3 does not link it, and ASan's __cxa_throw
+# interceptor must find it at start-up (else: "CHECK failed ... real___cxa_throw").
+preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)"
 # Python's own allocations are never freed at exit by design: leak checking off here (stage 1
 # checks leaks of the core). The package copy comes first on sys.path; run from outside the
-# checkout so its pyllama_edge/ (no sanitized _core) does not shadow it.
-(cd "$pkg" && PYTHONPATH="$pkg" LD_PRELOAD="$libasan" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+# checkout so its pyllama_edge/ (no sanitized _core) does not shadow it. -s: a sanitizer report
+# goes to stderr and must not be swallowed by pytest's capture when the process aborts.
+(cd "$pkg" && PYTHONPATH="$pkg" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  python3 -m pytest -p no:cacheprovider -q "$root/tests/test_smoke.py" "$root/tests/test_gguf_corrupt.py" \
-    "$root/tests/test_bad_input.py" -k "not mutated and not replaced_file_sigbus")
+  python3 -m pytest -p no:cacheprovider -q -s "$root/tests/test_smoke.py" "$root/tests/test_gguf_corrupt.py" \
+    "$root/tests/test_bad_input.py" "$root/tests/test_concurrency.py" "$root/tests/test_fuzz_api.py" \
+    -k "not mutated")
 stamp
 
 echo "== sanitizer stage 3: bounded libFuzzer runs"
@@ -54,18 +58,29 @@ fi
 CXX=clang++ cmake -S . -B build/fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_FUZZ=ON \
   -DPYLLAMA_EDGE_PYTHON=OFF -DPYLLAMA_EDGE_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j "$jobs"
+# Both harnesses at once (one core each); each keeps its own work corpus and artifacts.
+failed=0
+pids=()
 for h in gguf tokenizer; do
-  work=$(mktemp -d)
-  cp tests/fuzz/corpus/"$h"/* "$work"/
-  [ "$h" = gguf ] && cp tests/fuzz/corpus/vocab/* "$work"/
-  echo "   $h: ${FUZZ_SECONDS:-60} s"
+  work="build/fuzz/run-$h"
+  rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts"
+  cp tests/fuzz/corpus/"$h"/* "$work/corpus/"
+  if [ "$h" = gguf ]; then cp tests/fuzz/corpus/vocab/* "$work/corpus/"; fi
   build/fuzz/${h}_fuzz -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 -max_len=200000 \
-    -print_final_stats=1 -artifact_prefix="$work/" "$work" 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|INFO: Seed)" || true
-  if ls "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-* >/dev/null 2>&1; then
-    echo "   $h: libFuzzer found a failing input:"; ls "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-* 2>/dev/null
-    exit 1
-  fi
-  rm -rf "$work"
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" >"$work/log" 2>&1 &
+  pids+=($!)
 done
+for pid in "${pids[@]}"; do wait "$pid" || true; done
+for h in gguf tokenizer; do
+  work="build/fuzz/run-$h"
+  echo "   ${h}_fuzz, ${FUZZ_SECONDS:-60} s: $(grep -E '^#[0-9]+ +DONE' "$work/log" | tail -n 1)"
+  if [ -n "$(ls -A "$work/artifacts")" ]; then
+    echo "   $h: libFuzzer found failing inputs (add them to tests/fuzz/regressions/$h/):"
+    ls "$work/artifacts"
+    grep -E "ERROR|SUMMARY|runtime error|tokenizer_fuzz:" "$work/log" | head -n 20
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || exit 1
 stamp
 echo "sanitizer stage passed"
