@@ -23,6 +23,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 stamp
 
 echo "== sanitizer stage 2: Python smoke with the extension built with ASan+UBSan"
+python3 -c "import pybind11" 2>/dev/null || python3 -m pip install -q "pybind11>=2.12"  # plain cmake build
 cmake -S . -B build/san-python "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_SANITIZE=ON \
   -DPYLLAMA_EDGE_WERROR=ON -DPYLLAMA_EDGE_TESTS=OFF -DPYLLAMA_EDGE_INPLACE=OFF \
   -DPython_EXECUTABLE="$(command -v python3)" >/dev/null
