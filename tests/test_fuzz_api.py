@@ -48,8 +48,8 @@ def test_generate_random_parameters(model, kwargs, prompt, stop) -> None:
     except (ValueError, TypeError):
         return
     assert isinstance(out, str)
-    assert sess.last_usage["completion_tokens"] <= (kwargs.get("max_tokens", 256) if kwargs.get("max_tokens", -1) != -1
-                                                    else sess.n_ctx)
+    limit = kwargs.get("max_tokens", 256)
+    assert sess.last_usage["completion_tokens"] <= (sess.n_ctx if limit in (None, -1) else limit)
 
 
 @SETTINGS

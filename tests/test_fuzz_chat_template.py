@@ -81,4 +81,4 @@ def test_size_arguments_and_repetition_are_bounded() -> None:
             raise AssertionError(template)
         except ChatTemplateError as e:
             assert "limit" in str(e), template
-        assert time.monotonic() - start < 2, template
+        assert time.monotonic() - start < MAX_RENDER_SECONDS + 5, template  # generous: it stops early
