@@ -92,7 +92,7 @@ def test_gil_released_and_concurrent_use_detected(model_path) -> None:
     s = m.session()
     seen: List[str] = []
     stop = threading.Event()
-    long_prompt = [1 + i % 300 for i in range(600)]
+    long_prompt = [1 + i % 300 for i in range(300)]
 
     def long_eval() -> None:
         while not stop.is_set():
