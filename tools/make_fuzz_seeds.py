@@ -73,6 +73,13 @@ def build(directory: Path) -> Dict[str, bytes]:
     return files
 
 
+def generator_versions() -> str:
+    """The libraries whose output the seeds depend on; the staleness test only compares bytes when
+    they match the versions that wrote the committed files (tests/fuzz/corpus/VERSIONS)."""
+    from importlib.metadata import version
+    return " ".join(f"{n}=={version(n)}" for n in ("gguf", "sentencepiece", "numpy")) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true")
@@ -87,6 +94,7 @@ def main() -> int:
     for n, b in files.items():
         (OUT / n).parent.mkdir(parents=True, exist_ok=True)
         (OUT / n).write_bytes(b)
+    (OUT / "VERSIONS").write_text(generator_versions())
     print(f"{len(files)} files, {sum(map(len, files.values()))} bytes")
     return 0
 
