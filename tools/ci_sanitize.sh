@@ -74,7 +74,8 @@ done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
 for h in gguf tokenizer; do
   work="build/fuzz/run-$h"
-  echo "   ${h}_fuzz, ${FUZZ_SECONDS:-60} s: $(grep -E '^#[0-9]+ +DONE' "$work/log" | tail -n 1)"
+  echo "   ${h}_fuzz: $(grep -E '^Done [0-9]+ runs' "$work/log" | tail -n 1);" \
+       "coverage $(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -n 1)"
   if [ -n "$(ls -A "$work/artifacts")" ]; then
     echo "   $h: libFuzzer found failing inputs (add them to tests/fuzz/regressions/$h/):"
     ls "$work/artifacts"
