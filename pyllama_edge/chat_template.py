@@ -4,13 +4,22 @@ built-in Llama 3 and ChatML fallbacks for files that carry none."""
 from __future__ import annotations
 
 import datetime
+import functools
+import sys
+import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# Bounds for untrusted templates: rendering stops with TemplateError past these.
+# Bounds for untrusted templates: rendering stops with ChatTemplateError past these. Output size
+# alone does not bound a template: loops that print nothing, `'x' * 10**10`, `2 ** 10**9` or
+# `'x' | center(10**9)` would hang or exhaust memory, so repetition, powers and size arguments of
+# calls and filters are checked too, and a deadline is checked on every Python call made while
+# rendering (each loop iteration is one).
 MAX_OUTPUT_CHARS = 4 * 1024 * 1024
+MAX_RENDER_SECONDS = 5.0
+MAX_EXPONENT = 256
 
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}"
@@ -40,8 +49,51 @@ def _strftime_now(fmt: str) -> str:
     return datetime.datetime.now().strftime(fmt)
 
 
+def _too_big(what: str) -> ChatTemplateError:
+    return ChatTemplateError(f"chat template {what} exceeds the limit of {MAX_OUTPUT_CHARS} characters")
+
+
+def _check_size_args(args: Sequence[Any], kwargs: Dict[str, Any]) -> None:
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, int) and not isinstance(a, bool) and abs(a) > MAX_OUTPUT_CHARS:
+            raise _too_big("call argument")
+
+
+def _check_result(value: Any) -> Any:
+    if isinstance(value, (str, list, tuple)) and len(value) > MAX_OUTPUT_CHARS:
+        raise _too_big("value")
+    return value
+
+
+def _bounded_filter(f: Any) -> Any:
+    @functools.wraps(f)  # keeps Jinja's pass_context/pass_environment marks
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _check_size_args(args[1:], kwargs)
+        return _check_result(f(*args, **kwargs))
+    return wrapper
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset(["*", "**", "+"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT \
+                and isinstance(left, (int, float)) and abs(left) > 1:
+            raise ChatTemplateError(f"chat template exponent {right} exceeds the limit of {MAX_EXPONENT}")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
+                    raise _too_big("repetition")
+        return _check_result(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _check_size_args(args, kwargs)
+        return _check_result(super().call(__context, __obj, *args, **kwargs))
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env = _BoundedSandbox(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters = {name: _bounded_filter(f) for name, f in env.filters.items()}
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     return env
@@ -74,6 +126,15 @@ def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str 
            add_generation_prompt: bool = True, tools: Optional[list] = None, **extra: Any) -> str:
     """Renders `template` in the sandbox. Raises ChatTemplateError (a ValueError) on failure."""
     msgs = validate_messages(messages)
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+
+    def on_call(frame: Any, event: str, arg: Any) -> None:  # a sys.settrace hook, 'call' events only
+        if event == "call" and time.monotonic() > deadline:
+            raise ChatTemplateError(f"chat template took longer than {MAX_RENDER_SECONDS} s to render")
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
     try:
         compiled = _environment().from_string(template)
         chunks = []
@@ -89,5 +150,8 @@ def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str 
         raise
     except TemplateError as e:  # includes SecurityError from the sandbox
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
-    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as e:
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
+            ZeroDivisionError, MemoryError) as e:
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
+    finally:
+        sys.settrace(previous)

@@ -184,7 +184,8 @@ class Model:
         lets control-token text such as "<|eot_id|>" become those tokens."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
-        return self._tokenizer.encode(text, bool(add_bos) and self._tokenizer.add_bos, bool(special))
+        data = text.encode("utf-8")  # UnicodeEncodeError (a ValueError) naming a lone surrogate
+        return self._tokenizer.encode(data, bool(add_bos) and self._tokenizer.add_bos, bool(special))
 
     def detokenize(self, ids: Sequence[int], special: bool = False) -> str:
         return self._tokenizer.decode(self._check_ids(ids), bool(special))

@@ -46,6 +46,13 @@ class ContextOverflowError : public Error {
   using Error::Error;
 };
 
+// A request that cannot fit the machine's available memory, refused up front instead of being
+// OOM-killed later (-> MemoryError).
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A Session used from two threads at once (-> RuntimeError).
 class ConcurrentUseError : public Error {
  public:

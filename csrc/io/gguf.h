@@ -63,6 +63,7 @@ class GGUFFile {
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return file_.size(); }
   const std::string& path() const { return file_.path(); }
+  void check_unchanged() const { file_.check_unchanged(); }  // see MappedFile
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }

@@ -41,13 +41,33 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
   void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
   const int err = errno;
-  ::close(fd);  // the mapping keeps the file referenced
-  if (mapped == MAP_FAILED) throw IoError("cannot map '" + path + "': " + std::strerror(err), err);
+  if (mapped == MAP_FAILED) {
+    ::close(fd);
+    throw IoError("cannot map '" + path + "': " + std::strerror(err), err);
+  }
   data_ = static_cast<const uint8_t*>(mapped);
+  fd_ = fd;  // kept for check_unchanged()
+  mtime_sec_ = static_cast<int64_t>(st.st_mtim.tv_sec);
+  mtime_nsec_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedFile::check_unchanged() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    const int err = errno;
+    throw IoError("cannot stat the mapped file '" + path_ + "': " + std::strerror(err), err);
+  }
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size != size_ || st.st_mtim.tv_sec != mtime_sec_ || st.st_mtim.tv_nsec != mtime_nsec_) {
+    throw IoError("the model file '" + path_ + "' was modified on disk after it was loaded (size " +
+                  std::to_string(size_) + " -> " + std::to_string(size) +
+                  " bytes); its mapped contents can no longer be trusted: load it again", ESTALE);
+  }
 }
 
 }  // namespace ple

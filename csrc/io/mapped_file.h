@@ -1,5 +1,10 @@
 // Read-only memory map of a whole file (RAII). Pages are loaded by the OS on first touch, so
 // opening a large model costs address space, not RAM.
+//
+// The descriptor stays open so that check_unchanged() can fstat the mapped inode: truncating the
+// file in place makes reading the lost pages raise SIGBUS, and overwriting it changes the bytes
+// under us. Replacing the file by rename (what downloads do) is harmless: the old inode stays
+// mapped. Residual race: a truncation between the check and a page access still faults.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,11 +22,16 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // IoError (ESTALE) when the mapped file's size or modification time differs from when it was
+  // mapped. One fstat: cheap enough to call before every forward pass.
+  void check_unchanged() const;
 
  private:
   std::string path_;
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  int fd_ = -1;
+  int64_t mtime_sec_ = 0, mtime_nsec_ = 0;
 };
 
 }  // namespace ple

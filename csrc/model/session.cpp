@@ -1,11 +1,37 @@
 #include "model/session.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
+#include "core/checked_math.h"
 #include "core/error.h"
 
 namespace ple {
+namespace {
+
+// Bytes of memory the kernel can give us without swapping: MemAvailable of /proc/meminfo, else
+// free physical pages. 0 when unknown (the check is then skipped).
+uint64_t available_memory_bytes() {
+  if (FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (std::fgets(line, sizeof line, f)) {
+      if (std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1) { found = true; break; }
+    }
+    std::fclose(f);
+    if (found) return static_cast<uint64_t>(kib) * 1024;
+  }
+  const long pages = ::sysconf(_SC_AVPHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+}
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
 
 Session::Use::Use(const Session& s) : s_(s) {
   if (s_.in_use_.exchange(true)) {
@@ -29,8 +55,25 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   }
   if (n_batch_ < 1) throw InvalidArgument("n_batch must be positive");
   n_batch_ = std::min(n_batch_, n_ctx_);
-  const size_t cache = static_cast<size_t>(hp.n_layer * n_ctx_ * hp.kv_dim());
-  kv_cache_elements_ = cache;
+  // The KV cache is committed page by page as the context fills, so an n_ctx that cannot fit
+  // would otherwise be OOM-killed hours later: refuse it now, with the numbers. The weights are
+  // file-backed (mmap) and not counted: the kernel can always drop and re-read those pages.
+  uint64_t cache = 0, kv_bytes = 0, scratch = 0;
+  if (!checked_mul(static_cast<uint64_t>(hp.n_layer) * static_cast<uint64_t>(hp.kv_dim()),
+                   static_cast<uint64_t>(n_ctx_), &cache) ||
+      !checked_mul(cache, 2 * sizeof(uint16_t), &kv_bytes)) {
+    throw ResourceError("the KV cache for n_ctx " + std::to_string(n_ctx_) + " does not fit in 64 bits");
+  }
+  scratch = 4 * (static_cast<uint64_t>(n_batch_) * static_cast<uint64_t>(4 * hp.n_embd + 3 * hp.q_dim() +
+                                                                          2 * hp.kv_dim() + 2 * hp.n_ff) +
+                 static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(pool_.size()));
+  const uint64_t available = available_memory_bytes();
+  if (available != 0 && kv_bytes + scratch > available) {
+    throw ResourceError("n_ctx " + std::to_string(n_ctx_) + " needs " + mib(kv_bytes) + " of KV cache and " +
+                        mib(scratch) + " of buffers, but only " + mib(available) +
+                        " of memory is available (MemAvailable); use a smaller n_ctx");
+  }
+  kv_cache_elements_ = static_cast<size_t>(cache);
   k_cache_.reset(new uint16_t[cache]);
   v_cache_.reset(new uint16_t[cache]);
   const size_t b = static_cast<size_t>(n_batch_);
@@ -57,6 +100,7 @@ void Session::check_tokens(const int32_t* tokens, int64_t n) const {
 
 int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   Use use(*this);
+  model_->file().check_unchanged();
   if (tokens.empty()) throw InvalidArgument("cannot evaluate an empty token sequence");
   if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
     throw ContextOverflowError("prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
@@ -79,6 +123,7 @@ int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
 
 void Session::append(int32_t token) {
   Use use(*this);
+  model_->file().check_unchanged();
   if (static_cast<int64_t>(history_.size()) >= n_ctx_) {
     throw ContextOverflowError("the context of " + std::to_string(n_ctx_) + " tokens is full");
   }
@@ -89,6 +134,7 @@ void Session::append(int32_t token) {
 
 void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   Use use(*this);
+  model_->file().check_unchanged();
   if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
     throw ContextOverflowError(std::to_string(tokens.size()) + " tokens do not fit the context of " + std::to_string(n_ctx_));
   }

@@ -31,6 +31,8 @@ void register_errors(py::module_& m) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const ConcurrentUseError& e) {
       PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (const ResourceError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
     }
   });
 }

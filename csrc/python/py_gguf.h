@@ -47,6 +47,7 @@ class PyGGUFReader {
   const GGUFTensorInfo& tensor(const std::string& name) const {
     const GGUFTensorInfo* t = file().find_tensor(name);
     if (t == nullptr) throw py::key_error("no tensor named '" + name + "' in " + file().path());
+    file().check_unchanged();  // a truncated file would fault (SIGBUS) on the tensor's pages
     return *t;
   }
   py::array raw(const std::string& name) const {
