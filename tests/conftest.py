@@ -22,6 +22,10 @@ import pytest
 import pyllama_edge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run `python -m pyllama_edge` / `python -c` subprocesses with this as their working directory:
+# the folder holding the package under test (site-packages in CI, the checkout in development),
+# so the child imports the same pyllama_edge as the tests, never the uncompiled checkout copy.
+PACKAGE_PARENT = Path(pyllama_edge.__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # for `tools` and `tests.reference`; appended, never shadowing
 

@@ -4,12 +4,14 @@ import sys
 
 import pytest
 
+from conftest import PACKAGE_PARENT
+
 from pyllama_edge.cli import describe, main
 
 
 def run_cli(*args, stdin=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "pyllama_edge", *args], input=stdin, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, cwd=PACKAGE_PARENT)
 
 
 def test_info_describes_smollm2(smollm2_path):

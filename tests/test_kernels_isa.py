@@ -19,6 +19,7 @@ import pytest
 
 import pyllama_edge as ple
 from pyllama_edge import quant
+from conftest import PACKAGE_PARENT
 
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 2.0 ** -24
@@ -218,7 +219,8 @@ def run_python(code: str, env_isa) -> str:
     env.pop("PYLLAMA_EDGE_ISA", None)
     if env_isa is not None:
         env["PYLLAMA_EDGE_ISA"] = env_isa
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=PACKAGE_PARENT)
     return out.stdout.strip()
 
 

@@ -10,6 +10,7 @@ import pytest
 import pyllama_edge as ple
 from pyllama_edge.cli import main
 from pyllama_edge.quantizer import PURE_TYPES, choose_type, use_more_bits
+from conftest import PACKAGE_PARENT
 
 # Upper bounds on RMS(dequantized - source) / RMS(source) per tensor for N(0, s^2) weights. Typical
 # values on these tensors are about 0.86x these (Q4_0 0.086, Q2_K 0.286, Q6_K 0.0177, ...).
@@ -201,5 +202,5 @@ def test_cli(src_f32, tmp_path, capsys):
     assert main(["quantize", str(src_f32), str(out), "Q9"]) == 1
     assert "unknown quantization type" in capsys.readouterr().err
     r = subprocess.run([sys.executable, "-m", "pyllama_edge", "quantize", str(tmp_path / "nope.gguf"), str(out), "Q4_0"],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, cwd=PACKAGE_PARENT)
     assert r.returncode == 1 and "no such GGUF file" in r.stderr
