@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "io/gguf.h"
 #include "tokenizer/tokenizer.h"
 
@@ -39,31 +40,6 @@ const Vocabs& vocabs() {
   return v;
 }
 
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    const unsigned c = p[i];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 [[noreturn]] void fail(const char* what, const std::string& text) {
   std::fprintf(stderr, "tokenizer_fuzz: %s for %zu bytes of input\n", what, text.size());
@@ -89,9 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string streamed;
   for (int32_t id : ids) streamed += stream.push(id);
   streamed += stream.flush();
-  if (!valid_utf8(streamed)) fail("the streaming detokenizer emitted invalid UTF-8", text);
+  if (!ple::valid_utf8(streamed)) fail("the streaming detokenizer emitted invalid UTF-8", text);
 
-  if (!(mode & 1) && !add_bos && !parse_special && valid_utf8(text)) {
+  if (!(mode & 1) && !add_bos && !parse_special && ple::valid_utf8(text)) {
     if (decoded != text) fail("BPE decode(encode(text)) != text", text);
     if (streamed != text) fail("BPE streamed decode(encode(text)) != text", text);
   }
