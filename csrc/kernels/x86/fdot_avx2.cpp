@@ -9,18 +9,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
 
 namespace ple::kernels {
 namespace {
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Eight weights at element i as floats, and element i alone for the tail.
 struct F32Weights {

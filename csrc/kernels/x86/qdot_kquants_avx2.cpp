@@ -11,37 +11,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
 #include "quant/blocks.h"
 
 namespace ple::kernels {
 namespace {
-
-float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
-__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-
-uint32_t load_u32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
 
 // vpshufb controls that turn 8 int16 scales (both 128-bit lanes) into [scale 2k x8 | scale 2k+1 x8]:
 // the two 16-element sub-blocks of one 32-element vector.

@@ -13,23 +13,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
 #include "quant/blocks.h"
 
 namespace ple::kernels {
 namespace {
-
-float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // 16 bytes of packed nibbles -> 32 quants 0..15: low nibbles are elements 0..15, high 16..31.
 __m256i unpack_nibbles(const uint8_t* qs) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
 #include "quant/blocks.h"
@@ -34,13 +35,6 @@ float max_abs(const float* x, int len) {
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
-}
-
-int32_t hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
 }
 
 // Eight quotients, clamped to [-127, 127] (NaN -> -127) and rounded half away from zero.
