@@ -80,6 +80,8 @@ KernelTable make_reference_table() {
   t.axpy_f16 = axpy_f16__ref;
   t.dot_f16_f32_name = "dot_f16_f32__ref";
   t.axpy_f16_name = "axpy_f16__ref";
+  t.axpy_q8_0 = axpy_q8_0__ref;
+  t.axpy_q8_0_name = "axpy_q8_0__ref";
   return t;
 }
 
@@ -98,6 +100,8 @@ KernelTable make_reference_table() {
     t.axpy_f16 = axpy_f16__##sfx;                                                                  \
     t.dot_f16_f32_name = "dot_f16_f32__" #sfx;                                                     \
     t.axpy_f16_name = "axpy_f16__" #sfx;                                                           \
+    t.axpy_q8_0 = axpy_q8_0__##sfx;                                                                \
+    t.axpy_q8_0_name = "axpy_q8_0__" #sfx;                                                         \
     return t;                                                                                      \
   }
 

@@ -17,6 +17,9 @@ using DotFn = float (*)(int64_t n, const void* w, const void* a);
 // Attention over the F16 KV cache: sum x[i] * y[i], and y[i] += a * x[i], for n halves x.
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
+// Attention over a Q8_0 KV cache: y[i] += a * x[i] for n elements held as Q8_0 blocks. (The K
+// side needs no kernel of its own: it is the Q8_0 x Q8_0 weight dot against a quantized query.)
+using AxpyQ8_0Fn = void (*)(int64_t n, float a, const void* x, float* y);
 
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
@@ -35,6 +38,8 @@ struct KernelTable {
   AxpyF16Fn axpy_f16 = nullptr;
   const char* dot_f16_f32_name = nullptr;
   const char* axpy_f16_name = nullptr;
+  AxpyQ8_0Fn axpy_q8_0 = nullptr;
+  const char* axpy_q8_0_name = nullptr;
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }

@@ -38,7 +38,7 @@ void register_system(py::module_& m) {
     out["isa_cap"] = cap != nullptr ? py::object(py::str(cap)) : py::object(py::none());  // PYLLAMA_EDGE_ISA
     out["cpu_features"] = features;
     out["dot_kernels"] = dots;
-    out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name);
+    out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name, t.axpy_q8_0_name);
     out["default_threads"] = default_thread_count();
     return out;
   });

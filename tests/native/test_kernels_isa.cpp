@@ -454,3 +454,35 @@ TEST(kernels_isa_float_dots_odd_lengths) {
     }
   }
 }
+
+// The Q8_0 KV-cache axpy equals its __ref twin bit for bit, for realistic and extreme scales
+// (including zero, subnormal and Inf/NaN block scales from make_weights) and every quant pattern.
+TEST(kernels_isa_attention_q8_0_axpy) {
+  const std::vector<Isa> isas = simd_isas();
+  const TypeCase* q8 = nullptr;
+  for (const TypeCase& c : kTypes) {
+    if (c.type == GGMLType::Q8_0) q8 = &c;
+  }
+  CHECK(q8 != nullptr);
+  Rng rng(77);
+  for (int blocks : kShapes) {
+    const int64_t n = blocks * unit_elems(GGMLType::Q8_0);
+    for (int trial = 0; trial < 9; ++trial) {
+      const Scales scales = trial % 3 == 2 ? Scales::kExtreme : trial % 3 == 1 ? Scales::kUnit : Scales::kRealistic;
+      const Quants quants = trial / 3 == 1 ? Quants::kZeros : trial / 3 == 2 ? Quants::kOnes : Quants::kRandom;
+      const std::vector<uint8_t> x = make_weights(*q8, n, rng, scales, quants);
+      std::vector<float> y(static_cast<size_t>(n));
+      for (float& v : y) v = rng.uniform() * 8.0f;
+      const float a = trial == 4 ? 0.0f : rng.uniform();
+      std::vector<float> want = y;
+      kernels::reference_kernels().axpy_q8_0(n, a, x.data(), want.data());
+      for (const Isa& isa : isas) {
+        CHECK(isa.table->axpy_q8_0 != nullptr);
+        std::vector<float> got = y;
+        isa.table->axpy_q8_0(n, a, x.data(), got.data());
+        CHECK_MSG(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0,
+                  std::string(isa.table->axpy_q8_0_name) + " n=" + std::to_string(n) + " trial " + std::to_string(trial));
+      }
+    }
+  }
+}

@@ -55,5 +55,7 @@ float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
 // axpy computes y[i] + a * x[i] in float32 with two roundings (no fused multiply-add).
 float dot_f16_f32__ref(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y);
+// Q8_0 KV cache: per block, y[i] + (a * d) * q[i], two roundings per element after the scale.
+void axpy_q8_0__ref(int64_t n, float a, const void* x, float* y);
 
 }  // namespace ple::kernels

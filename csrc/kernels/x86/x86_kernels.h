@@ -23,7 +23,8 @@
   void quantize_row_q8_1__##isa(const float* x, void* y, int64_t n);                  \
   void quantize_row_q8_k__##isa(const float* x, void* y, int64_t n);                  \
   float dot_f16_f32__##isa(int64_t n, const uint16_t* x, const float* y);             \
-  void axpy_f16__##isa(int64_t n, float a, const uint16_t* x, float* y);
+  void axpy_f16__##isa(int64_t n, float a, const uint16_t* x, float* y);               \
+  void axpy_q8_0__##isa(int64_t n, float a, const void* x, float* y);
 
 namespace ple::kernels {
 PLE_DECLARE_X86_KERNELS(avx2)
