@@ -263,8 +263,10 @@ def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str 
         raise
     except TemplateError as e:  # includes SecurityError from the sandbox
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
+    # SyntaxError: Jinja compiles a template to Python source, which CPython's parser can refuse
+    # (deeply nested expressions: "too many nested parentheses"); found by the atheris harness.
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
-            ZeroDivisionError, MemoryError) as e:
+            ZeroDivisionError, MemoryError, SyntaxError) as e:
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
     finally:
         sys.settrace(previous)

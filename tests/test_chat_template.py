@@ -102,3 +102,16 @@ def test_ordinary_formatting_still_works():
         "system, user a+b"
     assert render("{{ 'x\ny'|indent(2) }}|{{ 'hello world'|wordwrap(5) }}", MESSAGES) == "x\n  y|hello\nworld"
     assert '"role": "user"' in render("{{ messages|tojson(indent=4) }}", MESSAGES)
+
+
+def test_python_compiler_limits_become_chat_template_error():
+    # Jinja compiles templates to Python; CPython's parser refuses some deep nestings with
+    # SyntaxError ("too many nested parentheses"), which must surface as ChatTemplateError. The
+    # input is the one the atheris harness found. (Its compilation is slow enough that, on a busy
+    # machine, the render deadline may fire first: also a ChatTemplateError.)
+    found = Path(__file__).parent / "fuzz" / "regressions" / "chat_template" / "nested_parentheses_syntax_error"
+    template = found.read_bytes().partition(b"\0")[0].decode("utf-8", errors="replace")
+    with pytest.raises(ChatTemplateError, match="SyntaxError|longer than"):
+        render(template, MESSAGES)
+    with pytest.raises(ChatTemplateError, match="RecursionError"):
+        render("{{ " + "(" * 300 + "1" + ")" * 300 + " }}", MESSAGES)

@@ -110,6 +110,28 @@ KernelTable make_reference_table() {
   set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
              qdot_##type##_##act##__avx2, G::act_upper, "qdot_" #type "_" #act "__avx2");
 PLE_SIMD_TABLE("avx2", avx2)
+
+void set_tiles(KernelTable& t, GGMLType type, DotTileFn decode, const char* decode_name, DotTileFn prefill,
+               const char* prefill_name) {
+  WeightKernels& w = t.weights[static_cast<uint32_t>(type)];
+  w.decode_tile = TileKernel{decode, 4, 1, decode_name};
+  w.prefill_tile = TileKernel{prefill, 2, 4, prefill_name};
+}
+
+KernelTable make_avx2_table_with_tiles() {
+  KernelTable t = make_avx2_table();
+  using G = GGMLType;
+#define PLE_AVX2_TILES(TYPE, type, act)                                                                  \
+  set_tiles(t, G::TYPE, qtile_##type##_##act##_4x1__avx2, "qtile_" #type "_" #act "_4x1__avx2",           \
+            qtile_##type##_##act##_2x4__avx2, "qtile_" #type "_" #act "_2x4__avx2");
+  PLE_AVX2_TILES(Q4_0, q4_0, q8_0)
+  PLE_AVX2_TILES(Q5_0, q5_0, q8_0)
+  PLE_AVX2_TILES(Q8_0, q8_0, q8_0)
+  PLE_AVX2_TILES(Q4_1, q4_1, q8_1)
+  PLE_AVX2_TILES(Q5_1, q5_1, q8_1)
+#undef PLE_AVX2_TILES
+  return t;
+}
 #endif
 #if PLE_BUILT_AVX512
 #define PLE_SIMD_DOT_avx512vnni(TYPE, type, act_upper, act)                                        \
@@ -129,7 +151,7 @@ struct IsaEntry {
 const KernelTable* scalar_table() { return &reference_kernels(); }
 #if PLE_BUILT_AVX2
 const KernelTable* avx2_table() {
-  static const KernelTable t = make_avx2_table();
+  static const KernelTable t = make_avx2_table_with_tiles();
   return &t;
 }
 #endif

@@ -2,6 +2,7 @@
 // Declarations only. Kernels never allocate, throw, log or start threads; callers (csrc/ops)
 // guarantee the sizes: n is a count of elements and a multiple of the type's block size.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "quant/ggml_types.h"
@@ -20,12 +21,29 @@ using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 // Attention over a Q8_0 KV cache: y[i] += a * x[i] for n elements held as Q8_0 blocks. (The K
 // side needs no kernel of its own: it is the Q8_0 x Q8_0 weight dot against a quantized query.)
 using AxpyQ8_0Fn = void (*)(int64_t n, float a, const void* x, float* y);
+// A tile of R weight rows x T activation rows (tokens) in one pass: out[r * T + t] =
+// dot(n, w + r * w_stride, a + t * a_stride), strides in bytes. Each weight block is unpacked
+// once for T tokens and each activation block loaded once for R rows. Every output equals the
+// table's `dot` of that pair bit for bit, so a matmul may mix tiles and dots freely (and results
+// do not depend on how rows are split over threads).
+using DotTileFn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out);
+
+constexpr int kMaxTileOutputs = 16;  // rows * tokens of any tile
+
+struct TileKernel {
+  DotTileFn fn = nullptr;  // nullptr: no tile, use `dot`
+  int rows = 0;
+  int tokens = 0;
+  const char* name = nullptr;
+};
 
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
   DotFn dot = nullptr;                   // nullptr: not usable as a matmul weight
   GGMLType activation_type = GGMLType::F32;  // what `dot` expects for `a`
   const char* dot_name = nullptr;        // e.g. "qdot_q4_0_q8_0__avx2", for system_info()
+  TileKernel decode_tile;                // tokens == 1: several rows against one token
+  TileKernel prefill_tile;               // tokens > 1: rows x tokens
 };
 
 struct KernelTable {

@@ -23,9 +23,8 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
 
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a
     for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
-    ops::matmul(layer.wq, xn_.data(), n, q_.data(), pool_, matmul_scratch_, float_activations_);  // q[B][Q]
-    ops::matmul(layer.wk, xn_.data(), n, k_.data(), pool_, matmul_scratch_, float_activations_);  // k[B][KV]
-    ops::matmul(layer.wv, xn_.data(), n, v_.data(), pool_, matmul_scratch_, float_activations_);  // v[B][KV]
+    const ops::MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
+    ops::matmul_group(qkv, 3, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // q[B][Q], k,v[B][KV]
     for (int64_t t = 0; t < n; ++t) {
       const int64_t pos = n_past + t;
       ops::rope(&q_[t * Q], hp.n_head, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
@@ -38,8 +37,8 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
 
     // Feed-forward block: x += W_down (silu(W_gate xn) * W_up xn), xn = rmsnorm(x)
     for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.ffn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
-    ops::matmul(layer.w_gate, xn_.data(), n, gate_.data(), pool_, matmul_scratch_, float_activations_);  // gate[B][F]
-    ops::matmul(layer.w_up, xn_.data(), n, up_.data(), pool_, matmul_scratch_, float_activations_);      // up[B][F]
+    const ops::MatmulTarget gate_up[] = {{&layer.w_gate, gate_.data()}, {&layer.w_up, up_.data()}};
+    ops::matmul_group(gate_up, 2, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // gate,up[B][F]
     ops::silu_mul(gate_.data(), up_.data(), n * F);
     ops::matmul(layer.w_down, gate_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);  // xn[B][D]
     for (int64_t i = 0; i < n * D; ++i) x_[i] += xn_[i];
