@@ -130,6 +130,9 @@ KernelTable make_avx2_table_with_tiles() {
   PLE_AVX2_TILES(Q4_1, q4_1, q8_1)
   PLE_AVX2_TILES(Q5_1, q5_1, q8_1)
 #undef PLE_AVX2_TILES
+  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = TileKernel{qtile_q4_k_q8_k_1x4__avx2, 1, 4, "qtile_q4_k_q8_k_1x4__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = TileKernel{qtile_q5_k_q8_k_1x4__avx2, 1, 4, "qtile_q5_k_q8_k_1x4__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = TileKernel{qtile_q6_k_q8_k_1x4__avx2, 1, 4, "qtile_q6_k_q8_k_1x4__avx2"};
   return t;
 }
 #endif
