@@ -23,6 +23,10 @@ MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 MAX_RENDER_SECONDS = 5.0
 MAX_EXPONENT = 256
 MAX_JSON_INDENT = 64
+# Jinja compiles a template to Python source, and CPython's compiler slows down steeply on deep
+# nesting (a chain of 200 unary minus signs takes seconds inside compile(), where no deadline can
+# interrupt it; found by the atheris harness). Real templates nest about 20 levels.
+MAX_TEMPLATE_DEPTH = 100
 
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}"
@@ -212,6 +216,15 @@ def _environment() -> ImmutableSandboxedEnvironment:
     return env
 
 
+def _depth(tree: Any) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.iter_child_nodes())
+    return deepest
+
+
 def fallback_template(vocab_has: "callable") -> str:
     """Llama 3 headers when the vocabulary has them, else ChatML."""
     return LLAMA3_TEMPLATE if vocab_has("<|start_header_id|>") else CHATML_TEMPLATE
@@ -249,7 +262,11 @@ def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str 
     previous = sys.gettrace()
     sys.settrace(on_call)
     try:
-        compiled = _environment().from_string(template)
+        env = _environment()
+        tree = env.parse(template)
+        if _depth(tree) > MAX_TEMPLATE_DEPTH:
+            raise ChatTemplateError(f"chat template nests deeper than {MAX_TEMPLATE_DEPTH} levels")
+        compiled = env.from_string(tree)
         chunks = []
         size = 0
         for chunk in compiled.generate(messages=msgs, bos_token=bos_token, eos_token=eos_token,

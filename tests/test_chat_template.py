@@ -111,7 +111,17 @@ def test_python_compiler_limits_become_chat_template_error():
     # machine, the render deadline may fire first: also a ChatTemplateError.)
     found = Path(__file__).parent / "fuzz" / "regressions" / "chat_template" / "nested_parentheses_syntax_error"
     template = found.read_bytes().partition(b"\0")[0].decode("utf-8", errors="replace")
-    with pytest.raises(ChatTemplateError, match="SyntaxError|longer than"):
+    with pytest.raises(ChatTemplateError, match="SyntaxError|longer than|nests deeper"):
         render(template, MESSAGES)
-    with pytest.raises(ChatTemplateError, match="RecursionError"):
+    with pytest.raises(ChatTemplateError, match="RecursionError|nests deeper"):
         render("{{ " + "(" * 300 + "1" + ")" * 300 + " }}", MESSAGES)
+
+
+def test_deep_nesting_is_refused_before_python_compiles_it():
+    # 200 unary minus signs: CPython's compile() of Jinja's generated code took 10 s (atheris
+    # finding, tests/fuzz/regressions/chat_template/deep_unary_slow_compile).
+    with pytest.raises(ChatTemplateError, match="nests deeper than 100 levels"):
+        render("{{ cycler.__in" + "-" * 200 + "it__ }}", MESSAGES)
+    # the built-in templates are far from the limit
+    from pyllama_edge.chat_template import _depth, _environment
+    assert max(_depth(_environment().parse(t)) for t in (LLAMA3_TEMPLATE, CHATML_TEMPLATE)) < 30
