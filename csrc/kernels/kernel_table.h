@@ -2,6 +2,7 @@
 // Declarations only. Kernels never allocate, throw, log or start threads; callers (csrc/ops)
 // guarantee the sizes: n is a count of elements and a multiple of the type's block size.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "quant/ggml_types.h"
@@ -17,12 +18,18 @@ using DotFn = float (*)(int64_t n, const void* w, const void* a);
 // Attention over the F16 KV cache: sum x[i] * y[i], and y[i] += a * x[i], for n halves x.
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
+// Prefill tile: 2 weight rows x 2 activation rows (tokens) in one pass, out[2 * r + t] =
+// dot(n, w + r * w_stride, a + t * a_stride) with strides in bytes. Each output equals the
+// table's `dot` of that pair bit for bit, so callers may mix tiles and dots freely.
+using DotTile2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
   DotFn dot = nullptr;                   // nullptr: not usable as a matmul weight
   GGMLType activation_type = GGMLType::F32;  // what `dot` expects for `a`
   const char* dot_name = nullptr;        // e.g. "qdot_q4_0_q8_0__avx2", for system_info()
+  DotTile2x2Fn tile2x2 = nullptr;        // optional (ARM i8mm): nullptr means use `dot`
+  const char* tile2x2_name = nullptr;    // e.g. "qgemm_q4_0_q8_0_2x2__i8mm"
 };
 
 struct KernelTable {
@@ -47,11 +54,12 @@ const KernelTable& reference_kernels();
 // Best table this CPU supports, chosen once on first call (thread-safe). A path is a candidate
 // only when it was built (PLE_BUILT_*) and its features are detected (cpu_features.h). The
 // environment variable PYLLAMA_EDGE_ISA caps the choice, it never widens it: on x86 "scalar",
-// "avx2" or "avx512" (case-insensitive); any other non-empty value selects "scalar".
+// "avx2" or "avx512", on AArch64 "scalar", "neon", "dotprod" or "i8mm" (case-insensitive); any
+// other non-empty value selects "scalar".
 const KernelTable& active_kernels();
 
-// The table of one ISA by name ("scalar", "avx2", "avx512"), or nullptr when it was not built
-// or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use it to run every usable path.
+// The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or
+// nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use it to run every usable path.
 const KernelTable* kernel_table_for(const char* isa);
 
 // Names of the ISAs kernel_table_for() accepts on this machine, narrowest first ("scalar"
