@@ -54,9 +54,29 @@ void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, Thr
     activations = scratch.quantized.data();
   }
   const kernels::DotFn dot = wk.dot;
+  const kernels::DotTile2x2Fn tile = wk.tile2x2;
   pool.parallel_for(w.rows, [&](int64_t r0, int64_t r1) {
+    int64_t r = r0;
+    // Prefill with a 2x2 tile kernel (ARM i8mm): pairs of rows x pairs of tokens. A tile output
+    // equals `dot` of its pair bit for bit, so odd rows and tokens fall back to `dot` below.
+    if (tile != nullptr && n_tokens >= 2) {
+      for (; r + 2 <= r1; r += 2) {
+        int64_t t = 0;
+        for (; t + 2 <= n_tokens; t += 2) {
+          float out[4];
+          tile(cols, w.row(r), w.row_bytes, activations + static_cast<size_t>(t) * act_row_bytes, act_row_bytes, out);
+          y[t * w.rows + r] = out[0];
+          y[(t + 1) * w.rows + r] = out[1];
+          y[t * w.rows + r + 1] = out[2];
+          y[(t + 1) * w.rows + r + 1] = out[3];
+        }
+        for (int rr = 0; rr < 2 && t < n_tokens; ++rr) {
+          y[t * w.rows + r + rr] = dot(cols, w.row(r + rr), activations + static_cast<size_t>(t) * act_row_bytes);
+        }
+      }
+    }
     // Token-inner loop: each weight row is read from memory once and reused for every token.
-    for (int64_t r = r0; r < r1; ++r) {
+    for (; r < r1; ++r) {
       const uint8_t* row = w.row(r);
       for (int64_t t = 0; t < n_tokens; ++t) {
         y[t * w.rows + r] = dot(cols, row, activations + static_cast<size_t>(t) * act_row_bytes);
