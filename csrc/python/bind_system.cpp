@@ -13,10 +13,11 @@ namespace ple::python {
 void register_system(py::module_& m) {
   m.def("kernel_info", [] {
     const kernels::KernelTable& t = kernels::active_kernels();
-    py::dict dots;
+    py::dict dots, tiles;
     for (uint32_t id = 0; id < kGGMLTypeCount; ++id) {
       const GGMLTypeInfo* info = ggml_type_info(id);
       if (info != nullptr && t.weights[id].dot_name != nullptr) dots[py::str(info->name)] = t.weights[id].dot_name;
+      if (info != nullptr && t.weights[id].tile2x2_name != nullptr) tiles[py::str(info->name)] = t.weights[id].tile2x2_name;
     }
     kernels::CpuFeatureEntry entries[32];
     const int n_features = kernels::cpu_feature_list(kernels::cpu_features(), entries, 32);
@@ -38,6 +39,7 @@ void register_system(py::module_& m) {
     out["isa_cap"] = cap != nullptr ? py::object(py::str(cap)) : py::object(py::none());  // PYLLAMA_EDGE_ISA
     out["cpu_features"] = features;
     out["dot_kernels"] = dots;
+    out["tile_kernels"] = tiles;  // 2x2 prefill tiles (ARM i8mm); empty elsewhere
     out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name);
     out["default_threads"] = default_thread_count();
     return out;
