@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ContextOverflowError', 'GGUFError', 'GGUFReader', 'Generator', 'LlamaModel', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'default_thread_count', 'kernel_info', 'quant']
+__all__: list[str] = ['ContextOverflowError', 'GGUFError', 'GGUFReader', 'Generator', 'LlamaModel', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'default_thread_count', 'kernel_info', 'quant', 'session_file_kv_type']
 class GGUFError(ValueError):
     pass
 class UnsupportedModelError(GGUFError):
@@ -99,7 +99,7 @@ class LlamaModel:
     def weight_bytes_per_token(self) -> int:
         ...
 class Session:
-    def __init__(self, model: LlamaModel, n_ctx: typing.SupportsInt | typing.SupportsIndex = 0, n_batch: typing.SupportsInt | typing.SupportsIndex = 512, n_threads: typing.SupportsInt | typing.SupportsIndex = 0, float_activations: bool = False) -> None:
+    def __init__(self, model: LlamaModel, n_ctx: typing.SupportsInt | typing.SupportsIndex = 0, n_batch: typing.SupportsInt | typing.SupportsIndex = 512, n_threads: typing.SupportsInt | typing.SupportsIndex = 0, float_activations: bool = False, kv_type: str = 'f16') -> None:
         ...
     def append(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -120,6 +120,9 @@ class Session:
         ...
     @property
     def kv_cache_bytes(self) -> int:
+        ...
+    @property
+    def kv_type(self) -> str:
         ...
     @property
     def n_ctx(self) -> int:
@@ -150,6 +153,8 @@ class Generator:
     def n_prompt_tokens(self) -> int:
         ...
 def default_thread_count() -> int:
+    ...
+def session_file_kv_type(path: str) -> str:
     ...
 def kernel_info() -> dict:
     ...

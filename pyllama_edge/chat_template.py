@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
+import string
 import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence
@@ -20,6 +22,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 MAX_OUTPUT_CHARS = 4 * 1024 * 1024
 MAX_RENDER_SECONDS = 5.0
 MAX_EXPONENT = 256
+MAX_JSON_INDENT = 64
 
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}"
@@ -65,16 +68,115 @@ def _check_result(value: Any) -> Any:
     return value
 
 
-def _bounded_filter(f: Any) -> Any:
+def _check_estimate(n: int, what: str) -> None:
+    if n > MAX_OUTPUT_CHARS:
+        raise _too_big(what)
+
+
+def _check_width(digits: str) -> None:
+    if len(digits) > 12 or int(digits) > MAX_OUTPUT_CHARS:
+        raise _too_big("format width")
+
+
+def _check_brace_format(fmt: str) -> None:
+    """str.format / format_map: widths and precisions are bounded; nested replacement fields in a
+    spec ('{:>{w}}') would hide a width from this check, so they are refused."""
+    for _, field, spec, _ in string.Formatter().parse(fmt):
+        if field is None or not spec:
+            continue
+        if "{" in spec:
+            raise ChatTemplateError("chat template format spec with a nested field is not supported")
+        for digits in re.findall(r"\d+", spec):
+            _check_width(digits)
+
+
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _check_percent_format(fmt: Any, values: Any) -> None:
+    """printf-style formatting ('%9d' % x, the format filter): the same bound on widths; a '*'
+    width comes from the values, whose integers are then bounded too."""
+    if not isinstance(fmt, str):
+        return
+    star = False
+    for m in _PERCENT_SPEC.finditer(fmt):
+        for g in m.groups():
+            if g == "*":
+                star = True
+            elif g:
+                _check_width(g)
+    if star:
+        _check_size_args(values if isinstance(values, (tuple, list)) else (values,), {})
+
+
+def _str_len(items: Sequence[Any]) -> int:
+    return sum(len(x) if isinstance(x, str) else 16 for x in items)
+
+
+def _check_str_method(s: str, name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Sequence[Any]:
+    """Bounds the output of str methods whose result can be far larger than their inputs (the
+    arguments themselves are bounded by _check_size_args). Returns args, with an iterator passed to
+    join materialized so it can be measured."""
+    if name == "join" and len(args) == 1:
+        items = args[0] if isinstance(args[0], (list, tuple)) else list(args[0])
+        _check_estimate(len(s) * max(len(items) - 1, 0) + _str_len(items), "join result")
+        return (items,)
+    if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+        old, new = args[0], args[1]
+        if len(new) > len(old):
+            hits = len(s) + 1 if not old else len(s) // len(old)
+            if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
+                hits = min(hits, args[2])
+            _check_estimate(len(s) + hits * (len(new) - len(old)), "replace result")
+    if name == "expandtabs":
+        size = (args[0] if args else kwargs.get("tabsize", 8))
+        if isinstance(size, int):
+            _check_estimate(len(s) + s.count("\t") * max(size, 0), "expandtabs result")
+    return args
+
+
+def _check_filter(name: str, args: Sequence[Any], kwargs: Dict[str, Any]) -> Sequence[Any]:
+    """The same for the built-in filters that can multiply their input (args[0] is the value)."""
+    value = args[0] if args else None
+    if name == "format":
+        _check_percent_format(value, (*args[1:], *kwargs.values()))
+    elif name == "join" and len(args) >= 1 and not isinstance(value, str):
+        items = value if isinstance(value, (list, tuple)) else list(value)
+        sep = args[1] if len(args) > 1 else kwargs.get("d", "")
+        _check_estimate(len(str(sep)) * max(len(items) - 1, 0) + _str_len(items), "join result")
+        return (items, *args[1:])
+    elif name == "replace" and len(args) >= 3:
+        _check_str_method(str(value), "replace", args[1:], {})
+    elif name == "indent" and isinstance(value, str):
+        width = args[1] if len(args) > 1 else kwargs.get("width", 4)
+        pad = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+        _check_estimate(len(value) + (value.count("\n") + 1) * pad, "indent result")
+    elif name == "wordwrap" and isinstance(value, str):
+        width = args[1] if len(args) > 1 else kwargs.get("width", 79)
+        wrap = args[3] if len(args) > 3 else kwargs.get("wrapstring") or "\n"
+        if isinstance(width, int) and isinstance(wrap, str):
+            _check_estimate(len(value) + (len(value) // max(width, 1) + value.count("\n") + 1) * len(wrap),
+                            "wordwrap result")
+    elif name == "tojson":
+        indent = args[1] if len(args) > 1 else kwargs.get("indent")
+        if isinstance(indent, int) and indent > MAX_JSON_INDENT:
+            raise ChatTemplateError(f"chat template tojson indent {indent} exceeds the limit of {MAX_JSON_INDENT}")
+    return args
+
+
+def _bounded_filter(name: str, f: Any) -> Any:
     @functools.wraps(f)  # keeps Jinja's pass_context/pass_environment marks
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _check_size_args(args[1:], kwargs)
-        return _check_result(f(*args, **kwargs))
+        # filters marked pass_context / pass_eval_context / pass_environment get that first
+        lead = 1 if getattr(f, "jinja_pass_arg", None) is not None else 0
+        _check_size_args(args[lead + 1:], kwargs)
+        checked = _check_filter(name, args[lead:], kwargs)
+        return _check_result(f(*args[:lead], *checked, **kwargs))
     return wrapper
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**", "+"])
+    intercepted_binops = frozenset(["*", "**", "+", "%"])
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT \
@@ -84,16 +186,27 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
             for seq, n in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_OUTPUT_CHARS:
                     raise _too_big("repetition")
+        if operator == "%":
+            _check_percent_format(left, right)
         return _check_result(super().call_binop(context, operator, left, right))
+
+    def wrap_str_format(self, value: Any) -> Any:
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:  # value is a str's format / format_map
+            _check_brace_format(value.__self__)
+        return wrapped
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         _check_size_args(args, kwargs)
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):
+            args = tuple(_check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs))
         return _check_result(super().call(__context, __obj, *args, **kwargs))
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
     env = _BoundedSandbox(trim_blocks=True, lstrip_blocks=True, autoescape=False)
-    env.filters = {name: _bounded_filter(f) for name, f in env.filters.items()}
+    env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now
     return env
@@ -150,8 +263,10 @@ def render(template: str, messages: Sequence[Dict[str, Any]], *, bos_token: str 
         raise
     except TemplateError as e:  # includes SecurityError from the sandbox
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
+    # SyntaxError: Jinja compiles a template to Python source, which CPython's parser can refuse
+    # (deeply nested expressions: "too many nested parentheses"); found by the atheris harness.
     except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError,
-            ZeroDivisionError, MemoryError) as e:
+            ZeroDivisionError, MemoryError, SyntaxError) as e:
         raise ChatTemplateError(f"chat template failed: {type(e).__name__}: {e}") from None
     finally:
         sys.settrace(previous)

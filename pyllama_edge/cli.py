@@ -76,9 +76,13 @@ def describe(path: str, n_ctx: Optional[int] = None) -> List[str]:
         ctx_train = meta.get(f"{arch}.context_length")
         if all(isinstance(v, int) and v > 0 for v in (n_layer, n_embd, n_head, n_head_kv, ctx_train)):
             ctx = n_ctx or min(4096, ctx_train)
-            kv_bytes = 2 * n_layer * ctx * (n_embd // n_head) * n_head_kv * 2  # K and V, binary16
+            head_dim = n_embd // n_head
+            kv_elements = 2 * n_layer * ctx * head_dim * n_head_kv  # K and V
+            kv = f"{_human_bytes(kv_elements * 2)} (f16)"
+            if head_dim % 32 == 0:  # Q8_0: 34 bytes per block of 32
+                kv += f" or {_human_bytes(kv_elements // 32 * 34)} (q8_0)"
             lines.append(f"memory at n_ctx={ctx}: weights {_human_bytes(sum(v[1] for v in mix.values()))} (mapped) "
-                         f"+ KV cache {_human_bytes(kv_bytes)} (F16)")
+                         f"+ KV cache {kv}")
     return lines
 
 
@@ -93,6 +97,12 @@ def _add_sampling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--threads", "-t", type=int, default=None)
     p.add_argument("--ctx", "-c", type=int, default=None, help="context size in tokens (default min(4096, model's))")
+    _add_kv_type(p)
+
+
+def _add_kv_type(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kv-type", choices=("f16", "q8_0"), default="f16",
+                   help="KV-cache element type; q8_0 halves its memory (default f16)")
 
 
 def _sampling_kwargs(a: argparse.Namespace) -> Dict[str, Any]:
@@ -105,7 +115,7 @@ def _load(a: argparse.Namespace):
     from .model import Model
 
     path = a.model or str(pull())
-    return Model(path, n_ctx=a.ctx, n_threads=a.threads)
+    return Model(path, n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -174,7 +184,7 @@ def _cmd_perplexity(a: argparse.Namespace) -> int:
 
     with open(a.textfile, encoding="utf-8") as f:
         text = f.read()
-    model = Model(a.model, n_ctx=a.ctx, n_threads=a.threads)
+    model = Model(a.model, n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
     result = model.perplexity(text, ctx=a.ctx, progress=not a.quiet)
     if a.json:
         import json
@@ -189,7 +199,7 @@ def _cmd_bench(a: argparse.Namespace) -> int:
     from .evaluate import bench
     from .model import Model
 
-    model = Model(a.model, n_ctx=max(a.n_prompt, a.n_gen + 1, 16), n_threads=a.threads)
+    model = Model(a.model, n_ctx=max(a.n_prompt, a.n_gen + 1, 16), n_threads=a.threads, kv_type=a.kv_type)
     rows = bench(model, n_prompt=a.n_prompt, n_gen=a.n_gen, reps=a.reps, n_threads=a.threads,
                  progress=not a.json and sys.stderr.isatty())
     if a.json:
@@ -199,7 +209,7 @@ def _cmd_bench(a: argparse.Namespace) -> int:
 
         info = system_info()
         for r in rows:
-            r.update(model=os.path.basename(a.model), isa=info.get("isa"))
+            r.update(model=os.path.basename(a.model), isa=info.get("isa"), kv_type=a.kv_type)
         print(json.dumps(rows))
         return 0
     size = os.path.getsize(a.model)
@@ -245,6 +255,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_kv_type(p)
     p.set_defaults(func=_cmd_perplexity)
     p = sub.add_parser("bench", help="prompt-processing and generation speed (like llama-bench)")
     p.add_argument("model")
@@ -253,6 +264,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("-n", "--n-gen", type=int, default=128)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    _add_kv_type(p)
     p.set_defaults(func=_cmd_bench)
     a = parser.parse_args(argv)
     try:

@@ -15,6 +15,7 @@ from .gguf_file import GGUFFile
 
 Stop = Union[None, str, Sequence[str]]
 
+KV_TYPES = ("f16", "q8_0")  # KV-cache element types
 _SAMPLING_DEFAULTS = dict(max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0,
                           frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None, stop=None)
 
@@ -49,7 +50,7 @@ class Session:
     the new tokens. Use one Session per thread."""
 
     def __init__(self, model: "Model", n_ctx: Optional[int] = None, n_batch: int = 512, n_threads: Optional[int] = None,
-                 float_activations: bool = False):
+                 float_activations: bool = False, kv_type: str = "f16"):
         if n_ctx is not None:
             n_ctx = _check_int("n_ctx", n_ctx)
             if n_ctx <= 0:
@@ -61,8 +62,11 @@ class Session:
             n_threads = _check_int("n_threads", n_threads)
             if not 1 <= n_threads <= 1024:
                 raise ValueError(f"n_threads must be between 1 and 1024, got {n_threads}")
+        if not isinstance(kv_type, str) or kv_type.lower() not in KV_TYPES:
+            raise ValueError(f"kv_type must be one of {', '.join(map(repr, KV_TYPES))}, got {kv_type!r}")
         self.model = model
-        self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations))
+        self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations),
+                                     kv_type.lower())
         self.last_finish_reason: Optional[str] = None
         self.last_usage: Dict[str, int] = {}
         self.last_prompt_evaluated = 0  # prompt tokens the last call evaluated; the rest came from the cache
@@ -77,7 +81,12 @@ class Session:
 
     @property
     def kv_cache_bytes(self) -> int:
+        """Bytes of the KV cache at full n_ctx (committed by the OS only as the context fills)."""
         return self._native.kv_cache_bytes
+
+    @property
+    def kv_type(self) -> str:
+        return self._native.kv_type
 
     def reset(self) -> None:
         self._native.reset()
@@ -140,7 +149,7 @@ class Model:
     share). `generate`, `stream`, `chat`, ... use a default session; `session()` makes more."""
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
-                 n_batch: int = 512, float_activations: bool = False):
+                 n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16"):
         self.path = os.fspath(path)
         self.file = GGUFFile(self.path)
         self._native = _core.LlamaModel(self.file._reader)
@@ -148,8 +157,10 @@ class Model:
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for
         # evaluation against a float reference.
+        # kv_type: "f16", or "q8_0" for half the KV-cache memory (K and V rounded to 8 bits per
+        # block of 32; see bench/README.md for its perplexity cost).
         self._session_args = dict(n_ctx=n_ctx, n_batch=n_batch, n_threads=n_threads,
-                                  float_activations=float_activations)
+                                  float_activations=float_activations, kv_type=kv_type)
         self._default = Session(self, **self._session_args)  # validates the arguments now
         meta = self.file.metadata
         self.name = meta.get("general.name") or os.path.basename(self.path)
@@ -232,7 +243,10 @@ class Model:
 
     def load_session(self, path: Union[str, os.PathLike], **overrides: Any) -> Session:
         """A new session restored from `session.save(path)`. Raises GGUFError when the file was
-        saved with another model, another format version, or is corrupt."""
+        saved with another model, another format version, or is corrupt. The KV-cache type is
+        the file's unless `kv_type` is given."""
+        if "kv_type" not in overrides:
+            overrides["kv_type"] = _core.session_file_kv_type(os.fspath(path))
         s = self.session(**overrides)
         s._native.load(os.fspath(path))
         return s

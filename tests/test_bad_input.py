@@ -107,9 +107,12 @@ def test_kv_cache_larger_than_available_memory_fails_fast(tmp_path) -> None:
     # 4 layers x 512 KV width x 2**24 positions x K and V x 2 bytes = 128 GiB of KV cache.
     path = synthetic(tmp_path, "long_ctx", weight_type="Q8_0", n_layer=4, n_embd=512, n_head=2, n_head_kv=2, n_ff=64,
                      n_ctx_train=2**24, rope_freqs=False)
-    with pytest.raises(MemoryError, match=r"n_ctx 16777216 needs 131072 MiB of KV cache and \d+ MiB of buffers, "
-                                          r"but only \d+ MiB of memory is available"):
+    with pytest.raises(MemoryError, match=r"n_ctx 16777216 needs 131072 MiB of KV cache \(f16\) and \d+ MiB of "
+                                          r"buffers, but only \d+ MiB of memory is available.*kv_type='q8_0'"):
         ple.Model(path, n_ctx=2**24)
+    # 34/64 of it as Q8_0: 69632 MiB, still too much here
+    with pytest.raises(MemoryError, match=r"needs 69632 MiB of KV cache \(q8_0\)"):
+        ple.Model(path, n_ctx=2**24, kv_type="q8_0")
     m = ple.Model(path, n_ctx=128)  # a context that fits is fine; the weights are mapped, not counted
     assert m.n_ctx == 128 and m._default.kv_cache_bytes == 2 * 4 * 128 * 512 * 2
 

@@ -74,3 +74,44 @@ def test_bad_messages():
 def test_syntax_error_is_chat_template_error():
     with pytest.raises(ChatTemplateError, match="TemplateSyntaxError"):
         render("{% for %}", MESSAGES)
+
+
+# Output multipliers whose inputs are each small: the result size is estimated before it is built,
+# so each fails at once instead of allocating gigabytes (the first was found by the atheris harness,
+# tests/fuzz/regressions/chat_template/format_width_huge).
+@pytest.mark.parametrize("template", [
+    "{{ '{:>999999999}1'.format(1) }}", "{{ '{:>{w}}'.format(1, w=5) }}", "{{ '%999999999d' % 1 }}",
+    "{{ '%*d' % (999999999, 1) }}", "{{ '%999999999d'|format(1) }}", "{{ ('x' * 4000000).join(['a'] * 1000) }}",
+    "{{ (['a'] * 1000)|join('x' * 4000000) }}", "{{ 'abc'.replace('', 'x' * 4000000) }}",
+    "{{ 'ab'|replace('', 'x' * 4000000) }}", "{{ ('\t' * 4000000).expandtabs(4000000) }}",
+    "{{ ('\n' * 4000000)|indent(4000000) }}", "{{ ('\n' * 4000000)|indent('x' * 1000) }}",
+    "{{ messages|tojson(indent=4000000) }}", "{{ ('a ' * 2000000)|wordwrap(1, true, 'x' * 1000) }}",
+])
+def test_output_multipliers_fail_before_building(template):
+    # the message names the estimate, not the render deadline: nothing huge was built first
+    with pytest.raises(ChatTemplateError, match="(format width|join result|replace result|expandtabs result|"
+                                                "indent result|wordwrap result|call argument) exceeds the limit|"
+                                                "tojson indent|nested field"):
+        render(template, MESSAGES)
+
+
+def test_ordinary_formatting_still_works():
+    assert render("{{ '%d items'|format(3) }} {{ '{:>5}|{:.2f}'.format('a', 3.14159) }} {{ '%s: %s' % ('a', 'b') }}",
+                  MESSAGES) == "3 items     a|3.14 a: b"
+    assert render("{{ messages|map(attribute='role')|join(', ') }} {{ 'a-b'.replace('-', '+') }}", MESSAGES) == \
+        "system, user a+b"
+    assert render("{{ 'x\ny'|indent(2) }}|{{ 'hello world'|wordwrap(5) }}", MESSAGES) == "x\n  y|hello\nworld"
+    assert '"role": "user"' in render("{{ messages|tojson(indent=4) }}", MESSAGES)
+
+
+def test_python_compiler_limits_become_chat_template_error():
+    # Jinja compiles templates to Python; CPython's parser refuses some deep nestings with
+    # SyntaxError ("too many nested parentheses"), which must surface as ChatTemplateError. The
+    # input is the one the atheris harness found. (Its compilation is slow enough that, on a busy
+    # machine, the render deadline may fire first: also a ChatTemplateError.)
+    found = Path(__file__).parent / "fuzz" / "regressions" / "chat_template" / "nested_parentheses_syntax_error"
+    template = found.read_bytes().partition(b"\0")[0].decode("utf-8", errors="replace")
+    with pytest.raises(ChatTemplateError, match="SyntaxError|longer than"):
+        render(template, MESSAGES)
+    with pytest.raises(ChatTemplateError, match="RecursionError"):
+        render("{{ " + "(" * 300 + "1" + ")" * 300 + " }}", MESSAGES)

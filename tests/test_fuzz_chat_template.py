@@ -82,3 +82,39 @@ def test_size_arguments_and_repetition_are_bounded() -> None:
         except ChatTemplateError as e:
             assert "limit" in str(e), template
         assert time.monotonic() - start < MAX_RENDER_SECONDS + 5, template  # generous: it stops early
+
+
+def _harness():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fuzz" / "chat_template_fuzz.py"
+    spec = importlib.util.spec_from_file_location("chat_template_fuzz", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, path.parent
+
+
+def test_chat_template_fuzz_corpus_and_regressions_replay():
+    """The atheris harness's own check over its seed corpus and every committed finding."""
+    harness, fuzz_dir = _harness()
+    files = sorted((fuzz_dir / "corpus" / "chat_template").iterdir()) + \
+        sorted(p for p in (fuzz_dir / "regressions" / "chat_template").iterdir() if p.name != ".gitkeep")
+    assert len(files) >= 16
+    for p in files:
+        harness.check_one(p.read_bytes())
+
+
+def test_chat_template_fuzz_check_catches_a_leak(monkeypatch):
+    """The harness's sandbox property can fail: an unsandboxed render that reads os.environ is caught."""
+    import pytest
+    from jinja2 import Environment
+
+    import pyllama_edge.chat_template as ct
+
+    harness, _ = _harness()
+    monkeypatch.setattr(ct, "_environment", lambda: Environment())
+    data = b"{% for k, v in env.items() %}{{ v }}{% endfor %}"
+    monkeypatch.setattr(ct, "render", lambda t, m, **kw: Environment().from_string(t).render(env=__import__("os").environ))
+    with pytest.raises(AssertionError, match="sandbox leaked"):
+        harness.check_one(data)

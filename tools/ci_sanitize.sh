@@ -3,7 +3,8 @@
 #  1. the native tests and the fuzz-corpus replays, built with ASan+UBSan and -Werror;
 #  2. the extension built with ASan+UBSan into a temporary copy of the package, and a Python smoke
 #     (SmolLM2 + a synthetic model, corrupt GGUF files, bad input) with libasan preloaded;
-#  3. if clang and libFuzzer can be installed: a bounded libFuzzer run of each harness.
+#  3. if clang and libFuzzer can be installed: a bounded libFuzzer run of each C++ harness;
+#  4. a bounded atheris run of the chat-template harness (Python).
 # Budget: about 8 minutes on 2 cores. FUZZ_SECONDS (default 60) bounds each harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,8 +54,8 @@ if ! command -v clang++ >/dev/null 2>&1; then
     || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q clang libclang-rt-14-dev >/dev/null 2>&1; } || true
 fi
 if ! command -v clang++ >/dev/null 2>&1; then
-  echo "   SKIPPED: clang could not be installed, the bounded fuzz runs did not happen"
-  exit 0
+  echo "   FAILED: clang could not be installed, the bounded fuzz runs cannot happen"
+  exit 1
 fi
 CXX=clang++ cmake -S . -B build/fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_FUZZ=ON \
   -DPYLLAMA_EDGE_PYTHON=OFF -DPYLLAMA_EDGE_TESTS=OFF >/dev/null
@@ -84,5 +85,22 @@ for h in gguf tokenizer; do
   fi
 done
 [ "$failed" = 0 ] || exit 1
+stamp
+
+echo "== sanitizer stage 4: bounded atheris (libFuzzer) run of the chat-template harness"
+python3 -c "import atheris" 2>/dev/null || python3 -m pip install -q atheris
+work="build/fuzz/run-chat_template"
+rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts"
+cp tests/fuzz/corpus/chat_template/* "$work/corpus/"
+# Runs against the installed package (the README's pip install); the harness imports it by name.
+if ! (cd "$work" && python3 "$root/tests/fuzz/chat_template_fuzz.py" -max_total_time="${FUZZ_SECONDS:-60}" \
+      -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$PWD/artifacts/" corpus >log 2>&1); then
+  echo "   chat_template_fuzz failed (add the input to tests/fuzz/regressions/chat_template/):"
+  ls "$work/artifacts"
+  grep -E "Error|SUMMARY" "$work/log" | head -n 20
+  exit 1
+fi
+echo "   chat_template_fuzz: $(grep -E '^stat::number_of_executed_units' "$work/log");" \
+     "$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -n 1)"
 stamp
 echo "sanitizer stage passed"

@@ -7,6 +7,8 @@ vocab/bpe_smollm.gguf  a SmolLM2-like byte-level BPE vocabulary (pre "smollm", C
 vocab/spm.gguf         a SentencePiece BPE vocabulary with byte fallback (trained here)
 gguf/*.gguf            tiny synthetic Llama files (1 layer, width 32) in several tensor types
 tokenizer/*            text seeds for the tokenizer harness
+chat_template/*        templates for the chat-template harness (tests/fuzz/chat_template_fuzz.py):
+                       our built-in ones, a tool-calling one in the style of Llama 3.1's, hostile ones
 """
 from __future__ import annotations
 
@@ -27,6 +29,44 @@ TEXTS = {
     "specials.txt": "<|im_start|>user\nhi<|im_end|>\n<s></s><unk><|begin_of_text|>",
     "contractions.txt": "I'm you're he'll they've don't IT'S",
 }
+
+
+# Each seed: template text, NUL, parameter bytes (messages and flags; see chat_template_fuzz.py).
+TOOLS_TEMPLATE = (
+    "{{- bos_token }}{%- set ns = namespace(system='', n=0) %}"
+    "{%- if messages[0]['role'] == 'system' %}{%- set ns.system = messages[0]['content']|trim %}{%- endif %}"
+    "{{- '<|start_header_id|>system<|end_header_id|>\n\n' }}{{- 'Today Date: ' + strftime_now('%d %b %Y') + '\n\n' }}"
+    "{%- if tools is not none %}{%- for t in tools %}{{- t|tojson(indent=4) }}{{- '\n\n' }}{%- endfor %}{%- endif %}"
+    "{{- ns.system + '<|eot_id|>' }}"
+    "{%- for message in messages %}{%- if message['role'] not in ['system', 'user', 'assistant', 'tool', 'ipython'] %}"
+    "{{- raise_exception('unknown role ' + message['role']) }}{%- endif %}{%- set ns.n = ns.n + 1 %}"
+    "{%- if message['role'] != 'system' %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}"
+    "{{- message['content'] | trim + '<|eot_id|>' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{%- endif %}"
+)
+HOSTILE_TEMPLATES = {
+    "walk_globals.jinja": "{{ cycler.__init__.__globals__.os.environ }}",
+    "walk_subclasses.jinja": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "import.jinja": "{% import 'os' as os %}{{ os.environ }}",
+    "include_file.jinja": "{% include '/etc/passwd' %}",
+    "repeat.jinja": "{{ 'x' * 10**9 }}",
+    "power.jinja": "{{ 2 ** 10**6 }}",
+    "center.jinja": "{{ messages[0]['content'] | center(10**9) }}",
+    "loop.jinja": "{% for i in range(10**9) %}{% endfor %}",
+    "nested_loops.jinja": "{% for m in messages %}{% for i in range(10**6) %}{{ m['content'] }}{% endfor %}{% endfor %}",
+    "format.jinja": "{{ '{:>999999999}'.format(1) }}",
+    "mutate.jinja": "{{ messages.append(messages) }}{{ messages.pop() }}",
+    "macro_recursion.jinja": "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+    "unclosed.jinja": "{% for message in messages %}{{ message['content']",
+}
+
+
+def chat_template_seeds() -> Dict[str, bytes]:
+    from pyllama_edge.chat_template import CHATML_TEMPLATE, LLAMA3_TEMPLATE
+    params = bytes([3, 1, 17, 2, 40, 0, 9, 1, 1, 1]) + "Hello! Café 東京 <|eot_id|> {{ x }}".encode("utf-8")
+    seeds = {"llama3.jinja": LLAMA3_TEMPLATE, "chatml.jinja": CHATML_TEMPLATE, "tools.jinja": TOOLS_TEMPLATE,
+             **HOSTILE_TEMPLATES}
+    return {f"chat_template/{name}": text.encode("utf-8") + b"\0" + params for name, text in seeds.items()}
 
 
 def _spm_proto() -> bytes:
@@ -70,6 +110,7 @@ def build(directory: Path) -> Dict[str, bytes]:
     for name, text in TEXTS.items():
         files[f"tokenizer/{name}"] = text.encode("utf-8")
     files["tokenizer/invalid_utf8.bin"] = b"ab\xff\xfe\xc3(\xe2\x82 \xf0\x9f\x99"
+    files.update(chat_template_seeds())
     return files
 
 

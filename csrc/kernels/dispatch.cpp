@@ -86,6 +86,8 @@ KernelTable make_reference_table() {
   t.axpy_f16 = axpy_f16__ref;
   t.dot_f16_f32_name = "dot_f16_f32__ref";
   t.axpy_f16_name = "axpy_f16__ref";
+  t.axpy_q8_0 = axpy_q8_0__ref;
+  t.axpy_q8_0_name = "axpy_q8_0__ref";
   return t;
 }
 
@@ -104,6 +106,8 @@ KernelTable make_reference_table() {
     t.axpy_f16 = axpy_f16__##sfx;                                                                  \
     t.dot_f16_f32_name = "dot_f16_f32__" #sfx;                                                     \
     t.axpy_f16_name = "axpy_f16__" #sfx;                                                           \
+    t.axpy_q8_0 = axpy_q8_0__##sfx;                                                                \
+    t.axpy_q8_0_name = "axpy_q8_0__" #sfx;                                                         \
     return t;                                                                                      \
   }
 
@@ -112,6 +116,31 @@ KernelTable make_reference_table() {
   set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
              qdot_##type##_##act##__avx2, G::act_upper, "qdot_" #type "_" #act "__avx2");
 PLE_SIMD_TABLE("avx2", avx2)
+
+void set_tiles(KernelTable& t, GGMLType type, DotTileFn decode, const char* decode_name, DotTileFn prefill,
+               const char* prefill_name) {
+  WeightKernels& w = t.weights[static_cast<uint32_t>(type)];
+  w.decode_tile = TileKernel{decode, 4, 1, decode_name};
+  w.prefill_tile = TileKernel{prefill, 2, 4, prefill_name};
+}
+
+KernelTable make_avx2_table_with_tiles() {
+  KernelTable t = make_avx2_table();
+  using G = GGMLType;
+#define PLE_AVX2_TILES(TYPE, type, act)                                                                  \
+  set_tiles(t, G::TYPE, qtile_##type##_##act##_4x1__avx2, "qtile_" #type "_" #act "_4x1__avx2",           \
+            qtile_##type##_##act##_2x4__avx2, "qtile_" #type "_" #act "_2x4__avx2");
+  PLE_AVX2_TILES(Q4_0, q4_0, q8_0)
+  PLE_AVX2_TILES(Q5_0, q5_0, q8_0)
+  PLE_AVX2_TILES(Q8_0, q8_0, q8_0)
+  PLE_AVX2_TILES(Q4_1, q4_1, q8_1)
+  PLE_AVX2_TILES(Q5_1, q5_1, q8_1)
+#undef PLE_AVX2_TILES
+  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = TileKernel{qtile_q4_k_q8_k_1x4__avx2, 1, 4, "qtile_q4_k_q8_k_1x4__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = TileKernel{qtile_q5_k_q8_k_1x4__avx2, 1, 4, "qtile_q5_k_q8_k_1x4__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = TileKernel{qtile_q6_k_q8_k_1x4__avx2, 1, 4, "qtile_q6_k_q8_k_1x4__avx2"};
+  return t;
+}
 #endif
 #if PLE_BUILT_AVX512
 #define PLE_SIMD_DOT_avx512vnni(TYPE, type, act_upper, act)                                        \
@@ -145,12 +174,10 @@ KernelTable make_dotprod_table() {
 KernelTable make_i8mm_table() {
   KernelTable t = make_dotprod_table();
   t.isa = "i8mm";
-  WeightKernels& q4_0 = t.weights[static_cast<uint32_t>(GGMLType::Q4_0)];
-  q4_0.tile2x2 = qgemm_q4_0_q8_0_2x2__i8mm;
-  q4_0.tile2x2_name = "qgemm_q4_0_q8_0_2x2__i8mm";
-  WeightKernels& q8_0 = t.weights[static_cast<uint32_t>(GGMLType::Q8_0)];
-  q8_0.tile2x2 = qgemm_q8_0_q8_0_2x2__i8mm;
-  q8_0.tile2x2_name = "qgemm_q8_0_q8_0_2x2__i8mm";
+  t.weights[static_cast<uint32_t>(GGMLType::Q4_0)].prefill_tile =
+      TileKernel{qgemm_q4_0_q8_0_2x2__i8mm, 2, 2, "qgemm_q4_0_q8_0_2x2__i8mm"};
+  t.weights[static_cast<uint32_t>(GGMLType::Q8_0)].prefill_tile =
+      TileKernel{qgemm_q8_0_q8_0_2x2__i8mm, 2, 2, "qgemm_q8_0_q8_0_2x2__i8mm"};
   return t;
 }
 #endif
@@ -166,7 +193,7 @@ struct IsaEntry {
 const KernelTable* scalar_table() { return &reference_kernels(); }
 #if PLE_BUILT_AVX2
 const KernelTable* avx2_table() {
-  static const KernelTable t = make_avx2_table();
+  static const KernelTable t = make_avx2_table_with_tiles();
   return &t;
 }
 #endif

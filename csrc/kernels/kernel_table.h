@@ -18,18 +18,32 @@ using DotFn = float (*)(int64_t n, const void* w, const void* a);
 // Attention over the F16 KV cache: sum x[i] * y[i], and y[i] += a * x[i], for n halves x.
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
-// Prefill tile: 2 weight rows x 2 activation rows (tokens) in one pass, out[2 * r + t] =
-// dot(n, w + r * w_stride, a + t * a_stride) with strides in bytes. Each output equals the
-// table's `dot` of that pair bit for bit, so callers may mix tiles and dots freely.
-using DotTile2x2Fn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+// Attention over a Q8_0 KV cache: y[i] += a * x[i] for n elements held as Q8_0 blocks. (The K
+// side needs no kernel of its own: it is the Q8_0 x Q8_0 weight dot against a quantized query.)
+using AxpyQ8_0Fn = void (*)(int64_t n, float a, const void* x, float* y);
+// A tile of R weight rows x T activation rows (tokens) in one pass: out[r * T + t] =
+// dot(n, w + r * w_stride, a + t * a_stride), strides in bytes. Each weight block is unpacked
+// once for T tokens and each activation block loaded once for R rows. Every output equals the
+// table's `dot` of that pair bit for bit, so a matmul may mix tiles and dots freely (and results
+// do not depend on how rows are split over threads).
+using DotTileFn = void (*)(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out);
+
+constexpr int kMaxTileOutputs = 16;  // rows * tokens of any tile
+
+struct TileKernel {
+  DotTileFn fn = nullptr;  // nullptr: no tile, use `dot`
+  int rows = 0;
+  int tokens = 0;
+  const char* name = nullptr;
+};
 
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
   DotFn dot = nullptr;                   // nullptr: not usable as a matmul weight
   GGMLType activation_type = GGMLType::F32;  // what `dot` expects for `a`
   const char* dot_name = nullptr;        // e.g. "qdot_q4_0_q8_0__avx2", for system_info()
-  DotTile2x2Fn tile2x2 = nullptr;        // optional (ARM i8mm): nullptr means use `dot`
-  const char* tile2x2_name = nullptr;    // e.g. "qgemm_q4_0_q8_0_2x2__i8mm"
+  TileKernel decode_tile;                // tokens == 1: several rows against one token
+  TileKernel prefill_tile;               // tokens > 1: rows x tokens
 };
 
 struct KernelTable {
@@ -42,6 +56,8 @@ struct KernelTable {
   AxpyF16Fn axpy_f16 = nullptr;
   const char* dot_f16_f32_name = nullptr;
   const char* axpy_f16_name = nullptr;
+  AxpyQ8_0Fn axpy_q8_0 = nullptr;
+  const char* axpy_q8_0_name = nullptr;
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }

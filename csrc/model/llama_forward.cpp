@@ -3,7 +3,6 @@
 // KV = n_head_kv*head_dim, F = n_ff, V = n_vocab. Calls ops only; no SIMD, no allocation.
 #include <algorithm>
 
-#include "core/fp16.h"
 #include "model/session.h"
 #include "ops/attention.h"
 #include "ops/ops.h"
@@ -14,38 +13,32 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
   const LlamaModel& m = *model_;
   const LlamaHParams& hp = m.hparams();
   const int64_t D = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff;
-  const ops::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim, KV};
+  const ops::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim};
 
   // x[B][D] = token embeddings
   for (int64_t t = 0; t < n; ++t) ops::embedding_row(m.token_embd(), tokens[t], &x_[t * D]);
 
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LlamaLayer& layer = m.layers()[static_cast<size_t>(l)];
-    uint16_t* k_cache = k_cache_.get() + static_cast<size_t>(l * n_ctx_ * KV);
-    uint16_t* v_cache = v_cache_.get() + static_cast<size_t>(l * n_ctx_ * KV);
 
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a
     for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
-    ops::matmul(layer.wq, xn_.data(), n, q_.data(), pool_, matmul_scratch_, float_activations_);  // q[B][Q]
-    ops::matmul(layer.wk, xn_.data(), n, k_.data(), pool_, matmul_scratch_, float_activations_);  // k[B][KV]
-    ops::matmul(layer.wv, xn_.data(), n, v_.data(), pool_, matmul_scratch_, float_activations_);  // v[B][KV]
+    const ops::MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
+    ops::matmul_group(qkv, 3, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // q[B][Q], k,v[B][KV]
     for (int64_t t = 0; t < n; ++t) {
       const int64_t pos = n_past + t;
       ops::rope(&q_[t * Q], hp.n_head, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
       ops::rope(&k_[t * KV], hp.n_head_kv, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
-      for (int64_t i = 0; i < KV; ++i) {
-        k_cache[pos * KV + i] = fp32_to_fp16(k_[t * KV + i]);
-        v_cache[pos * KV + i] = fp32_to_fp16(v_[t * KV + i]);
-      }
+      kv_cache_.store(l, pos, &k_[t * KV], &v_[t * KV]);
     }
-    ops::attention(q_.data(), k_cache, v_cache, n, n_past, shape, attn_.data(), pool_, scores_);  // attn[B][Q]
+    ops::attention(q_.data(), kv_cache_.layer(l), n, n_past, shape, attn_.data(), pool_, attention_scratch_);  // attn[B][Q]
     ops::matmul(layer.wo, attn_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);                  // xn[B][D]
     for (int64_t i = 0; i < n * D; ++i) x_[i] += xn_[i];
 
     // Feed-forward block: x += W_down (silu(W_gate xn) * W_up xn), xn = rmsnorm(x)
     for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.ffn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
-    ops::matmul(layer.w_gate, xn_.data(), n, gate_.data(), pool_, matmul_scratch_, float_activations_);  // gate[B][F]
-    ops::matmul(layer.w_up, xn_.data(), n, up_.data(), pool_, matmul_scratch_, float_activations_);      // up[B][F]
+    const ops::MatmulTarget gate_up[] = {{&layer.w_gate, gate_.data()}, {&layer.w_up, up_.data()}};
+    ops::matmul_group(gate_up, 2, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // gate,up[B][F]
     ops::silu_mul(gate_.data(), up_.data(), n * F);
     ops::matmul(layer.w_down, gate_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);  // xn[B][D]
     for (int64_t i = 0; i < n * D; ++i) x_[i] += xn_[i];

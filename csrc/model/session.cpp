@@ -58,24 +58,19 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   // The KV cache is committed page by page as the context fills, so an n_ctx that cannot fit
   // would otherwise be OOM-killed hours later: refuse it now, with the numbers. The weights are
   // file-backed (mmap) and not counted: the kernel can always drop and re-read those pages.
-  uint64_t cache = 0, kv_bytes = 0, scratch = 0;
-  if (!checked_mul(static_cast<uint64_t>(hp.n_layer) * static_cast<uint64_t>(hp.kv_dim()),
-                   static_cast<uint64_t>(n_ctx_), &cache) ||
-      !checked_mul(cache, 2 * sizeof(uint16_t), &kv_bytes)) {
-    throw ResourceError("the KV cache for n_ctx " + std::to_string(n_ctx_) + " does not fit in 64 bits");
-  }
-  scratch = 4 * (static_cast<uint64_t>(n_batch_) * static_cast<uint64_t>(4 * hp.n_embd + 3 * hp.q_dim() +
+  const uint64_t kv_bytes = KVCache::bytes_needed(config.kv_type, hp.n_layer, n_ctx_, hp.kv_dim());
+  const uint64_t scratch = 4 * (static_cast<uint64_t>(n_batch_) * static_cast<uint64_t>(4 * hp.n_embd + 3 * hp.q_dim() +
                                                                           2 * hp.kv_dim() + 2 * hp.n_ff) +
                  static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(pool_.size()));
   const uint64_t available = available_memory_bytes();
   if (available != 0 && kv_bytes + scratch > available) {
-    throw ResourceError("n_ctx " + std::to_string(n_ctx_) + " needs " + mib(kv_bytes) + " of KV cache and " +
+    throw ResourceError("n_ctx " + std::to_string(n_ctx_) + " needs " + mib(kv_bytes) + " of KV cache (" +
+                        kv_type_name(config.kv_type) + ") and " +
                         mib(scratch) + " of buffers, but only " + mib(available) +
-                        " of memory is available (MemAvailable); use a smaller n_ctx");
+                        " of memory is available (MemAvailable); use a smaller n_ctx" +
+                        (config.kv_type == GGMLType::F16 ? std::string(" or kv_type='q8_0'") : std::string()));
   }
-  kv_cache_elements_ = static_cast<size_t>(cache);
-  k_cache_.reset(new uint16_t[cache]);
-  v_cache_.reset(new uint16_t[cache]);
+  kv_cache_ = KVCache(config.kv_type, hp.n_layer, n_ctx_, hp.kv_dim(), hp.head_dim);
   const size_t b = static_cast<size_t>(n_batch_);
   x_.resize(b * hp.n_embd);
   xn_.resize(b * hp.n_embd);
@@ -86,7 +81,7 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   gate_.resize(b * hp.n_ff);
   up_.resize(b * hp.n_ff);
   last_logits_.resize(static_cast<size_t>(hp.n_vocab));
-  scores_.resize(static_cast<size_t>(n_ctx_) * pool_.size());
+  attention_scratch_.scores.resize(static_cast<size_t>(n_ctx_) * pool_.size());
 }
 
 void Session::check_tokens(const int32_t* tokens, int64_t n) const {

@@ -1,4 +1,4 @@
-// One conversation's state over a shared LlamaModel: the F16 KV cache, token history, scratch
+// One conversation's state over a shared LlamaModel: the KV cache (F16 or Q8_0), token history, scratch
 // buffers (allocated once, at construction) and a thread pool. Not shareable between threads:
 // concurrent use raises ConcurrentUseError instead of corrupting the cache.
 #pragma once
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "model/kv_cache.h"
 #include "model/llama_model.h"
 #include "ops/ops.h"
 
@@ -19,6 +20,7 @@ struct SessionConfig {
   int64_t n_batch = 512;
   int n_threads = 0;    // 0: physical cores
   bool float_activations = false;  // see ops::matmul: slower, for evaluation against a float reference
+  GGMLType kv_type = GGMLType::F16;  // F16 or Q8_0 (half the memory; see model/kv_cache.h)
 };
 
 class Session {
@@ -39,7 +41,8 @@ class Session {
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
   int n_threads() const { return pool_.size(); }
-  uint64_t kv_cache_bytes() const { return 2 * kv_cache_elements_ * sizeof(uint16_t); }
+  uint64_t kv_cache_bytes() const { return kv_cache_.bytes(); }
+  GGMLType kv_type() const { return kv_cache_.type(); }
   const LlamaModel& model() const { return *model_; }
   void reset() { history_.clear(); }
 
@@ -73,16 +76,17 @@ class Session {
   bool float_activations_;
   ThreadPool pool_;
   std::vector<int32_t> history_;
-  // [layer][n_ctx][kv_dim], binary16. Left uninitialized on purpose: positions past the history
-  // are never read, so the OS only commits pages as the context actually fills.
-  size_t kv_cache_elements_ = 0;
-  std::unique_ptr<uint16_t[]> k_cache_, v_cache_;
+  KVCache kv_cache_;
   // Scratch, [n_batch][width] each.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_batch_;
   std::vector<float> last_logits_;
-  std::vector<float> scores_;
+  ops::AttentionScratch attention_scratch_;
   ops::MatmulScratch matmul_scratch_;
   mutable std::atomic<bool> in_use_{false};
 };
+
+// The KV-cache type a session file was saved with; FormatError when it is not a session file of
+// this format version or names an unknown type (the full checks happen in Session::load).
+GGMLType session_file_kv_type(const std::string& path);
 
 }  // namespace ple

@@ -1,9 +1,11 @@
-// Grouped-query causal attention over an F16 KV cache.
+// Grouped-query causal attention over the KV cache (F16 or Q8_0 rows).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "quant/ggml_types.h"
 
 namespace ple::ops {
 
@@ -11,14 +13,26 @@ struct AttentionShape {
   int64_t n_head;     // query heads
   int64_t n_head_kv;  // key/value heads; each serves n_head / n_head_kv query heads
   int64_t head_dim;
-  int64_t kv_stride;  // elements between consecutive positions in the cache (n_head_kv * head_dim)
+};
+
+// One layer of the cache as attention reads it: one row per position, n_head_kv heads per row.
+struct KVLayer {
+  GGMLType type;      // F16 or Q8_0
+  const uint8_t* k;   // position 0
+  const uint8_t* v;
+  size_t row_bytes;   // bytes between consecutive positions
+  size_t head_bytes;  // bytes of one head within a row
+};
+
+// Per-thread buffers, grown as needed and reused across calls.
+struct AttentionScratch {
+  std::vector<float> scores;
+  std::vector<uint8_t> query_blocks;  // the query head quantized for a Q8_0 K cache
 };
 
 // For each of n_tokens queries q[t] (n_head*head_dim floats) at position first_pos + t, attends
 // to cache positions 0..first_pos+t (causal) and writes out[t] (n_head*head_dim floats).
-// k_cache/v_cache point at position 0 of this layer; scores is scratch, resized as needed.
-void attention(const float* q, const uint16_t* k_cache, const uint16_t* v_cache, int64_t n_tokens,
-               int64_t first_pos, const AttentionShape& shape, float* out, ThreadPool& pool,
-               std::vector<float>& scores);
+void attention(const float* q, const KVLayer& kv, int64_t n_tokens, int64_t first_pos, const AttentionShape& shape,
+               float* out, ThreadPool& pool, AttentionScratch& scratch);
 
 }  // namespace ple::ops

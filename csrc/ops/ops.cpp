@@ -30,57 +30,132 @@ void matmul_float_activations(const MatrixView& w, const float* x, int64_t n_tok
 
 }  // namespace
 
-void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch, bool float_activations) {
-  const kernels::KernelTable& k = kernels::active_kernels();
-  const kernels::WeightKernels& wk = k.for_type(w.type);
-  if (wk.dot == nullptr) throw UnsupportedError(std::string("no matmul kernel for weight type ") + ggml_type_name(w.type));
-  if (float_activations && wk.activation_type != GGMLType::F32) {
-    matmul_float_activations(w, x, n_tokens, y, pool, scratch);
+namespace {
+
+// Prefill walks tokens in chunks whose quantized activations stay in L2 while every row of the
+// thread's range passes over them (a chunk of 64 tokens at 2048 columns of Q8_0 is 136 KiB).
+constexpr int64_t kTokenChunk = 64;
+
+// Rows [r0, r1) of y = W x for every token: the table's tiles where they fit, `dot` for the
+// remaining rows and tokens (a tile output equals `dot` bit for bit).
+void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const uint8_t* act, size_t act_row_bytes,
+                 int64_t n_tokens, float* y, int64_t r0, int64_t r1) {
+  const int64_t cols = w.cols;
+  const kernels::TileKernel& tile = n_tokens == 1 ? wk.decode_tile : wk.prefill_tile;
+  const auto act_row = [&](int64_t t) { return act + static_cast<size_t>(t) * act_row_bytes; };
+  const auto single = [&](int64_t r, int64_t t) { y[t * w.rows + r] = wk.dot(cols, w.row(r), act_row(t)); };
+  if (tile.fn == nullptr || n_tokens < tile.tokens || tile.rows * tile.tokens > kernels::kMaxTileOutputs) {
+    // Token-inner loop: each weight row is read from memory once and reused for every token.
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t t = 0; t < n_tokens; ++t) single(r, t);
+    }
     return;
   }
-  const GGMLTypeInfo& act = ggml_type_info(wk.activation_type);
-  const int64_t cols = w.cols;
-  const size_t act_row_bytes = static_cast<size_t>(cols / act.block_size) * act.type_size;
-
-  const uint8_t* activations = reinterpret_cast<const uint8_t*>(x);
-  if (wk.activation_type != GGMLType::F32) {
-    const size_t need = act_row_bytes * static_cast<size_t>(n_tokens);
-    if (scratch.quantized.size() < need) scratch.quantized.resize(need);
-    const kernels::QuantizeRowFn quantize = k.quantizer(wk.activation_type);
-    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) quantize(x + t * cols, scratch.quantized.data() + t * act_row_bytes, cols);
-    });
-    activations = scratch.quantized.data();
-  }
-  const kernels::DotFn dot = wk.dot;
-  const kernels::DotTile2x2Fn tile = wk.tile2x2;
-  pool.parallel_for(w.rows, [&](int64_t r0, int64_t r1) {
+  const int R = tile.rows, T = tile.tokens;
+  float out[kernels::kMaxTileOutputs];
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
+    const int64_t t1 = std::min(n_tokens, t0 + kTokenChunk);
     int64_t r = r0;
-    // Prefill with a 2x2 tile kernel (ARM i8mm): pairs of rows x pairs of tokens. A tile output
-    // equals `dot` of its pair bit for bit, so odd rows and tokens fall back to `dot` below.
-    if (tile != nullptr && n_tokens >= 2) {
-      for (; r + 2 <= r1; r += 2) {
-        int64_t t = 0;
-        for (; t + 2 <= n_tokens; t += 2) {
-          float out[4];
-          tile(cols, w.row(r), w.row_bytes, activations + static_cast<size_t>(t) * act_row_bytes, act_row_bytes, out);
-          y[t * w.rows + r] = out[0];
-          y[(t + 1) * w.rows + r] = out[1];
-          y[t * w.rows + r + 1] = out[2];
-          y[(t + 1) * w.rows + r + 1] = out[3];
+    for (; r + R <= r1; r += R) {
+      int64_t t = t0;
+      for (; t + T <= t1; t += T) {
+        tile.fn(cols, w.row(r), w.row_bytes, act_row(t), act_row_bytes, out);
+        for (int i = 0; i < R; ++i) {
+          for (int j = 0; j < T; ++j) y[(t + j) * w.rows + r + i] = out[i * T + j];
         }
-        for (int rr = 0; rr < 2 && t < n_tokens; ++rr) {
-          y[t * w.rows + r + rr] = dot(cols, w.row(r + rr), activations + static_cast<size_t>(t) * act_row_bytes);
-        }
+      }
+      for (; t < t1; ++t) {
+        for (int i = 0; i < R; ++i) single(r + i, t);
       }
     }
-    // Token-inner loop: each weight row is read from memory once and reused for every token.
     for (; r < r1; ++r) {
-      const uint8_t* row = w.row(r);
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[t * w.rows + r] = dot(cols, row, activations + static_cast<size_t>(t) * act_row_bytes);
+      for (int64_t t = t0; t < t1; ++t) single(r, t);
+    }
+  }
+}
+
+}  // namespace
+
+void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            MatmulScratch& scratch, bool float_activations) {
+  const MatmulTarget target{&w, y};
+  matmul_group(&target, 1, x, n_tokens, pool, scratch, float_activations);
+}
+
+void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
+                  MatmulScratch& scratch, bool float_activations) {
+  const kernels::KernelTable& k = kernels::active_kernels();
+  if (n_targets < 1 || n_targets > kMaxGroup) throw InvalidArgument("matmul_group takes 1 to 4 matrices");
+  for (int i = 0; i < n_targets; ++i) {
+    const GGMLType type = targets[i].w->type;
+    if (k.for_type(type).dot == nullptr) throw UnsupportedError(std::string("no matmul kernel for weight type ") + ggml_type_name(type));
+  }
+  if (float_activations) {  // the slow evaluation path, one matrix at a time
+    for (int i = 0; i < n_targets; ++i) {
+      if (k.for_type(targets[i].w->type).activation_type != GGMLType::F32) {
+        matmul_float_activations(*targets[i].w, x, n_tokens, targets[i].y, pool, scratch);
+      } else {
+        matmul_group(&targets[i], 1, x, n_tokens, pool, scratch, false);
       }
+    }
+    return;
+  }
+  struct Job {
+    const MatrixView* w;
+    float* y;
+    const kernels::WeightKernels* wk;
+    bool quantizes;        // owns its activation buffer (the first of the group with its type)
+    size_t act_offset;     // where its activations start in scratch.quantized
+    size_t act_row_bytes;
+    int64_t first_row;     // in the group's combined row range
+  };
+  Job jobs[kMaxGroup];
+  size_t quantized_bytes = 0;
+  int64_t total_rows = 0;
+  for (int i = 0; i < n_targets; ++i) {
+    const MatrixView& w = *targets[i].w;
+    const kernels::WeightKernels& wk = k.for_type(w.type);
+    const GGMLTypeInfo& act = ggml_type_info(wk.activation_type);
+    Job job{&w, targets[i].y, &wk, false, 0, static_cast<size_t>(w.cols / act.block_size) * act.type_size, total_rows};
+    total_rows += w.rows;
+    // Activations are quantized once per activation type the group needs (Q, K and V share one).
+    if (wk.activation_type != GGMLType::F32) {
+      job.quantizes = true;
+      for (int j = 0; j < i; ++j) {
+        if (jobs[j].wk->activation_type == wk.activation_type) {
+          job.quantizes = false;
+          job.act_offset = jobs[j].act_offset;
+          break;
+        }
+      }
+      if (job.quantizes) {
+        job.act_offset = quantized_bytes;
+        quantized_bytes += job.act_row_bytes * static_cast<size_t>(n_tokens);
+      }
+    }
+    jobs[i] = job;
+  }
+  if (scratch.quantized.size() < quantized_bytes) scratch.quantized.resize(quantized_bytes);
+  if (quantized_bytes > 0) {
+    const int64_t cols = targets[0].w->cols;
+    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
+      for (int i = 0; i < n_targets; ++i) {
+        if (!jobs[i].quantizes) continue;
+        const kernels::QuantizeRowFn quantize = k.quantizer(jobs[i].wk->activation_type);
+        uint8_t* out = scratch.quantized.data() + jobs[i].act_offset;
+        for (int64_t t = t0; t < t1; ++t) quantize(x + t * cols, out + static_cast<size_t>(t) * jobs[i].act_row_bytes, cols);
+      }
+    });
+  }
+  pool.parallel_for(total_rows, [&](int64_t begin, int64_t end) {
+    for (int i = 0; i < n_targets; ++i) {
+      const Job& job = jobs[i];
+      const int64_t r0 = std::max(begin, job.first_row) - job.first_row;
+      const int64_t r1 = std::min(end, job.first_row + job.w->rows) - job.first_row;
+      if (r0 >= r1) continue;
+      const uint8_t* act = job.wk->activation_type == GGMLType::F32 ? reinterpret_cast<const uint8_t*>(x)
+                                                                     : scratch.quantized.data() + job.act_offset;
+      matmul_rows(*job.wk, *job.w, act, job.act_row_bytes, n_tokens, job.y, r0, r1);
     }
   });
 }

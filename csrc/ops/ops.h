@@ -24,6 +24,17 @@ struct MatmulScratch {
 void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             MatmulScratch& scratch, bool float_activations = false);
 
+// Several matrices applied to the same input (Q, K and V; gate and up): one matmul each, but the
+// activations are quantized once per activation type and all rows are split over the threads in
+// one pass (one barrier instead of one per matrix). All matrices have x's column count.
+struct MatmulTarget {
+  const MatrixView* w;
+  float* y;  // [n_tokens][w->rows]
+};
+constexpr int kMaxGroup = 4;
+void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
+                  MatmulScratch& scratch, bool float_activations = false);
+
 // Row `index` of an embedding matrix (any dequantizable type) as floats.
 void embedding_row(const MatrixView& table, int64_t index, float* out);
 

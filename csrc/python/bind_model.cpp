@@ -63,11 +63,17 @@ void register_model(py::module_& m) {
       .def_property_readonly("output_tied", &LlamaModel::output_tied)
       .def_property_readonly("weight_bytes_per_token", &LlamaModel::weight_bytes_per_token);
 
+  m.def(
+      "session_file_kv_type",
+      [](const std::string& path) { return std::string(kv_type_name(session_file_kv_type(path))); },
+      py::arg("path"));
+
   py::class_<Session, std::shared_ptr<Session>>(m, "Session")
       .def(py::init([](std::shared_ptr<LlamaModel> model, int64_t n_ctx, int64_t n_batch, int n_threads,
-                       bool float_activations) {
+                       bool float_activations, const std::string& kv_type) {
              SessionConfig config;
              config.float_activations = float_activations;
+             config.kv_type = kv_type_from_name(kv_type);
              config.n_ctx = n_ctx;
              config.n_batch = n_batch;
              config.n_threads = n_threads;
@@ -75,7 +81,7 @@ void register_model(py::module_& m) {
              return std::make_shared<Session>(std::move(model), config);
            }),
            py::arg("model"), py::arg("n_ctx") = 0, py::arg("n_batch") = 512, py::arg("n_threads") = 0,
-           py::arg("float_activations") = false)
+           py::arg("float_activations") = false, py::arg("kv_type") = "f16")
       .def("set_tokens",
            [](Session& s, const std::vector<int64_t>& ids) {
              const std::vector<int32_t> tokens = to_ids(ids);
@@ -117,6 +123,7 @@ void register_model(py::module_& m) {
       .def_property_readonly("n_ctx", &Session::n_ctx)
       .def_property_readonly("n_threads", &Session::n_threads)
       .def_property_readonly("kv_cache_bytes", &Session::kv_cache_bytes)
+      .def_property_readonly("kv_type", [](const Session& s) { return std::string(kv_type_name(s.kv_type())); })
       .def("reset", [](Session& s) {
         Session::Use use(s);
         s.reset();

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     ok = (std::fclose(out) == 0) && ok;
     if (!ok) throw std::runtime_error(std::string("short write to ") + argv[3]);
     const ple::kernels::KernelTable& k = ple::kernels::active_kernels();
-    const char* tile = k.for_type(model->output().type).tile2x2_name;
+    const char* tile = k.for_type(model->output().type).prefill_tile.name;
     std::printf("isa=%s tokens=%zu vocab=%zu output_dot=%s output_tile=%s\n", k.isa, ids.size(), vocab,
                 k.for_type(model->output().type).dot_name, tile != nullptr ? tile : "none");
   } catch (const std::exception& e) {

@@ -2,10 +2,11 @@
 // - PLE_EXPECT_ISA (set by CI under each emulated CPU) names the table active_kernels() must
 //   choose; every narrower built table must then be usable too, so the kernel tests of
 //   test_kernels_isa.cpp ran every path up to it against the reference.
-// - Tiles (DotTile2x2Fn) promise each of their four outputs equal to the table's dot of that pair
-//   bit for bit, and the table's integer dots equal the __ref twins bit for bit on this
-//   architecture's tables that provide tiles: checked here on random, extreme (65504, subnormal,
-//   +-0 scales) and -128 activation patterns, with row strides other than the row size.
+// - 2x2 prefill tiles (ARM i8mm, 2 rows x 2 tokens) against their __ref twins, which are built
+//   from the reference dots: each of the four outputs must equal the twin's bit for bit (the
+//   table's integer dots equal the reference bit for bit too), on random, extreme (65504,
+//   subnormal, +-0 scales) and -128 activation patterns, with row strides other than the row
+//   size. (test_kernels_isa.cpp checks every tile of every table against the table's dot.)
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -32,7 +33,7 @@ bool same_value(float a, float b) { return (std::isnan(a) && std::isnan(b)) || s
 
 struct TileCase {
   GGMLType type;
-  kernels::DotTile2x2Fn ref;
+  kernels::DotTileFn ref;
 };
 const TileCase kTileCases[] = {
     {GGMLType::Q4_0, kernels::qgemm_q4_0_q8_0_2x2__ref},
@@ -67,7 +68,7 @@ TEST(kernels_expected_isa) {
   for (int i = 0; i < n_usable && i < n_built; ++i) CHECK_MSG(std::strcmp(usable[i], built[i]) == 0, usable[i]);
 }
 
-TEST(kernels_tile2x2_equal_dots) {
+TEST(kernels_tile2x2_equal_ref_twins) {
   std::mt19937 gen(77);
   int n_usable = 0;
   const char* const* usable = kernels::usable_isas(&n_usable);
@@ -76,11 +77,14 @@ TEST(kernels_tile2x2_equal_dots) {
   for (int i = 0; i < n_usable; ++i) {
     const KernelTable& table = *kernels::kernel_table_for(usable[i]);
     if (std::strcmp(table.isa, "i8mm") == 0) {
-      CHECK(table.for_type(GGMLType::Q4_0).tile2x2 != nullptr && table.for_type(GGMLType::Q8_0).tile2x2 != nullptr);
+      for (GGMLType type : {GGMLType::Q4_0, GGMLType::Q8_0}) {
+        const kernels::TileKernel& tile = table.for_type(type).prefill_tile;
+        CHECK(tile.fn != nullptr && tile.rows == 2 && tile.tokens == 2);
+      }
     }
     for (const TileCase& c : kTileCases) {
       const kernels::WeightKernels& k = table.for_type(c.type);
-      if (k.tile2x2 == nullptr) continue;
+      if (k.prefill_tile.fn == nullptr || k.prefill_tile.rows != 2 || k.prefill_tile.tokens != 2) continue;
       any_tiles = true;
       const GGMLTypeInfo& wi = ggml_type_info(c.type);
       const GGMLTypeInfo& ai = ggml_type_info(GGMLType::Q8_0);
@@ -118,13 +122,13 @@ TEST(kernels_tile2x2_equal_dots) {
             }
           }
           float got[4], twin[4];
-          k.tile2x2(n, w.data(), w_stride, a.data(), a_stride, got);
+          k.prefill_tile.fn(n, w.data(), w_stride, a.data(), a_stride, got);
           c.ref(n, w.data(), w_stride, a.data(), a_stride, twin);
           for (int r = 0; r < 2; ++r) {
             for (int t = 0; t < 2; ++t) {
               const float ref_dot = kernels::reference_kernels().for_type(c.type).dot(n, &w[r * w_stride], &a[t * a_stride]);
               const float table_dot = k.dot(n, &w[r * w_stride], &a[t * a_stride]);
-              const std::string what = std::string(k.tile2x2_name) + " blocks=" + std::to_string(blocks) + " trial=" +
+              const std::string what = std::string(k.prefill_tile.name) + " blocks=" + std::to_string(blocks) + " trial=" +
                                        std::to_string(trial) + " r=" + std::to_string(r) + " t=" + std::to_string(t);
               CHECK_MSG(same_value(twin[2 * r + t], ref_dot), what + ": __ref twin differs from the reference dot");
               CHECK_MSG(same_value(got[2 * r + t], twin[2 * r + t]),

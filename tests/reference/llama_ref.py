@@ -16,7 +16,7 @@ Conventions (what GGUF llama files need):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from gguf import GGUFReader
@@ -122,8 +122,12 @@ class ReferenceLlama:
         """W("attn_q") -> the matrix blk.{layer}.attn_q.weight."""
         return lambda name: self.w[f"blk.{layer}.{name}.weight"]
 
-    def logits(self, token_ids: Sequence[int], *, record_attention: bool = False) -> np.ndarray:
-        """Causal prefill from position 0. Returns logits [n_tokens, n_vocab] in `dtype`."""
+    def logits(self, token_ids: Sequence[int], *, record_attention: bool = False,
+               attention_rounding: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> np.ndarray:
+        """Causal prefill from position 0. Returns logits [n_tokens, n_vocab] in `dtype`.
+
+        attention_rounding: applied to the rotated q and k and to v (arrays [..., head_dim]) before
+        attention, to model a quantized KV cache (e.g. a Q8_0 round trip of each head)."""
         ids = np.asarray(token_ids, dtype=np.int64)
         T, H, Hkv, hd = len(ids), self.n_head, self.n_head_kv, self.head_dim
         group = H // Hkv                                 # query heads per KV head
@@ -141,6 +145,8 @@ class ReferenceLlama:
             v = (h @ W("attn_v").T).reshape(T, Hkv, hd)
             q = rope(q, pos, self.inv_freq, self.rope_pairing)
             k = rope(k, pos, self.inv_freq, self.rope_pairing)
+            if attention_rounding is not None:
+                q, k, v = (attention_rounding(a).astype(self.dtype, copy=False) for a in (q, k, v))
             # query head h reads KV head h // group
             k = np.repeat(k, group, axis=1).transpose(1, 0, 2)  # [H, T, hd]
             v = np.repeat(v, group, axis=1).transpose(1, 0, 2)  # [H, T, hd]

@@ -17,6 +17,7 @@ float qdot_f16_f32__neon(int64_t n, const void* w, const void* a);
 float qdot_bf16_f32__neon(int64_t n, const void* w, const void* a);
 float dot_f16_f32__neon(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16__neon(int64_t n, float a, const uint16_t* x, float* y);
+void axpy_q8_0__neon(int64_t n, float a, const void* x, float* y);
 void quantize_row_q8_0__neon(const float* x, void* y, int64_t n);
 void quantize_row_q8_1__neon(const float* x, void* y, int64_t n);
 void quantize_row_q8_k__neon(const float* x, void* y, int64_t n);
@@ -37,7 +38,7 @@ PLE_DECLARE_ARM_INT_DOTS(neon)
 PLE_DECLARE_ARM_INT_DOTS(dotprod)
 #undef PLE_DECLARE_ARM_INT_DOTS
 
-// i8mm: 2x2 prefill tiles (DotTile2x2Fn) with smmla.
+// i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
 void qgemm_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 void qgemm_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 

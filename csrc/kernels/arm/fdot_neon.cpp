@@ -1,17 +1,19 @@
-// NEON float dots: F32, F16 and BF16 weights against F32 activations, and the F16 KV-cache dot and
-// axpy of attention. F16 widens with fcvtl (exact, baseline AArch64), BF16 with a shift.
+// NEON float dots: F32, F16 and BF16 weights against F32 activations, and the attention kernels:
+// the F16 KV-cache dot and axpy, the Q8_0 KV-cache axpy. F16 widens with fcvtl (exact, baseline
+// AArch64), BF16 with a shift, int8 with two sign-extending widenings and an exact conversion.
 //
 // Dots accumulate in float32 with fmla in 8 x 4 lanes (the __ref twins accumulate in double), as
 // the AVX2 kernels do in 4 x 8: each lane rounds once per element it sums, and the lanes meet in
 // a short tree, within the bound |dot - ref| <= (n / 32 + 16) * 2^-24 * sum |x_i y_i| checked by
-// the tests. The axpy multiplies and adds separately (this file is built with -ffp-contract=off)
-// and so equals its __ref twin bit for bit.
+// the tests. The axpys multiply and add separately (this file is built with -ffp-contract=off)
+// and so equal their __ref twins bit for bit.
 #include <arm_neon.h>
 
 #include <cstdint>
 
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/neon_helpers.h"
+#include "quant/blocks.h"
 
 namespace ple::kernels {
 namespace {
@@ -71,6 +73,23 @@ void axpy_f16__neon(int64_t n, float a, const uint16_t* x, float* y) {
   int64_t i = 0;
   for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vaddq_f32(vld1q_f32(y + i), vmulq_f32(va, w.load4(i))));
   for (; i < n; ++i) y[i] = y[i] + a * w.load1(i);
+}
+
+// y += a * x for Q8_0 blocks x: per block scale = a * d (rounded once, as the reference), then
+// y + scale * q element by element.
+void axpy_q8_0__neon(int64_t n, float a, const void* x, float* y) {
+  const auto* blocks = static_cast<const BlockQ8_0*>(x);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float32x4_t scale = vdupq_n_f32(a * half_to_float(blocks[b].d));
+    float* yb = y + b * kQK;
+    for (int j = 0; j < kQK; j += 8) {
+      const int16x8_t q = vmovl_s8(vld1_s8(blocks[b].qs + j));
+      const float32x4_t lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(q)));
+      const float32x4_t hi = vcvtq_f32_s32(vmovl_high_s16(q));
+      vst1q_f32(yb + j, vaddq_f32(vld1q_f32(yb + j), vmulq_f32(scale, lo)));
+      vst1q_f32(yb + j + 4, vaddq_f32(vld1q_f32(yb + j + 4), vmulq_f32(scale, hi)));
+    }
+  }
 }
 
 }  // namespace ple::kernels

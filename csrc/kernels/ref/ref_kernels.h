@@ -52,7 +52,7 @@ float qdot_q4_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q5_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
 
-// 2x2 prefill tiles (DotTile2x2Fn): the four dots of the pair, out[2 * r + t] = qdot(w_r, a_t).
+// 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens): the four dots, out[2 * r + t] = qdot(w_r, a_t).
 void qgemm_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 
@@ -60,5 +60,7 @@ void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const v
 // axpy computes y[i] + a * x[i] in float32 with two roundings (no fused multiply-add).
 float dot_f16_f32__ref(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y);
+// Q8_0 KV cache: per block, y[i] + (a * d) * q[i], two roundings per element after the scale.
+void axpy_q8_0__ref(int64_t n, float a, const void* x, float* y);
 
 }  // namespace ple::kernels

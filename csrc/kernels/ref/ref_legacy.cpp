@@ -148,6 +148,15 @@ void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = y[i] + a * fp16_to_fp32(x[i]);
 }
 
+void axpy_q8_0__ref(int64_t n, float a, const void* x, float* y) {
+  const auto* blocks = static_cast<const BlockQ8_0*>(x);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const float scale = a * fp16_to_fp32(blocks[b].d);
+    float* yb = y + b * kQK;
+    for (int j = 0; j < kQK; ++j) yb[j] = yb[j] + scale * static_cast<float>(blocks[b].qs[j]);
+  }
+}
+
 float qdot_bf16_f32__ref(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const uint16_t*>(w);
   const auto* y = static_cast<const float*>(a);

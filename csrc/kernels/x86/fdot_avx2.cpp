@@ -12,6 +12,7 @@
 #include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
+#include "quant/blocks.h"
 
 namespace ple::kernels {
 namespace {
@@ -76,6 +77,19 @@ void axpy_f16__avx2(int64_t n, float a, const uint16_t* x, float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, w.load8(i))));
   for (; i < n; ++i) y[i] = y[i] + a * w.load1(i);
+}
+
+void axpy_q8_0__avx2(int64_t n, float a, const void* x, float* y) {
+  const auto* blocks = static_cast<const BlockQ8_0*>(x);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m256 scale = _mm256_set1_ps(a * _cvtsh_ss(blocks[b].d));
+    float* yb = y + b * kQK;
+    for (int j = 0; j < kQK; j += 8) {
+      const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[b].qs + j));
+      const __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+      _mm256_storeu_ps(yb + j, _mm256_add_ps(_mm256_loadu_ps(yb + j), _mm256_mul_ps(scale, q)));
+    }
+  }
 }
 
 }  // namespace ple::kernels

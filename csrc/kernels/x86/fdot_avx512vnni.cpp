@@ -7,6 +7,7 @@
 
 #include "kernels/x86/x86_intrin.h"
 #include "kernels/x86/x86_kernels.h"
+#include "quant/blocks.h"
 
 namespace ple::kernels {
 namespace {
@@ -81,6 +82,19 @@ void axpy_f16__avx512vnni(int64_t n, float a, const uint16_t* x, float* y) {
   if (i < n) {
     const __mmask16 m = first_lanes(n - i);
     _mm512_mask_storeu_ps(y + i, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), _mm512_mul_ps(va, w.load(i, m))));
+  }
+}
+
+void axpy_q8_0__avx512vnni(int64_t n, float a, const void* x, float* y) {
+  const auto* blocks = static_cast<const BlockQ8_0*>(x);
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    const __m512 scale = _mm512_set1_ps(a * _cvtsh_ss(blocks[b].d));
+    float* yb = y + b * kQK;
+    for (int j = 0; j < kQK; j += 16) {
+      const __m128i q8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs + j));
+      const __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q8));
+      _mm512_storeu_ps(yb + j, _mm512_add_ps(_mm512_loadu_ps(yb + j), _mm512_mul_ps(scale, q)));
+    }
   }
 }
 

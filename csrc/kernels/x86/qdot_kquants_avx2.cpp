@@ -66,14 +66,15 @@ int32_t min_sum_k4(__m128i scales_mins, const int16_t bsums[16]) {
 
 // Q4_K / Q5_K super-block: chunk c (64 elements) pairs the low nibbles of qs[32c..] with
 // elements 64c..64c+31 (sub-block 2c) and the high nibbles with the next 32 (sub-block 2c+1).
-// With kFifth the fifth bit of sub-block j is bit j of qh[l].
-template <bool kFifth>
-__m256i int_sum_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, const int8_t* a) {
+// With kFifth the fifth bit of sub-block j is bit j of qh[l]. T activation rows share each
+// unpacked chunk: isum[t] gets the exact integer sums of token t.
+template <bool kFifth, int T>
+void int_sums_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, const int8_t* const* a, __m256i* isum) {
   const __m256i nibble = _mm256_set1_epi8(0x0f);
   uint16_t sc[8];
   _mm_storeu_si128(reinterpret_cast<__m128i*>(sc), _mm_cvtepu8_epi16(scales_mins));
   __m256i hb = kFifth ? load256(qh) : _mm256_setzero_si256();
-  __m256i sum = _mm256_setzero_si256();
+  for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
   for (int c = 0; c < 4; ++c) {
     const __m256i q = load256(qs + 32 * c);
     __m256i lo = _mm256_and_si256(q, nibble);
@@ -84,32 +85,96 @@ __m256i int_sum_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, co
       hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 1), one), 4));
       hb = _mm256_srli_epi16(hb, 2);  // bits from the next byte land in bits 6..7: never read
     }
-    const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a + 64 * c)),
-                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c])));
-    const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a + 64 * c + 32)),
-                                           _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1])));
-    sum = _mm256_add_epi32(sum, _mm256_add_epi32(p_lo, p_hi));
+    const __m256i s_lo = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c]));
+    const __m256i s_hi = _mm256_set1_epi16(static_cast<int16_t>(sc[2 * c + 1]));
+    for (int t = 0; t < T; ++t) {
+      const __m256i p_lo = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load256(a[t] + 64 * c)), s_lo);
+      const __m256i p_hi = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load256(a[t] + 64 * c + 32)), s_hi);
+      isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(p_lo, p_hi));
+    }
   }
-  return sum;
+}
+
+// out[t] = dot(n, w, a + t * a_stride) for one weight row and T tokens (T = 1: the dot).
+template <class WBlock, bool kFifth, int T>
+void tile_k4(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  const auto* wb = static_cast<const WBlock*>(w);
+  const auto* a_bytes = static_cast<const uint8_t*>(a);
+  __m256 acc[T];
+  float mins[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    mins[t] = 0.0f;
+  }
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const WBlock& x = wb[b];
+    const BlockQ8_K* y[T];
+    const int8_t* qs[T];
+    for (int t = 0; t < T; ++t) {
+      y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
+      qs[t] = y[t]->qs;
+    }
+    const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
+    const uint8_t* qh = nullptr;
+    if constexpr (kFifth) qh = x.qh;
+    __m256i isum[T];
+    int_sums_k4<kFifth, T>(x.qs, qh, scales_mins, qs, isum);
+    const float d = half_to_float(x.d), dmin = half_to_float(x.dmin);
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+      mins[t] += dmin * y[t]->d * static_cast<float>(min_sum_k4(scales_mins, y[t]->bsums));
+    }
+  }
+  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]) - mins[t];
 }
 
 template <class WBlock, bool kFifth>
 float dot_k4(int64_t n, const void* w, const void* a) {
-  const auto* wb = static_cast<const WBlock*>(w);
-  const auto* ab = static_cast<const BlockQ8_K*>(a);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.0f;
+  float out;
+  tile_k4<WBlock, kFifth, 1>(n, w, a, 0, &out);
+  return out;
+}
+
+// Q6_K: out[t] = dot(n, w, a + t * a_stride) for one weight row and T tokens (T = 1: the dot).
+template <int T>
+void tile_q6_k(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
+  const auto* wb = static_cast<const BlockQ6_K*>(w);
+  const auto* a_bytes = static_cast<const uint8_t*>(a);
+  const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const WBlock& x = wb[b];
-    const BlockQ8_K& y = ab[b];
-    const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
-    const uint8_t* qh = nullptr;
-    if constexpr (kFifth) qh = x.qh;
-    const __m256i isum = int_sum_k4<kFifth>(x.qs, qh, scales_mins, y.qs);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
-    mins += half_to_float(x.dmin) * y.d * static_cast<float>(min_sum_k4(scales_mins, y.bsums));
+    const BlockQ6_K& x = wb[b];
+    const BlockQ8_K* y[T];
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) {
+      y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
+      isum[t] = _mm256_setzero_si256();
+    }
+    const __m128i sc8 = load128(x.scales);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
+      const __m256i ql0 = load256(x.ql + 64 * h), ql1 = load256(x.ql + 64 * h + 32);
+      const __m256i qh = load256(x.qh + 32 * h);
+      // Element 128h + 32s + l: nibble of ql (low for s < 2, from ql0 for even s) and bits
+      // 2s..2s+1 of qh[l] as bits 4..5; u = 0..63 and the quant is u - 32.
+      const __m256i u[4] = {
+          _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high)),
+          _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)),
+      };
+      for (int s = 0; s < 4; ++s) {
+        const __m256i pair_scales = scale_pair(scales, s);
+        for (int t = 0; t < T; ++t) {
+          isum[t] = _mm256_add_epi32(isum[t], scaled_dot(u[s], load256(y[t]->qs + 128 * h + 32 * s), pair_scales, 32));
+        }
+      }
+    }
+    const float d = half_to_float(x.d);
+    for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
   }
-  return hsum(acc) - mins;
+  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]);
 }
 
 }  // namespace
@@ -175,34 +240,20 @@ float qdot_q4_k_q8_k__avx2(int64_t n, const void* w, const void* a) { return dot
 float qdot_q5_k_q8_k__avx2(int64_t n, const void* w, const void* a) { return dot_k4<BlockQ5_K, true>(n, w, a); }
 
 float qdot_q6_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
-  const auto* wb = static_cast<const BlockQ6_K*>(w);
-  const auto* ab = static_cast<const BlockQ8_K*>(a);
-  const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
-  __m256 acc = _mm256_setzero_ps();
-  for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const BlockQ6_K& x = wb[b];
-    const BlockQ8_K& y = ab[b];
-    const __m128i sc8 = load128(x.scales);
-    __m256i isum = _mm256_setzero_si256();
-    for (int h = 0; h < 2; ++h) {
-      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
-      const __m256i ql0 = load256(x.ql + 64 * h), ql1 = load256(x.ql + 64 * h + 32);
-      const __m256i qh = load256(x.qh + 32 * h);
-      // Element 128h + 32s + l: nibble of ql (low for s < 2, from ql0 for even s) and bits
-      // 2s..2s+1 of qh[l] as bits 4..5; u = 0..63 and the quant is u - 32.
-      const __m256i u[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high)),
-          _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)),
-      };
-      for (int s = 0; s < 4; ++s) {
-        isum = _mm256_add_epi32(isum, scaled_dot(u[s], load256(y.qs + 128 * h + 32 * s), scale_pair(scales, s), 32));
-      }
-    }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(x.d) * y.d), _mm256_cvtepi32_ps(isum), acc);
-  }
-  return hsum(acc);
+  float out;
+  tile_q6_k<1>(n, w, a, 0, &out);
+  return out;
+}
+
+// Prefill tiles, 1 row x 4 tokens: each super-block is unpacked once for four tokens.
+void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ4_K, false, 4>(n, w, a, as, o);
+}
+void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ5_K, true, 4>(n, w, a, as, o);
+}
+void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
+  tile_q6_k<4>(n, w, a, as, o);
 }
 
 }  // namespace ple::kernels
