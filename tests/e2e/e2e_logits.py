@@ -11,14 +11,14 @@ the KV cache is F16 (dot_f16_f32 / axpy_f16). Files written by tests/e2e/ple_log
 Tolerance. The ARM and x86 tables agree with the scalar reference bit for bit in their integer
 parts (and the scalar builds of both agree with each other bit for bit); they differ in the order
 of float additions (float dots, attention, the x86 block dots), by a few ulp per dot: measured
-max |diff| 1.9e-6 on this model (2.9e-6 before the x86 tiles) (logits up to ~16, std ~3). Before each matmul activations are
+max |diff| 1.9e-6 on this model (logits up to ~16, std ~3). Before each matmul activations are
 quantized to int8 per block, so a few-ulp change can move one quant across a rounding boundary
 (one step d = max|x|/127 of its block), changing the following dots by up to ~1e-3 of their
 size; this input happens to have none, other inputs or kernels may. The bound,
 1e-3 * (1 + max|logit|) ~ 1.7e-2 per logit, admits several such flips and is still ~200x below
-the logits' spread, so a wrong kernel (a wrong block anywhere in a row moves a logit by O(1)) fails
-it. Argmax must agree at every position. The ARM runs (neon, dotprod, i8mm) must agree with each
-other exactly: all their integer dots and tiles equal the reference and they share the float
+the logits' spread, so a wrong kernel (a wrong block anywhere in a row moves a logit by O(1))
+fails it. Argmax must agree at every position. The ARM runs (neon, dotprod, i8mm) must agree with
+each other exactly: all their integer dots and tiles equal the reference and they share the float
 kernels.
 """
 from __future__ import annotations
