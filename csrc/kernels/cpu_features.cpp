@@ -16,8 +16,8 @@
 #include <sys/auxv.h>
 #elif defined(__aarch64__) && defined(__APPLE__)
 #define PLE_AARCH64_APPLE 1
+#include <sys/types.h>  // before sys/sysctl.h, which uses its types
 #include <sys/sysctl.h>
-#include <sys/types.h>
 #endif
 
 #include <cstdint>
