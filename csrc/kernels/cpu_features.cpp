@@ -113,8 +113,8 @@ bool sysctl_flag(const char* name) {
 CpuFeatures detect() {
   CpuFeatures f;
   f.neon = true;
-  // FEAT_* names exist since macOS 12; armv8_2_dotprod is the older spelling (Apple M1 on 11).
-  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd") || sysctl_flag("hw.optional.armv8_2_dotprod");
+  // The FEAT_* names exist since macOS 12; where they are missing the query fails and NEON is used.
+  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
   f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
   return f;
 }
