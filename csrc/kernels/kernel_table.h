@@ -75,7 +75,8 @@ const KernelTable& reference_kernels();
 const KernelTable& active_kernels();
 
 // The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or
-// nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use it to run every usable path.
+// nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use
+// it to run every usable path.
 const KernelTable* kernel_table_for(const char* isa);
 
 // Names of the ISAs kernel_table_for() accepts on this machine, narrowest first ("scalar"
