@@ -298,6 +298,7 @@ def test_qemu_guard(native_tests_binary: Path, cpu: str, expected: str) -> None:
     with SIGILL."""
     env = dict(os.environ)
     env.pop("PYLLAMA_EDGE_ISA", None)
+    env["PLE_EXPECT_ISA"] = expected  # tests/native/test_kernels_path.cpp checks the choice too
     out = subprocess.run([QEMU, "-cpu", cpu, str(native_tests_binary)], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, f"{cpu}: exit {out.returncode}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     chosen = re.search(r"chosen isa=(\w+)", out.stdout)
