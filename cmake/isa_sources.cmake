@@ -2,9 +2,16 @@
 # into code that runs before (or without) the run-time CPU check. Nothing here uses -march=native.
 set(PLE_X86 OFF)
 set(PLE_ARM OFF)
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+set(_ple_target_cpu "${CMAKE_SYSTEM_PROCESSOR}")
+# macOS builds for the architectures they are asked for, not the host's (cibuildwheel cross-builds
+# arm64 wheels on x86_64 runners). A universal2 build gets no SIMD files: one flag set cannot
+# serve both slices.
+if(APPLE AND CMAKE_OSX_ARCHITECTURES)
+  set(_ple_target_cpu "${CMAKE_OSX_ARCHITECTURES}")
+endif()
+if(_ple_target_cpu MATCHES "^(x86_64|AMD64|amd64)$")
   set(PLE_X86 ON)
-elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
+elseif(_ple_target_cpu MATCHES "^(aarch64|arm64|ARM64)$")
   set(PLE_ARM ON)
 endif()
 
@@ -31,12 +38,15 @@ endif()
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   set_source_files_properties("${PROJECT_SOURCE_DIR}/csrc/kernels/cpu_features.cpp" PROPERTIES COMPILE_OPTIONS "-fno-lto")
 endif()
-if(PLE_ARM)
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "" PLE_BUILT_NEON)
+# AArch64: NEON is the baseline (no flag); dotprod and i8mm files get -march flags that gcc and
+# (Apple) clang both accept. -ffp-contract=off as for x86: gcc's arm_neon.h writes vmulq/vaddq as
+# plain vector * and +, which it would otherwise fuse into fmla where a kernel must not.
+if(PLE_ARM AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "-ffp-contract=off" PLE_BUILT_NEON)
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_dot.cpp"
-    "-march=armv8.2-a+dotprod" PLE_BUILT_DOTPROD)
+    "-march=armv8.2-a+dotprod;-ffp-contract=off" PLE_BUILT_DOTPROD)
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_i8mm.cpp"
-    "-march=armv8.2-a+dotprod+i8mm" PLE_BUILT_I8MM)
+    "-march=armv8.2-a+dotprod+i8mm;-ffp-contract=off" PLE_BUILT_I8MM)
 endif()
 
 # The scalar twins are the specification: no contraction of a*b+c into FMA, so every platform

@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 def system_info() -> dict:
     """CPU kernel path in use ("isa"), the paths this machine could use ("available_isas"), the
     PYLLAMA_EDGE_ISA cap in force ("isa_cap"), detected CPU features, the dot-product kernel per
-    weight type, the attention kernels and the default thread count."""
+    weight type, the matmul tile kernels where the path has them ("tile_kernels"),
+    the attention kernels and the default thread count."""
     import platform
 
     info = dict(_core.kernel_info())

@@ -1,4 +1,4 @@
-"""Every kernel path this machine can run (system_info()["available_isas"]) against the scalar
+"""Every kernel path this machine can run (system_info()["available_isas"]: x86 or ARM) against the scalar
 reference, through ple.quant: quantizers byte for byte, dequantization bit for bit, dots exact in
 their integer parts and within the float bound of tests/native/test_kernels_isa.cpp:
     block formats  |dot - ref| <= (2B + 16) eps A,   F32/F16/BF16  |dot - ref| <= (n/16 + 24) eps A
@@ -24,6 +24,7 @@ from conftest import PACKAGE_PARENT
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 2.0 ** -24
 ISAS = ple.system_info()["available_isas"]
+BUILT_ISAS = ple.system_info()["built_isas"]
 SIMD_ISAS = [i for i in ISAS if i != "scalar"]
 WEIGHT_TYPES = ["F32", "F16", "BF16", "Q4_0", "Q5_0", "Q8_0", "Q4_1", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"]
 FLOAT_TYPES = ("F32", "F16", "BF16")
@@ -231,9 +232,12 @@ def test_isa_selection_and_cap() -> None:
     assert run_python(code, "") == f"{ISAS[-1]} None"
     assert run_python(code, "scalar") == "scalar scalar"
     assert run_python(code, "no-such-isa") == "scalar no-such-isa"
-    assert run_python(code, "AVX2").split()[0] == ("avx2" if "avx2" in ISAS else "scalar")
+    for isa in ISAS[1:]:  # case-insensitive; a usable cap is the path taken
+        assert run_python(code, isa.upper()).split()[0] == isa
+    other = "avx2" if "neon" in BUILT_ISAS else "neon"  # the other architecture's name: unknown here
+    assert run_python(code, other).split()[0] == "scalar"
     # A cap above what the CPU has still picks the widest usable path, never an unusable one.
-    assert run_python(code, "avx512").split()[0] == ISAS[-1]
+    assert run_python(code, BUILT_ISAS[-1]).split()[0] == ISAS[-1]
 
 
 def test_isa_argument_and_report() -> None:
@@ -246,10 +250,18 @@ def test_isa_argument_and_report() -> None:
     np.testing.assert_array_equal(quant.quantize(x, "Q8_0", reference=True, isa="scalar"), quant.quantize(x, "Q8_0", isa="scalar"))
     info = ple.system_info()
     assert info["isa"] in info["available_isas"] and set(info["available_isas"]) <= set(info["built_isas"])
-    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512vnni"}.get(info["isa"])
-    if suffix:
-        assert all(name.endswith(suffix) for name in info["dot_kernels"].values()), info["dot_kernels"]
-        assert all(name.endswith(suffix) for name in info["attention_kernels"])
+    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512vnni", "neon": "__neon", "dotprod": "__dotprod",
+              "i8mm": "__dotprod"}[info["isa"]]
+    # ARM tiers above NEON re-implement the integer dots only; float dots and attention stay NEON's.
+    arm_upper = info["isa"] in ("dotprod", "i8mm")
+    for t, name in info["dot_kernels"].items():
+        assert name.endswith("__neon" if arm_upper and t in FLOAT_TYPES else suffix), info["dot_kernels"]
+    assert all(name.endswith("__neon" if arm_upper else suffix) for name in info["attention_kernels"])
+    tiles = info["tile_kernels"]
+    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512vnni", "i8mm": "__i8mm"}.get(info["isa"])
+    assert all(name.endswith(tile_suffix) for names in tiles.values() for name in names) if tile_suffix else not tiles, tiles
+    if info["isa"] == "i8mm":
+        assert tiles["Q4_0"] == ["qgemm_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qgemm_q8_0_q8_0_2x2__i8mm"]
 
 
 # ---- qemu guard ----
@@ -286,6 +298,7 @@ def test_qemu_guard(native_tests_binary: Path, cpu: str, expected: str) -> None:
     with SIGILL."""
     env = dict(os.environ)
     env.pop("PYLLAMA_EDGE_ISA", None)
+    env["PLE_EXPECT_ISA"] = expected  # tests/native/test_kernels_path.cpp checks the choice too
     out = subprocess.run([QEMU, "-cpu", cpu, str(native_tests_binary)], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, f"{cpu}: exit {out.returncode}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
     chosen = re.search(r"chosen isa=(\w+)", out.stdout)
@@ -296,11 +309,13 @@ def test_qemu_guard(native_tests_binary: Path, cpu: str, expected: str) -> None:
 def test_isa_objects_export_only_kernels(native_tests_binary: Path) -> None:
     """A per-ISA object may define nothing the linker could merge with baseline code (no weak or
     COMDAT symbols from inline or template helpers), only its own __<isa> kernels."""
-    objects = sorted((native_tests_binary.parent / "CMakeFiles" / "ple_core.dir" / "csrc" / "kernels" / "x86").glob("*.o"))
+    kernels = native_tests_binary.parent / "CMakeFiles" / "ple_core.dir" / "csrc" / "kernels"
+    objects = sorted((kernels / "x86").glob("*.o")) + sorted((kernels / "arm").glob("*.o"))
     if not objects or shutil.which("nm") is None:
         pytest.skip("ISA object files or nm not found next to the native test binary")
     for obj in objects:
-        isa = "avx512vnni" if "avx512vnni" in obj.name else "avx2"
+        isa = next(sfx for part, sfx in [("avx512vnni", "avx512vnni"), ("avx2", "avx2"), ("neon_dot", "dotprod"),
+                                         ("neon_i8mm", "i8mm"), ("neon", "neon")] if f"_{part}." in obj.name)
         out = subprocess.run(["nm", "-C", "--defined-only", "--extern-only", str(obj)], capture_output=True, text=True, check=True)
         for line in out.stdout.splitlines():
             kind, name = line.split()[1], " ".join(line.split()[2:])

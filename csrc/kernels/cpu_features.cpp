@@ -11,6 +11,15 @@
 #endif
 #endif
 
+#if defined(__aarch64__) && defined(__linux__)
+#define PLE_AARCH64_LINUX 1
+#include <sys/auxv.h>
+#elif defined(__aarch64__) && defined(__APPLE__)
+#define PLE_AARCH64_APPLE 1
+#include <sys/types.h>  // before sys/sysctl.h, which uses its types
+#include <sys/sysctl.h>
+#endif
+
 #include <cstdint>
 
 namespace ple::kernels {
@@ -75,6 +84,45 @@ CpuFeatures detect() {
     }
     if (l7.eax >= 1) f.avxvnni = bit(cpuid(7, 1).eax, 4);
   }
+  return f;
+}
+#elif PLE_AARCH64_LINUX
+// The kernel's hwcaps, not /proc/cpuinfo (under qemu-user that shows the host). Bit values from
+// the Linux uapi <asm/hwcap.h>, for toolchains whose headers predate them.
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
+#endif
+CpuFeatures detect() {
+  CpuFeatures f;
+  f.neon = true;  // AdvSIMD is mandatory in AArch64; the baseline code already uses it
+  const unsigned long hwcap = getauxval(AT_HWCAP);
+  const unsigned long hwcap2 = getauxval(AT_HWCAP2);
+  f.dotprod = (hwcap & HWCAP_ASIMDDP) != 0;
+  f.i8mm = (hwcap2 & HWCAP2_I8MM) != 0;
+  return f;
+}
+#elif PLE_AARCH64_APPLE
+bool sysctl_flag(const char* name) {
+  int value = 0;
+  size_t size = sizeof value;
+  return sysctlbyname(name, &value, &size, nullptr, 0) == 0 && value != 0;
+}
+CpuFeatures detect() {
+  CpuFeatures f;
+  f.neon = true;
+  // The FEAT_* names exist since macOS 12; where they are missing the query fails and NEON is used.
+  f.dotprod = sysctl_flag("hw.optional.arm.FEAT_DotProd");
+  f.i8mm = sysctl_flag("hw.optional.arm.FEAT_I8MM");
+  return f;
+}
+#elif defined(__aarch64__) || defined(_M_ARM64)
+// Other AArch64 systems: NEON only, until their feature query is wired up.
+CpuFeatures detect() {
+  CpuFeatures f;
+  f.neon = true;
   return f;
 }
 #else

@@ -16,7 +16,8 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512vnni = false;
   bool avxvnni = false;  // VEX-encoded VNNI (reported only; no kernel uses it)
-  // AArch64 (filled in by the ARM port).
+  // AArch64: AdvSIMD (always), sdot/udot (FEAT_DotProd), smmla (FEAT_I8MM). Linux: getauxval
+  // hwcaps; macOS: sysctlbyname("hw.optional.arm.FEAT_*").
   bool neon = false;
   bool dotprod = false;
   bool i8mm = false;

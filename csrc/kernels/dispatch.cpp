@@ -15,6 +15,9 @@
 #if PLE_BUILT_AVX2 || PLE_BUILT_AVX512
 #include "kernels/x86/x86_kernels.h"
 #endif
+#if PLE_BUILT_NEON || PLE_BUILT_DOTPROD || PLE_BUILT_I8MM
+#include "kernels/arm/arm_kernels.h"
+#endif
 
 namespace ple::kernels {
 namespace {
@@ -44,11 +47,14 @@ void add_weight_quantizers(KernelTable& t) {
   PLE_QW(Q6_K, q6_k);
 #undef PLE_QW
 }
-// Every weight type with a dot, its activation type, and the names used in kernel names.
-#define PLE_FOR_EACH_DOT(X)          \
+// Every weight type with a dot, its activation type, and the names used in kernel names: the
+// float weights, then the quantized ones (integer dots).
+#define PLE_FOR_EACH_DOT(X) PLE_FOR_EACH_FLOAT_DOT(X) PLE_FOR_EACH_INT_DOT(X)
+#define PLE_FOR_EACH_FLOAT_DOT(X)    \
   X(F32, f32, F32, f32)              \
   X(F16, f16, F32, f32)              \
-  X(BF16, bf16, F32, f32)            \
+  X(BF16, bf16, F32, f32)
+#define PLE_FOR_EACH_INT_DOT(X)      \
   X(Q4_0, q4_0, Q8_0, q8_0)          \
   X(Q5_0, q5_0, Q8_0, q8_0)          \
   X(Q8_0, q8_0, Q8_0, q8_0)          \
@@ -143,6 +149,39 @@ KernelTable make_avx2_table_with_tiles() {
 PLE_SIMD_TABLE("avx512", avx512vnni)
 #endif
 
+// AArch64: each tier starts from the narrower one. dotprod replaces the integer dots (the float
+// dots, quantizers and attention kernels stay NEON's); i8mm adds the 2x2 prefill tiles.
+#if PLE_BUILT_NEON
+#define PLE_SIMD_DOT_neon(TYPE, type, act_upper, act)                                              \
+  set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
+             qdot_##type##_##act##__neon, G::act_upper, "qdot_" #type "_" #act "__neon");
+PLE_SIMD_TABLE("neon", neon)
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD
+KernelTable make_dotprod_table() {
+  KernelTable t = make_neon_table();
+  t.isa = "dotprod";
+  using G = GGMLType;
+#define PLE_DOTPROD_DOT(TYPE, type, act_upper, act)                                                \
+  set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
+             qdot_##type##_##act##__dotprod, G::act_upper, "qdot_" #type "_" #act "__dotprod");
+  PLE_FOR_EACH_INT_DOT(PLE_DOTPROD_DOT)
+#undef PLE_DOTPROD_DOT
+  return t;
+}
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD && PLE_BUILT_I8MM
+KernelTable make_i8mm_table() {
+  KernelTable t = make_dotprod_table();
+  t.isa = "i8mm";
+  t.weights[static_cast<uint32_t>(GGMLType::Q4_0)].prefill_tile =
+      TileKernel{qgemm_q4_0_q8_0_2x2__i8mm, 2, 2, "qgemm_q4_0_q8_0_2x2__i8mm"};
+  t.weights[static_cast<uint32_t>(GGMLType::Q8_0)].prefill_tile =
+      TileKernel{qgemm_q8_0_q8_0_2x2__i8mm, 2, 2, "qgemm_q8_0_q8_0_2x2__i8mm"};
+  return t;
+}
+#endif
+
 // The ISAs of this platform, narrowest first.
 struct IsaEntry {
   const char* name;
@@ -165,6 +204,32 @@ const KernelTable* avx512_table() {
 }
 #endif
 
+#if PLE_BUILT_NEON
+const KernelTable* neon_table() {
+  static const KernelTable t = make_neon_table();
+  return &t;
+}
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD
+const KernelTable* dotprod_table() {
+  static const KernelTable t = make_dotprod_table();
+  return &t;
+}
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD && PLE_BUILT_I8MM
+const KernelTable* i8mm_table() {
+  static const KernelTable t = make_i8mm_table();
+  return &t;
+}
+#endif
+
+#if defined(__aarch64__) || defined(_M_ARM64)
+bool has_neon(const CpuFeatures& f) { return f.neon; }
+bool has_dotprod(const CpuFeatures& f) { return f.neon && f.dotprod; }
+bool has_i8mm(const CpuFeatures& f) { return f.neon && f.dotprod && f.i8mm; }  // its dots are dotprod's
+#endif
+
+#if defined(__x86_64__) || defined(_M_X64)
 bool has_avx2(const CpuFeatures& f) { return f.avx2 && f.fma && f.f16c; }
 bool has_avx512(const CpuFeatures& f) {
 #if PLE_EMULATED_AVX512  // test build only: the AVX-512 files run on SIMDe, any AVX2 CPU will do
@@ -173,6 +238,7 @@ bool has_avx512(const CpuFeatures& f) {
   return has_avx2(f) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
 #endif
 }
+#endif
 
 const IsaEntry kIsas[] = {
     {"scalar", true, [](const CpuFeatures&) { return true; }, scalar_table},
@@ -186,6 +252,22 @@ const IsaEntry kIsas[] = {
     {"avx512", true, has_avx512, avx512_table},
 #else
     {"avx512", false, has_avx512, nullptr},
+#endif
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#if PLE_BUILT_NEON
+    {"neon", true, has_neon, neon_table},
+#else
+    {"neon", false, has_neon, nullptr},
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD
+    {"dotprod", true, has_dotprod, dotprod_table},
+#else
+    {"dotprod", false, has_dotprod, nullptr},
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD && PLE_BUILT_I8MM
+    {"i8mm", true, has_i8mm, i8mm_table},
+#else
+    {"i8mm", false, has_i8mm, nullptr},
 #endif
 #endif
 };

@@ -70,11 +70,13 @@ const KernelTable& reference_kernels();
 // Best table this CPU supports, chosen once on first call (thread-safe). A path is a candidate
 // only when it was built (PLE_BUILT_*) and its features are detected (cpu_features.h). The
 // environment variable PYLLAMA_EDGE_ISA caps the choice, it never widens it: on x86 "scalar",
-// "avx2" or "avx512" (case-insensitive); any other non-empty value selects "scalar".
+// "avx2" or "avx512", on AArch64 "scalar", "neon", "dotprod" or "i8mm" (case-insensitive); any
+// other non-empty value selects "scalar".
 const KernelTable& active_kernels();
 
-// The table of one ISA by name ("scalar", "avx2", "avx512"), or nullptr when it was not built
-// or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use it to run every usable path.
+// The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or
+// nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use
+// it to run every usable path.
 const KernelTable* kernel_table_for(const char* isa);
 
 // Names of the ISAs kernel_table_for() accepts on this machine, narrowest first ("scalar"

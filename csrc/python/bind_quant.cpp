@@ -1,6 +1,6 @@
 // Block-format conversions for Python: ple.quant.dequantize / quantize / dot / dot_rows, on the
-// active kernels or on those of a named ISA (isa="scalar", "avx2", "avx512"; reference=True is
-// isa="scalar").
+// active kernels or on those of a named ISA (isa="scalar", "avx2", "avx512", "neon", "dotprod", "i8mm";
+// reference=True is isa="scalar").
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 

@@ -13,10 +13,17 @@ namespace ple::python {
 void register_system(py::module_& m) {
   m.def("kernel_info", [] {
     const kernels::KernelTable& t = kernels::active_kernels();
-    py::dict dots;
+    py::dict dots, tiles;
     for (uint32_t id = 0; id < kGGMLTypeCount; ++id) {
       const GGMLTypeInfo* info = ggml_type_info(id);
-      if (info != nullptr && t.weights[id].dot_name != nullptr) dots[py::str(info->name)] = t.weights[id].dot_name;
+      if (info == nullptr) continue;
+      const kernels::WeightKernels& w = t.weights[id];
+      if (w.dot_name != nullptr) dots[py::str(info->name)] = w.dot_name;
+      py::list names;  // decode tile, then prefill tile, where the table has them
+      for (const kernels::TileKernel* tile : {&w.decode_tile, &w.prefill_tile}) {
+        if (tile->fn != nullptr) names.append(tile->name);
+      }
+      if (!names.empty()) tiles[py::str(info->name)] = names;
     }
     kernels::CpuFeatureEntry entries[32];
     const int n_features = kernels::cpu_feature_list(kernels::cpu_features(), entries, 32);
@@ -38,6 +45,7 @@ void register_system(py::module_& m) {
     out["isa_cap"] = cap != nullptr ? py::object(py::str(cap)) : py::object(py::none());  // PYLLAMA_EDGE_ISA
     out["cpu_features"] = features;
     out["dot_kernels"] = dots;
+    out["tile_kernels"] = tiles;  // matmul tiles per weight type (x86 AVX2, ARM i8mm)
     out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name, t.axpy_q8_0_name);
     out["default_threads"] = default_thread_count();
     return out;

@@ -1,6 +1,7 @@
 // Scalar reference kernels (the "__ref" twins). Names: dequantize_row_<type>__ref,
 // quantize_row_<type>__ref, qdot_<weight>_<activation>__ref. n counts elements.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 namespace ple::kernels {
@@ -50,6 +51,10 @@ float qdot_q3_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q4_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q5_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
+
+// 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens): the four dots, out[2 * r + t] = qdot(w_r, a_t).
+void qgemm_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 
 // Attention over the F16 KV cache: the dot accumulates in double (as qdot_f16_f32__ref), the
 // axpy computes y[i] + a * x[i] in float32 with two roundings (no fused multiply-add).

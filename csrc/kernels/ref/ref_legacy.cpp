@@ -240,4 +240,23 @@ float qdot_q5_1_q8_1__ref(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+namespace {
+void tile2x2_from_dots(float (*dot)(int64_t, const void*, const void*), int64_t n, const void* w, size_t w_stride,
+                       const void* a, size_t a_stride, float out[4]) {
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
+  for (int r = 0; r < 2; ++r) {
+    for (int t = 0; t < 2; ++t) out[2 * r + t] = dot(n, wb + r * w_stride, ab + t * a_stride);
+  }
+}
+}  // namespace
+
+void qgemm_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+  tile2x2_from_dots(qdot_q4_0_q8_0__ref, n, w, w_stride, a, a_stride, out);
+}
+
+void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+  tile2x2_from_dots(qdot_q8_0_q8_0__ref, n, w, w_stride, a, a_stride, out);
+}
+
 }  // namespace ple::kernels

@@ -1,0 +1,45 @@
+// Declarations of the AArch64 SIMD kernels; each tier's definitions live in its own files, built
+// with their own flags (cmake/isa_sources.cmake):
+//   *_neon.cpp       armv8-a AdvSIMD (every AArch64 CPU: Pi 4's Cortex-A72)   kernels __neon
+//   *_neon_dot.cpp   armv8.2-a + dotprod (sdot: Pi 5's Cortex-A76, Apple M1) kernels __dotprod
+//   *_neon_i8mm.cpp  armv8.2-a + dotprod + i8mm (smmla: Apple M2+, Neoverse V1/N2) kernels __i8mm
+// Same contracts as the __ref twins in kernels/ref/ref_kernels.h. Only dispatch.cpp may take
+// their addresses, and only after the CPU check.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace ple::kernels {
+
+// NEON: every dot, quantizer and attention kernel.
+float qdot_f32_f32__neon(int64_t n, const void* w, const void* a);
+float qdot_f16_f32__neon(int64_t n, const void* w, const void* a);
+float qdot_bf16_f32__neon(int64_t n, const void* w, const void* a);
+float dot_f16_f32__neon(int64_t n, const uint16_t* x, const float* y);
+void axpy_f16__neon(int64_t n, float a, const uint16_t* x, float* y);
+void axpy_q8_0__neon(int64_t n, float a, const void* x, float* y);
+void quantize_row_q8_0__neon(const float* x, void* y, int64_t n);
+void quantize_row_q8_1__neon(const float* x, void* y, int64_t n);
+void quantize_row_q8_k__neon(const float* x, void* y, int64_t n);
+
+// The integer dots, in the NEON tier (widening multiplies) and the dotprod tier (sdot).
+#define PLE_DECLARE_ARM_INT_DOTS(isa)                                   \
+  float qdot_q4_0_q8_0__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q5_0_q8_0__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q8_0_q8_0__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q4_1_q8_1__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q5_1_q8_1__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q2_k_q8_k__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q3_k_q8_k__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q4_k_q8_k__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q5_k_q8_k__##isa(int64_t n, const void* w, const void* a); \
+  float qdot_q6_k_q8_k__##isa(int64_t n, const void* w, const void* a);
+PLE_DECLARE_ARM_INT_DOTS(neon)
+PLE_DECLARE_ARM_INT_DOTS(dotprod)
+#undef PLE_DECLARE_ARM_INT_DOTS
+
+// i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
+void qgemm_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qgemm_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+
+}  // namespace ple::kernels
