@@ -10,8 +10,8 @@
 #  4. the Python package, cross-compiled, in an arm64 Debian chroot: the binding, dispatch and
 #     tiny-model pytest subset under the three CPU models, with a minimum count of passed tests.
 # The rootfs is cached outside the repo in /var/cache/ple-arm64-rootfs-<hash of its recipe> and
-# built in the background during stages 1-3 when missing. Budget on 2 cores: ~11 minutes with a
-# fresh rootfs, ~7 with a cached one. PLE_JOBS sets the build parallelism, PLE_EMU_JOBS whether
+# built in the background during stages 1-3 when missing. Measured on a shared 2-core machine:
+# 16 minutes with a fresh rootfs (-j1 builds), 7 with a cached one; see README "ARM in CI". PLE_JOBS sets the build parallelism, PLE_EMU_JOBS whether
 # the three CPU models' pytest runs share the cores (> 1) or run one after the other (1); both
 # default to the number of cores.
 set -euo pipefail
