@@ -124,7 +124,14 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
   for (int64_t b = 0; b < nb; ++b) {
     const W* wb[R];
     // The rows' fp16 scales (and minimums) in the lanes of one vector, converted in one go.
-    for (int r = 0; r < R; ++r) wb[r] = reinterpret_cast<const W*>(w_bytes + static_cast<size_t>(r) * w_stride) + b;
+    for (int r = 0; r < R; ++r) {
+      wb[r] = reinterpret_cast<const W*>(w_bytes + static_cast<size_t>(r) * w_stride) + b;
+      // Several rows read in lockstep defeat the hardware stream prefetcher when the weights come
+      // from memory (measured: a 4-row Q8_0 tile over a 30 MB matrix ran at half the speed of
+      // the one-row dot); a software prefetch 2 KiB ahead in each row (measured best of 0.25-2 KiB)
+      // brings it back to the dot's speed.
+      if constexpr (R > 1) _mm_prefetch(reinterpret_cast<const char*>(wb[r]) + 2048, _MM_HINT_T0);
+    }
     const __m128 d_w = _mm_cvtph_ps(gather_halves<false>(wb, std::make_integer_sequence<int, R>()));
     __m128 m_w = _mm_setzero_ps();
     if constexpr (F::kMin) m_w = _mm_cvtph_ps(gather_halves<true>(wb, std::make_integer_sequence<int, R>()));
