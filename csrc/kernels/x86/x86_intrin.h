@@ -49,6 +49,13 @@ inline simde__m512i cvtepu16_epi32(simde__m256i a) {
   for (int i = 0; i < 16; ++i) r.v[i] = h.v[i];
   return bits<simde__m512i>(r);
 }
+inline simde__m512i cvtepi8_epi32(simde__m128i a) {
+  int8_t b[16];
+  std::memcpy(b, &a, sizeof b);
+  I16 r;
+  for (int i = 0; i < 16; ++i) r.v[i] = b[i];
+  return bits<simde__m512i>(r);
+}
 inline simde__m512 cvtepi32_ps(simde__m512i a) {
   const I16 x = bits<I16>(a);
   F16 r;
@@ -85,6 +92,7 @@ inline simde__m512 roundscale_ps(simde__m512 a, int imm) {
 #define _mm512_cvtph_ps ple_simde_emu::cvtph_ps
 #define _mm512_cvtepu16_epi32 ple_simde_emu::cvtepu16_epi32
 #define _mm512_cvtepi32_ps ple_simde_emu::cvtepi32_ps
+#define _mm512_cvtepi8_epi32 ple_simde_emu::cvtepi8_epi32
 #define _mm512_cvttps_epi32 ple_simde_emu::cvttps_epi32
 #else
 // gcc 12's AVX-512 headers build _mm512_undefined_*() from self-initialised variables, which
