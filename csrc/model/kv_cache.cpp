@@ -45,6 +45,7 @@ KVCache::KVCache(GGMLType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, 
   row_bytes_ = static_cast<size_t>(row_bytes(type, kv_dim));
   layer_bytes_ = row_bytes_ * static_cast<size_t>(n_ctx);
   // Left uninitialized on purpose: positions past the history are never read.
+  if (type == GGMLType::Q8_0) quantize_ = kernels::active_kernels().quantizer(GGMLType::Q8_0);
   k_.reset(new uint8_t[total / 2]);
   v_.reset(new uint8_t[total / 2]);
 }
@@ -60,9 +61,8 @@ void KVCache::store(int64_t layer, int64_t pos, const float* k, const float* v) 
       vh[i] = fp32_to_fp16(v[i]);
     }
   } else {
-    const kernels::QuantizeRowFn quantize = kernels::active_kernels().quantizer(GGMLType::Q8_0);
-    quantize(k, k_row, kv_dim_);
-    quantize(v, v_row, kv_dim_);
+    quantize_(k, k_row, kv_dim_);
+    quantize_(v, v_row, kv_dim_);
   }
 }
 

@@ -48,6 +48,7 @@ class KVCache {
   int64_t n_layer_ = 0, kv_dim_ = 0, head_dim_ = 0;
   size_t row_bytes_ = 0, layer_bytes_ = 0;
   std::unique_ptr<uint8_t[]> k_, v_;
+  void (*quantize_)(const float*, void*, int64_t) = nullptr;  // Q8_0: chosen once, not per row
 };
 
 }  // namespace ple
