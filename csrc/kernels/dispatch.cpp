@@ -117,28 +117,24 @@ KernelTable make_reference_table() {
              qdot_##type##_##act##__avx2, G::act_upper, "qdot_" #type "_" #act "__avx2");
 PLE_SIMD_TABLE("avx2", avx2)
 
-void set_tiles(KernelTable& t, GGMLType type, DotTileFn decode, const char* decode_name, DotTileFn prefill,
-               const char* prefill_name) {
-  WeightKernels& w = t.weights[static_cast<uint32_t>(type)];
-  w.decode_tile = TileKernel{decode, 4, 1, decode_name};
-  w.prefill_tile = TileKernel{prefill, 2, 4, prefill_name};
-}
 
 KernelTable make_avx2_table_with_tiles() {
   KernelTable t = make_avx2_table();
   using G = GGMLType;
-#define PLE_AVX2_TILES(TYPE, type, act)                                                                  \
-  set_tiles(t, G::TYPE, qtile_##type##_##act##_4x1__avx2, "qtile_" #type "_" #act "_4x1__avx2",           \
-            qtile_##type##_##act##_2x4__avx2, "qtile_" #type "_" #act "_2x4__avx2");
-  PLE_AVX2_TILES(Q4_0, q4_0, q8_0)
-  PLE_AVX2_TILES(Q5_0, q5_0, q8_0)
-  PLE_AVX2_TILES(Q8_0, q8_0, q8_0)
-  PLE_AVX2_TILES(Q4_1, q4_1, q8_1)
-  PLE_AVX2_TILES(Q5_1, q5_1, q8_1)
+#define PLE_TILE_KERNEL(type, act, R, T) TileKernel{qtile_##type##_##act##_##R##x##T##__avx2, R, T, "qtile_" #type "_" #act "_" #R "x" #T "__avx2"}
+#define PLE_AVX2_TILES(TYPE, type, act, R, T)                                  \
+  t.weights[static_cast<uint32_t>(G::TYPE)].decode_tile = PLE_TILE_KERNEL(type, act, 8, 1); \
+  t.weights[static_cast<uint32_t>(G::TYPE)].prefill_tile = PLE_TILE_KERNEL(type, act, R, T);
+  PLE_AVX2_TILES(Q4_0, q4_0, q8_0, 4, 4)
+  PLE_AVX2_TILES(Q5_0, q5_0, q8_0, 4, 4)
+  PLE_AVX2_TILES(Q8_0, q8_0, q8_0, 4, 3)
+  PLE_AVX2_TILES(Q4_1, q4_1, q8_1, 4, 4)
+  PLE_AVX2_TILES(Q5_1, q5_1, q8_1, 4, 4)
 #undef PLE_AVX2_TILES
-  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = TileKernel{qtile_q4_k_q8_k_1x4__avx2, 1, 4, "qtile_q4_k_q8_k_1x4__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = TileKernel{qtile_q5_k_q8_k_1x4__avx2, 1, 4, "qtile_q5_k_q8_k_1x4__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = TileKernel{qtile_q6_k_q8_k_1x4__avx2, 1, 4, "qtile_q6_k_q8_k_1x4__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = PLE_TILE_KERNEL(q4_k, q8_k, 1, 4);
+  t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = PLE_TILE_KERNEL(q5_k, q8_k, 1, 4);
+  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = PLE_TILE_KERNEL(q6_k, q8_k, 1, 4);
+#undef PLE_TILE_KERNEL
   return t;
 }
 #endif

@@ -147,7 +147,11 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
       }
     });
   }
-  pool.parallel_for(total_rows, [&](int64_t begin, int64_t end) {
+  // Threads split the rows in units of kRowGrain so each range is whole tiles (a row left over at
+  // a split would take the slower one-row dot).
+  constexpr int64_t kRowGrain = 16;
+  pool.parallel_for((total_rows + kRowGrain - 1) / kRowGrain, [&](int64_t unit_begin, int64_t unit_end) {
+    const int64_t begin = unit_begin * kRowGrain, end = std::min(total_rows, unit_end * kRowGrain);
     for (int i = 0; i < n_targets; ++i) {
       const Job& job = jobs[i];
       const int64_t r0 = std::max(begin, job.first_row) - job.first_row;

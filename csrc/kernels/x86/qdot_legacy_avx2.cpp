@@ -101,29 +101,77 @@ __m128i gather_halves(const W* const* wb, std::integer_sequence<int, I...>) {
 // 16 int8 -> 16 int16.
 __m256i widen(const int8_t* p) { return _mm256_cvtepi8_epi16(load128(p)); }
 
+// Lanes of the per-block float work: 4 rows in a __m128, 8 rows in a __m256.
+template <int R>
+struct Lanes;
+template <>
+struct Lanes<4> {
+  using V = __m128;
+  static V zero() { return _mm_setzero_ps(); }
+  static V set1(float x) { return _mm_set1_ps(x); }
+  static V mul(V a, V b) { return _mm_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm_add_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm_fmadd_ps(a, b, c); }
+  static V halves_to_float(__m128i h) { return _mm_cvtph_ps(h); }
+  // Lane r: the full sum of the eight int32 lanes of s[r] (exact). Three vphaddd levels leave
+  // row r's low-half sum in lane r and its high-half sum in lane r + 4.
+  static V row_sums(const __m256i* s) {
+    const __m256i q = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+    return _mm_cvtepi32_ps(_mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1)));
+  }
+  static void store(float* out, V v, int rows, int stride) {
+    alignas(16) float f[4];
+    _mm_store_ps(f, v);
+    for (int r = 0; r < rows; ++r) out[r * stride] = f[r];
+  }
+};
+template <>
+struct Lanes<8> {
+  using V = __m256;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V halves_to_float(__m128i h) { return _mm256_cvtph_ps(h); }
+  static V row_sums(const __m256i* s) {
+    const __m256i q0 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+    const __m256i q1 = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+    // q0 = [rows 0-3 low halves | rows 0-3 high halves], q1 the same for rows 4-7.
+    const __m256i lo = _mm256_permute2x128_si256(q0, q1, 0x20), hi = _mm256_permute2x128_si256(q0, q1, 0x31);
+    return _mm256_cvtepi32_ps(_mm256_add_epi32(lo, hi));
+  }
+  static void store(float* out, V v, int rows, int stride) {
+    alignas(32) float f[8];
+    _mm256_store_ps(f, v);
+    for (int r = 0; r < rows; ++r) out[r * stride] = f[r];
+  }
+};
+
 // out[r * T + t] = dot(n, w + r * w_stride, a + t * a_stride) for r < R, t < T (strides in bytes).
-// Per pair and block: the eight exact int32 partial sums of sum_j w_j * a_j, where unsigned
-// quants u enter vpmaddubsw and the format's offset is taken off as offset * sum(a) (hoisted
-// per token); signed Q8_0 quants are widened to int16 (vpmaddwd) so -128 * -128 stays exact.
-// Q4_1 / Q5_1 add m * s per block: the weight minimum meets the activation's s = d_a * sum(q_a).
+// Per pair and block: the exact int32 sum of w_j * a_j. Unsigned quants u enter vpmaddubsw and
+// the format's offset is taken off as offset * sum(a) (once per token and block); signed Q8_0
+// quants are widened to int16 (vpmaddwd) so -128 * -128 stays exact. The R rows' block sums are
+// reduced into the lanes of one vector (row r in lane r, exact integer adds), so the float work
+// per block is one conversion and one fma for all rows: acc_r += (d_w,r * d_a) * sum_r. Q4_1 /
+// Q5_1 add m_r * s per block in a second accumulator. Rows beyond R in the lanes are zero. Every
+// output runs this same sequence of float operations, so all tiles equal the 1 x 1 dot exactly.
 template <class F, int R, int T>
 void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
-  static_assert(R >= 1 && R <= 4 && T >= 1, "scales of up to four rows share one vector");
+  static_assert(R >= 1 && R <= 8 && T >= 1, "up to eight rows share the lanes of one vector");
+  using L = Lanes<(R <= 4 ? 4 : 8)>;
+  constexpr int kLanes = R <= 4 ? 4 : 8;
+  using V = typename L::V;
   using W = typename F::W;
   using A = typename F::A;
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   const auto* a_bytes = static_cast<const uint8_t*>(a);
   const int64_t nb = n / kQK;
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[R][T];
-  __m128 mins[T];  // lane r: the sum over blocks of m_r * s_t (Q4_1 / Q5_1)
-  for (int t = 0; t < T; ++t) {
-    mins[t] = _mm_setzero_ps();
-    for (int r = 0; r < R; ++r) acc[r][t] = _mm256_setzero_ps();
-  }
+  V acc[T], mins[T];
+  for (int t = 0; t < T; ++t) acc[t] = mins[t] = L::zero();
   for (int64_t b = 0; b < nb; ++b) {
     const W* wb[R];
-    // The rows' fp16 scales (and minimums) in the lanes of one vector, converted in one go.
     for (int r = 0; r < R; ++r) {
       wb[r] = reinterpret_cast<const W*>(w_bytes + static_cast<size_t>(r) * w_stride) + b;
       // Several rows read in lockstep defeat the hardware stream prefetcher when the weights come
@@ -132,27 +180,21 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
       // brings it back to the dot's speed.
       if constexpr (R > 1) _mm_prefetch(reinterpret_cast<const char*>(wb[r]) + 2048, _MM_HINT_T0);
     }
-    const __m128 d_w = _mm_cvtph_ps(gather_halves<false>(wb, std::make_integer_sequence<int, R>()));
-    __m128 m_w = _mm_setzero_ps();
-    if constexpr (F::kMin) m_w = _mm_cvtph_ps(gather_halves<true>(wb, std::make_integer_sequence<int, R>()));
+    const V d_w = L::halves_to_float(gather_halves<false>(wb, std::make_integer_sequence<int, R>()));
+    V m_w = L::zero();
+    if constexpr (F::kMin) m_w = L::halves_to_float(gather_halves<true>(wb, std::make_integer_sequence<int, R>()));
     __m256i u[R];  // unsigned formats: each row's quants, unpacked once for all T tokens
     if constexpr (!F::kSigned) {
       for (int r = 0; r < R; ++r) u[r] = F::quants(*wb[r]);
     }
     for (int t = 0; t < T; ++t) {
       const A& ab = reinterpret_cast<const A*>(a_bytes + static_cast<size_t>(t) * a_stride)[b];
-      // lane r: d_w[r] * d_a (exact: a product of two fp16 values fits a float32)
-      const __m256 d = _mm256_castps128_ps256(_mm_mul_ps(d_w, _mm_set1_ps(half_to_float(ab.d))));
-      if constexpr (F::kMin) {
-        mins[t] = _mm_add_ps(mins[t], _mm_mul_ps(m_w, _mm_set1_ps(half_to_float(ab.s))));
-      }
+      __m256i s[kLanes];
+      for (int r = R; r < kLanes; ++r) s[r] = _mm256_setzero_si256();
       if constexpr (F::kSigned) {
         const __m256i a_lo = widen(ab.qs), a_hi = widen(ab.qs + 16);
         for (int r = 0; r < R; ++r) {
-          const __m256i isum = _mm256_add_epi32(_mm256_madd_epi16(widen(wb[r]->qs), a_lo),
-                                                _mm256_madd_epi16(widen(wb[r]->qs + 16), a_hi));
-          acc[r][t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r)), _mm256_cvtepi32_ps(isum),
-                                      acc[r][t]);
+          s[r] = _mm256_add_epi32(_mm256_madd_epi16(widen(wb[r]->qs), a_lo), _mm256_madd_epi16(widen(wb[r]->qs + 16), a_hi));
         }
       } else {
         const __m256i a_q = load256(ab.qs);
@@ -161,18 +203,15 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
         for (int r = 0; r < R; ++r) {
           __m256i pairs = _mm256_maddubs_epi16(u[r], a_q);  // |pair| <= 2 * 31 * 128
           if constexpr (F::kOffset != 0) pairs = _mm256_sub_epi16(pairs, a_off);
-          const __m256i isum = _mm256_madd_epi16(pairs, ones);
-          acc[r][t] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_set1_epi32(r)), _mm256_cvtepi32_ps(isum),
-                                      acc[r][t]);
+          s[r] = _mm256_madd_epi16(pairs, ones);
         }
       }
+      // lane r: d_w,r * d_a (exact: a product of two fp16 values fits a float32)
+      acc[t] = L::fmadd(L::mul(d_w, L::set1(half_to_float(ab.d))), L::row_sums(s), acc[t]);
+      if constexpr (F::kMin) mins[t] = L::fmadd(m_w, L::set1(half_to_float(ab.s)), mins[t]);
     }
   }
-  for (int t = 0; t < T; ++t) {
-    float m[4];
-    _mm_storeu_ps(m, mins[t]);
-    for (int r = 0; r < R; ++r) out[r * T + t] = F::kMin ? hsum(acc[r][t]) + m[r] : hsum(acc[r][t]);
-  }
+  for (int t = 0; t < T; ++t) L::store(out + t, F::kMin ? L::add(acc[t], mins[t]) : acc[t], R, T);
 }
 
 template <class F>
@@ -190,18 +229,24 @@ float qdot_q8_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return dot
 float qdot_q4_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return dot<Q4_1>(n, w, a); }
 float qdot_q5_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return dot<Q5_1>(n, w, a); }
 
-#define PLE_TILES(type, act, F)                                                                            \
-  void qtile_##type##_##act##_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) { \
-    tile<F, 4, 1>(n, w, ws, a, as, o);                                                                    \
-  }                                                                                                        \
-  void qtile_##type##_##act##_2x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) { \
-    tile<F, 2, 4>(n, w, ws, a, as, o);                                                                    \
+#define PLE_TILE(type, act, F, R, T)                                                                       \
+  void qtile_##type##_##act##_##R##x##T##__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, \
+                                                float* o) {                                                  \
+    tile<F, R, T>(n, w, ws, a, as, o);                                                                       \
   }
-PLE_TILES(q4_0, q8_0, Q4_0)
-PLE_TILES(q5_0, q8_0, Q5_0)
-PLE_TILES(q8_0, q8_0, Q8_0)
-PLE_TILES(q4_1, q8_1, Q4_1)
-PLE_TILES(q5_1, q8_1, Q5_1)
+// Shapes measured on Zen 4 (bench/README.md): 8 x 1 for decode; for prefill 4 x 4, except Q8_0,
+// whose widened int16 operands take more registers, at 4 x 3.
+PLE_TILE(q4_0, q8_0, Q4_0, 8, 1)
+PLE_TILE(q5_0, q8_0, Q5_0, 8, 1)
+PLE_TILE(q8_0, q8_0, Q8_0, 8, 1)
+PLE_TILE(q4_1, q8_1, Q4_1, 8, 1)
+PLE_TILE(q5_1, q8_1, Q5_1, 8, 1)
+PLE_TILE(q4_0, q8_0, Q4_0, 4, 4)
+PLE_TILE(q5_0, q8_0, Q5_0, 4, 4)
+PLE_TILE(q8_0, q8_0, Q8_0, 4, 3)
+PLE_TILE(q4_1, q8_1, Q4_1, 4, 4)
+PLE_TILE(q5_1, q8_1, Q5_1, 4, 4)
+#undef PLE_TILE
 #undef PLE_TILES
 
 }  // namespace ple::kernels

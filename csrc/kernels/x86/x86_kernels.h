@@ -27,20 +27,20 @@
   void axpy_f16__##isa(int64_t n, float a, const uint16_t* x, float* y);               \
   void axpy_q8_0__##isa(int64_t n, float a, const void* x, float* y);
 
-// Multi-row tiles (kernel_table.h, DotTileFn) of the AVX2 legacy-format dots: 4 rows x 1 token
-// for decode, 2 rows x 4 tokens for prefill; the k-quants have 1 row x 4 token prefill tiles.
-#define PLE_DECLARE_AVX2_TILES(type, act)                                                                   \
-  void qtile_##type##_##act##_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
-  void qtile_##type##_##act##_2x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+// Multi-row tiles (kernel_table.h, DotTileFn) of the AVX2 legacy-format dots: 8 rows x 1 token
+// for decode, R rows x T tokens for prefill; the k-quants have 1 row x 4 token prefill tiles.
+#define PLE_DECLARE_AVX2_TILES(type, act, R, T)                                                             \
+  void qtile_##type##_##act##_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
+  void qtile_##type##_##act##_##R##x##T##__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 
 namespace ple::kernels {
 PLE_DECLARE_X86_KERNELS(avx2)
 PLE_DECLARE_X86_KERNELS(avx512vnni)
-PLE_DECLARE_AVX2_TILES(q4_0, q8_0)
-PLE_DECLARE_AVX2_TILES(q5_0, q8_0)
-PLE_DECLARE_AVX2_TILES(q8_0, q8_0)
-PLE_DECLARE_AVX2_TILES(q4_1, q8_1)
-PLE_DECLARE_AVX2_TILES(q5_1, q8_1)
+PLE_DECLARE_AVX2_TILES(q4_0, q8_0, 4, 4)
+PLE_DECLARE_AVX2_TILES(q5_0, q8_0, 4, 4)
+PLE_DECLARE_AVX2_TILES(q8_0, q8_0, 4, 3)
+PLE_DECLARE_AVX2_TILES(q4_1, q8_1, 4, 4)
+PLE_DECLARE_AVX2_TILES(q5_1, q8_1, 4, 4)
 void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
