@@ -37,6 +37,23 @@ struct TileKernel {
   const char* name = nullptr;
 };
 
+// Prefill over a panel: `pack` copies `rows` weight rows (w_stride bytes apart) of n columns
+// into a scratch panel of `panel_bytes(n)` bytes laid out for the kernel; `gemm` then computes
+// out[t * out_stride + r] = dot(n, row r, a + t * a_stride) for r < rows and t < n_tokens. The
+// driver packs once per chunk of tokens, so the weights stay mmapped and unmodified. Every output
+// equals the table's `dot` of that pair bit for bit, like the tiles.
+using PanelBytesFn = size_t (*)(int64_t n);
+using PackPanelFn = void (*)(int64_t n, const void* w, size_t w_stride, void* panel);
+using PanelGemmFn = void (*)(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                             size_t out_stride);
+struct PanelKernel {
+  PanelGemmFn gemm = nullptr;  // nullptr: no panel kernel, use the prefill tile
+  PackPanelFn pack = nullptr;
+  PanelBytesFn panel_bytes = nullptr;
+  int rows = 0;
+  const char* name = nullptr;
+};
+
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
   DotFn dot = nullptr;                   // nullptr: not usable as a matmul weight
@@ -44,6 +61,7 @@ struct WeightKernels {
   const char* dot_name = nullptr;        // e.g. "qdot_q4_0_q8_0__avx2", for system_info()
   TileKernel decode_tile;                // tokens == 1: several rows against one token
   TileKernel prefill_tile;               // tokens > 1: rows x tokens
+  PanelKernel prefill_panel;             // tokens > 1, preferred over prefill_tile when set
 };
 
 struct KernelTable {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/kernel_table.h"
@@ -36,15 +37,19 @@ namespace {
 // thread's range passes over them (a chunk of 64 tokens at 2048 columns of Q8_0 is 136 KiB).
 constexpr int64_t kTokenChunk = 64;
 
-// Rows [r0, r1) of y = W x for every token: the table's tiles where they fit, `dot` for the
-// remaining rows and tokens (a tile output equals `dot` bit for bit).
+// Rows [r0, r1) of y = W x for every token: for prefill the table's panel kernel where it has
+// one, else its tiles, and `dot` for the rows and tokens left over (panel and tile outputs equal
+// `dot` bit for bit, so the split does not change results).
 void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const uint8_t* act, size_t act_row_bytes,
                  int64_t n_tokens, float* y, int64_t r0, int64_t r1) {
   const int64_t cols = w.cols;
   const kernels::TileKernel& tile = n_tokens == 1 ? wk.decode_tile : wk.prefill_tile;
+  const kernels::PanelKernel& panel = wk.prefill_panel;
   const auto act_row = [&](int64_t t) { return act + static_cast<size_t>(t) * act_row_bytes; };
   const auto single = [&](int64_t r, int64_t t) { y[t * w.rows + r] = wk.dot(cols, w.row(r), act_row(t)); };
-  if (tile.fn == nullptr || n_tokens < tile.tokens || tile.rows * tile.tokens > kernels::kMaxTileOutputs) {
+  const bool use_panel = n_tokens > 1 && panel.gemm != nullptr;
+  const bool use_tile = tile.fn != nullptr && n_tokens >= tile.tokens && tile.rows * tile.tokens <= kernels::kMaxTileOutputs;
+  if (!use_panel && !use_tile) {
     // Token-inner loop: each weight row is read from memory once and reused for every token.
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t t = 0; t < n_tokens; ++t) single(r, t);
@@ -56,7 +61,18 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
     const int64_t t1 = std::min(n_tokens, t0 + kTokenChunk);
     int64_t r = r0;
-    for (; r + R <= r1; r += R) {
+    if (use_panel) {
+      // Each pool thread keeps its own panel buffer, grown to the widest matrix it has seen.
+      thread_local std::vector<uint8_t> panel_buffer;
+      const size_t bytes = panel.panel_bytes(cols);
+      if (panel_buffer.size() < bytes) panel_buffer.resize(bytes);
+      for (; r + panel.rows <= r1; r += panel.rows) {
+        panel.pack(cols, w.row(r), w.row_bytes, panel_buffer.data());
+        panel.gemm(cols, panel_buffer.data(), act_row(t0), act_row_bytes, t1 - t0, y + t0 * w.rows + r,
+                   static_cast<size_t>(w.rows));
+      }
+    }
+    for (; use_tile && r + R <= r1; r += R) {
       int64_t t = t0;
       for (; t + T <= t1; t += T) {
         tile.fn(cols, w.row(r), w.row_bytes, act_row(t), act_row_bytes, out);

@@ -534,3 +534,54 @@ TEST(kernels_isa_tiles_equal_dot) {
   // On x86 with AVX2 the legacy formats have tiles; elsewhere there may be none to check.
   if (kernels::kernel_table_for("avx2") != nullptr) CHECK(checked > 0);
 }
+
+// Panel kernels (pack 8 rows, stream tokens) equal the same table's dot of every pair bit for bit,
+// over the shape taxonomy, extreme scales, raw activation patterns and token counts that are not
+// multiples of anything; rows and activations sit at strides with slack, outputs at a row stride.
+TEST(kernels_isa_panels_equal_dot) {
+  Rng rng(89);
+  int checked = 0;
+  for (const Isa& isa : simd_isas()) {
+    for (const TypeCase& c : kTypes) {
+      const kernels::WeightKernels& wk = isa.table->for_type(c.type);
+      const kernels::PanelKernel& panel = wk.prefill_panel;
+      if (panel.gemm == nullptr) continue;
+      CHECK(panel.pack != nullptr && panel.panel_bytes != nullptr && panel.rows > 0 && panel.name != nullptr);
+      for (int blocks : kShapes) {
+        const int64_t n = blocks * unit_elems(c.type);
+        for (int trial = 0; trial < 6; ++trial) {
+          const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
+          const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
+          const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
+          const int tokens = 1 + trial * 3;  // 1, 4, 7, 10, 13, 16
+          std::vector<std::vector<uint8_t>> w, a;
+          for (int r = 0; r < panel.rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
+          for (int t = 0; t < tokens; ++t) {
+            a.push_back(make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12))));
+          }
+          const size_t w_stride = w[0].size() + 64, a_stride = a[0].size() + 36, out_stride = panel.rows + 5;
+          std::vector<uint8_t> w_all(w_stride * panel.rows), a_all(a_stride * tokens);
+          for (int r = 0; r < panel.rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
+          for (int t = 0; t < tokens; ++t) std::memcpy(a_all.data() + t * a_stride, a[t].data(), a[t].size());
+          std::vector<uint8_t> packed(panel.panel_bytes(n));
+          std::vector<float> out(out_stride * tokens, -1.0f);
+          panel.pack(n, w_all.data(), w_stride, packed.data());
+          panel.gemm(n, packed.data(), a_all.data(), a_stride, tokens, out.data(), out_stride);
+          for (int t = 0; t < tokens; ++t) {
+            for (int r = 0; r < panel.rows; ++r) {
+              const float want = wk.dot(n, w[r].data(), a[t].data());
+              const float got = out[t * out_stride + r];
+              CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
+                        std::string(panel.name) + " n=" + std::to_string(n) + " r=" + std::to_string(r) +
+                            " t=" + std::to_string(t) + " trial " + std::to_string(trial));
+              ++checked;
+            }
+            // Outside the panel's rows nothing is written.
+            for (size_t r = panel.rows; r < out_stride; ++r) CHECK(out[t * out_stride + r] == -1.0f);
+          }
+        }
+      }
+    }
+  }
+  if (kernels::kernel_table_for("avx2") != nullptr) CHECK(checked > 0);
+}

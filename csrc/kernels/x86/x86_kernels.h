@@ -41,6 +41,10 @@ PLE_DECLARE_AVX2_TILES(q5_0, q8_0, 4, 4)
 PLE_DECLARE_AVX2_TILES(q8_0, q8_0, 4, 3)
 PLE_DECLARE_AVX2_TILES(q4_1, q8_1, 4, 4)
 PLE_DECLARE_AVX2_TILES(q5_1, q8_1, 4, 4)
+size_t panel_bytes_q4_0__avx2(int64_t n);
+void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
+void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
+                                float* out, size_t out_stride);
 void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);

@@ -1,0 +1,123 @@
+// AVX2 prefill GEMM over a repacked panel of 8 Q4_0 weight rows (kernel_table.h, PanelKernel).
+//
+// The matmul driver packs 8 rows once per chunk of tokens into a scratch panel and then streams
+// every token of the chunk through it, so the packing cost is shared by up to 64 tokens and the
+// model file stays mmapped and untouched (no load-time repack, no extra RAM beyond the panel).
+//
+// Panel layout, per block of 32 columns (kPanelBlockBytes):
+//   float   d[8]        the rows' scales, converted from fp16 once
+//   int32   bias[8]     128 * sum_j w_j per row (w_j = q_j - 8), see below
+//   int8    w[8][8][4]  group g (columns 4g..4g+3), row r: four signed quants, so the 32-bit lane
+//                       r of a vector of group g holds row r's four values
+// A token's activation block is made unsigned (a + 128, an xor of the sign bit), each group of
+// four broadcast to all lanes, and one vpmaddubsw per group gives every row's pair sums at once:
+// no horizontal reduction. |pair| <= 2 * 255 * 8 = 4080, so the eight groups add up in int16
+// without saturating (<= 32640); vpmaddwd then gives row r's sum of (a + 128) * w in lane r, and
+// subtracting the bias leaves the exact sum of a * w.
+//
+// Float part per block: acc_r = fma(d_w,r * d_a, sum_r, acc_r), the same operations in the same
+// order as the tiles and the dot of qdot_legacy_avx2.cpp, so every panel output equals the dot
+// bit for bit (tests/native/test_kernels_isa.cpp).
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/x86/avx2_helpers.h"
+#include "kernels/x86/x86_intrin.h"
+#include "kernels/x86/x86_kernels.h"
+#include "quant/blocks.h"
+
+namespace ple::kernels {
+namespace {
+
+constexpr int kPanelRows = 8;
+constexpr size_t kPanelBlockBytes = 8 * sizeof(float) + 8 * sizeof(int32_t) + 8 * 8 * 4;
+static_assert(kPanelBlockBytes == 320, "panel block layout");
+
+}  // namespace
+
+size_t panel_bytes_q4_0__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * kPanelBlockBytes; }
+
+// Packing is vectorized so that its cost stays small next to a 64-token chunk: the rows
+// quants are unpacked (q - 8) and an 8 x 8 transpose of 32-bit groups interleaves them.
+void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  const __m256i low4 = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
+  const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b, out += kPanelBlockBytes) {
+    __m256i v[kPanelRows];  // row r's 32 quants q - 8, in element order
+    for (int r = 0; r < kPanelRows; ++r) {
+      const BlockQ4_0& x = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride)[b];
+      const __m256i both = _mm256_broadcastsi128_si256(load128(x.qs));
+      v[r] = _mm256_sub_epi8(_mm256_and_si256(_mm256_srlv_epi32(both, shift), low4), eight);
+    }
+    // Scales: eight fp16 -> float.
+    uint16_t h[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      h[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride)[b].d;
+    }
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(h)));
+    // 8 x 8 transpose of 32-bit words: group g of every row into vector g, row r in lane r.
+    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    const __m256i g[8] = {
+        _mm256_permute2x128_si256(u0, u4, 0x20), _mm256_permute2x128_si256(u1, u5, 0x20),
+        _mm256_permute2x128_si256(u2, u6, 0x20), _mm256_permute2x128_si256(u3, u7, 0x20),
+        _mm256_permute2x128_si256(u0, u4, 0x31), _mm256_permute2x128_si256(u1, u5, 0x31),
+        _mm256_permute2x128_si256(u2, u6, 0x31), _mm256_permute2x128_si256(u3, u7, 0x31)};
+    // bias_r = 128 * sum of row r's quants: the groups' byte sums (1 * w in vpmaddubsw) per lane.
+    __m256i pair_sums = _mm256_setzero_si256();
+    auto* groups = reinterpret_cast<__m256i*>(out + 64);
+    for (int k = 0; k < 8; ++k) {
+      _mm256_storeu_si256(groups + k, g[k]);
+      pair_sums = _mm256_add_epi16(pair_sums, _mm256_maddubs_epi16(ones8, g[k]));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_slli_epi32(_mm256_madd_epi16(pair_sums, ones16), 7));
+  }
+}
+
+// out[t * out_stride + r] = dot(row r, token t) for the panel's 8 rows and n_tokens tokens.
+void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
+                                float* out, size_t out_stride) {
+  const int64_t nb = n / kQK;
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m128i sign = _mm_set1_epi8(static_cast<char>(0x80));
+  const auto* p0 = static_cast<const uint8_t*>(panel);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* act = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + static_cast<size_t>(t) * a_stride);
+    __m256 acc = _mm256_setzero_ps();
+    const uint8_t* p = p0;
+    for (int64_t b = 0; b < nb; ++b, p += kPanelBlockBytes) {
+      // The activation block as unsigned bytes, each 128-bit half in both lanes: pshufd then picks
+      // one group of four per lane without crossing lanes.
+      const __m256i lo = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs), sign));
+      const __m256i hi = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs + 16), sign));
+      const auto* wg = reinterpret_cast<const __m256i*>(p + 64);
+      __m256i s = _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0x00), _mm256_loadu_si256(wg + 0));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0x55), _mm256_loadu_si256(wg + 1)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0xaa), _mm256_loadu_si256(wg + 2)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0xff), _mm256_loadu_si256(wg + 3)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0x00), _mm256_loadu_si256(wg + 4)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0x55), _mm256_loadu_si256(wg + 5)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0xaa), _mm256_loadu_si256(wg + 6)));
+      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0xff), _mm256_loadu_si256(wg + 7)));
+      const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+      const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), bias);
+      const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(half_to_float(act[b].d)));
+      acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
+    }
+    alignas(32) float f[kPanelRows];
+    _mm256_store_ps(f, acc);
+    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+  }
+}
+
+}  // namespace ple::kernels
