@@ -19,10 +19,11 @@ void register_system(py::module_& m) {
       if (info == nullptr) continue;
       const kernels::WeightKernels& w = t.weights[id];
       if (w.dot_name != nullptr) dots[py::str(info->name)] = w.dot_name;
-      py::list names;  // decode tile, then prefill tile, where the table has them
+      py::list names;  // decode tile, prefill tile, then prefill panel, where the table has them
       for (const kernels::TileKernel* tile : {&w.decode_tile, &w.prefill_tile}) {
         if (tile->fn != nullptr) names.append(tile->name);
       }
+      if (w.prefill_panel.gemm != nullptr) names.append(w.prefill_panel.name);
       if (!names.empty()) tiles[py::str(info->name)] = names;
     }
     kernels::CpuFeatureEntry entries[32];
@@ -45,7 +46,7 @@ void register_system(py::module_& m) {
     out["isa_cap"] = cap != nullptr ? py::object(py::str(cap)) : py::object(py::none());  // PYLLAMA_EDGE_ISA
     out["cpu_features"] = features;
     out["dot_kernels"] = dots;
-    out["tile_kernels"] = tiles;  // matmul tiles per weight type (x86 AVX2, ARM i8mm)
+    out["tile_kernels"] = tiles;  // matmul tiles and panels per weight type (x86 AVX2, ARM i8mm)
     out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name, t.axpy_q8_0_name);
     out["default_threads"] = default_thread_count();
     return out;
