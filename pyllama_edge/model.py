@@ -149,10 +149,14 @@ class Model:
     share). `generate`, `stream`, `chat`, ... use a default session; `session()` makes more."""
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
-                 n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16"):
+                 n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16",
+                 interleave_weights: bool = True):
         self.path = os.fspath(path)
         self.file = GGUFFile(self.path)
-        self._native = _core.LlamaModel(self.file._reader)
+        # interleave_weights: copy the matrices whose type has a faster load-time layout (Q4_0 on
+        # AVX2: 8 rows interleaved per block) into it, releasing the file's pages; False keeps
+        # every weight a view of the memory-mapped file. See bench/README.md for the cost.
+        self._native = _core.LlamaModel(self.file._reader, bool(interleave_weights))
         self._tokenizer = _core.Tokenizer(self.file._reader)
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for

@@ -64,6 +64,7 @@ class GGUFFile {
   uint64_t file_size() const { return file_.size(); }
   const std::string& path() const { return file_.path(); }
   void check_unchanged() const { file_.check_unchanged(); }  // see MappedFile
+  void release(const uint8_t* p, uint64_t n) const { file_.release(p, n); }  // see MappedFile
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }

@@ -56,6 +56,15 @@ MappedFile::~MappedFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void MappedFile::release(const uint8_t* p, uint64_t n) const {
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (page_size <= 0 || p < data_ || n > size_ || static_cast<uint64_t>(p - data_) > size_ - n) return;
+  const uint64_t page = static_cast<uint64_t>(page_size);
+  const uint64_t begin = (static_cast<uint64_t>(p - data_) + page - 1) / page * page;
+  const uint64_t end = static_cast<uint64_t>(p - data_ + n) / page * page;
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);  // advisory
+}
+
 void MappedFile::check_unchanged() const {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {

@@ -25,6 +25,9 @@ class MappedFile {
   // IoError (ESTALE) when the mapped file's size or modification time differs from when it was
   // mapped. One fstat: cheap enough to call before every forward pass.
   void check_unchanged() const;
+  // Drops this process's pages of [p, p + n) (whole pages inside it only); they are read again
+  // from the page cache or the file if touched later. For data copied elsewhere at load time.
+  void release(const uint8_t* p, uint64_t n) const;
 
  private:
   std::string path_;

@@ -54,6 +54,22 @@ struct PanelKernel {
   const char* name = nullptr;
 };
 
+// Rows interleaved once at load time, for decode: `interleave` rewrites `rows` weight rows
+// (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes (the same bytes,
+// block-interleaved); `gemv` computes out[g * rows + r] = dot(n, row g * rows + r, a) for
+// n_groups consecutive groups; `pack_panel` builds the prefill panel of one group (its w_stride
+// is ignored). Outputs equal the table's `dot` bit for bit.
+using InterleaveFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
+using InterleavedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+struct InterleavedKernels {
+  InterleaveFn interleave = nullptr;  // nullptr: weights of this type stay as they are in the file
+  PanelBytesFn group_bytes = nullptr;
+  InterleavedGemvFn gemv = nullptr;
+  PackPanelFn pack_panel = nullptr;
+  int rows = 0;
+  const char* name = nullptr;
+};
+
 struct WeightKernels {
   DequantizeRowFn dequantize = nullptr;
   DotFn dot = nullptr;                   // nullptr: not usable as a matmul weight
@@ -62,6 +78,7 @@ struct WeightKernels {
   TileKernel decode_tile;                // tokens == 1: several rows against one token
   TileKernel prefill_tile;               // tokens > 1: rows x tokens
   PanelKernel prefill_panel;             // tokens > 1, preferred over prefill_tile when set
+  InterleavedKernels interleaved;        // optional load-time layout (LlamaModel), decode and prefill
 };
 
 struct KernelTable {

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/memory_info.h"
 #include "kernels/kernel_table.h"
 
 namespace ple {
@@ -26,7 +27,7 @@ std::string shape_string(const GGUFTensorInfo& t) {
 
 }  // namespace
 
-LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file) : file_(std::move(file)) {
+LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options) : file_(std::move(file)) {
   const GGUFFile& f = *file_;
   const std::string arch = f.get_string("general.architecture", "");
   if (arch.empty()) throw FormatError("GGUF: required metadata 'general.architecture' is missing");
@@ -113,6 +114,8 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file) : file_(std::move(f
     rope_inv_freq_[static_cast<size_t>(i)] = static_cast<float>(inv / hp_.rope_linear_scale);
   }
 
+  if (options.interleave_weights) interleave_weights();
+
   const uint64_t size = f.file_size();
   const uint64_t header_bytes = std::min(f.data_offset(), size);
   fingerprint_ = fnv1a(f.bytes(), header_bytes);
@@ -154,6 +157,43 @@ std::vector<float> LlamaModel::vector(const std::string& name, int64_t n) const 
   std::vector<float> out(static_cast<size_t>(n));
   fn(file_->tensor_data(*t), out.data(), n);
   return out;
+}
+
+void LlamaModel::interleave_weights() {
+  const kernels::KernelTable& k = kernels::active_kernels();
+  std::vector<MatrixView*> targets;
+  for (LlamaLayer& l : layers_) {
+    for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) targets.push_back(m);
+  }
+  targets.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
+  uint64_t total = 0;
+  for (const MatrixView* m : targets) {
+    const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
+    if (il.interleave == nullptr || m->rows < il.rows) continue;
+    total += static_cast<uint64_t>(m->rows / il.rows) * il.group_bytes(m->cols);
+  }
+  const uint64_t available = available_memory_bytes();
+  // An optimization only: leave room for the KV cache and everything else.
+  if (total == 0 || (available != 0 && total > available / 2)) return;
+  void* storage = nullptr;
+  if (posix_memalign(&storage, 64, static_cast<size_t>(total)) != 0) return;
+  interleaved_.reset(static_cast<uint8_t*>(storage));
+  interleaved_bytes_ = total;
+  uint8_t* out = interleaved_.get();
+  for (MatrixView* m : targets) {
+    const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
+    if (il.interleave == nullptr || m->rows < il.rows) continue;
+    const int64_t groups = m->rows / il.rows;
+    m->interleaved = out;
+    m->interleave_rows = il.rows;
+    m->interleaved_rows = groups * il.rows;
+    m->group_bytes = il.group_bytes(m->cols);
+    for (int64_t g = 0; g < groups; ++g) il.interleave(m->cols, m->row(g * il.rows), m->row_bytes, out + static_cast<size_t>(g) * m->group_bytes);
+    out += static_cast<size_t>(groups) * m->group_bytes;
+    // The copy now serves these rows. (A tied output's embedding lookups fault single rows back
+    // in on demand.)
+    file_->release(m->data, static_cast<uint64_t>(m->interleaved_rows) * m->row_bytes);
+  }
 }
 
 uint64_t LlamaModel::weight_bytes_per_token() const {

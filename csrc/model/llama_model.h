@@ -2,6 +2,7 @@
 // as zero-copy views of the mapped GGUF file. Immutable after load; shared by any number of
 // Sessions across threads.
 #pragma once
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,10 +35,18 @@ struct LlamaLayer {
   MatrixView w_gate, w_up, w_down;         // gate/up: n_embd -> n_ff; down: n_ff -> n_embd
 };
 
+struct ModelOptions {
+  // Rewrite the matrices whose type has a load-time layout (kernel_table.h, InterleavedKernels;
+  // Q4_0 on AVX2) into it: faster decode and prefill, at the cost of a copy of those weights in
+  // anonymous memory (the file's pages are then released). Skipped when the copy would not fit
+  // in available memory.
+  bool interleave_weights = true;
+};
+
 class LlamaModel {
  public:
   // Throws FormatError (missing/inconsistent metadata or tensors) or UnsupportedError.
-  explicit LlamaModel(std::shared_ptr<const GGUFFile> file);
+  explicit LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options = {});
 
   const LlamaHParams& hparams() const { return hp_; }
   const GGUFFile& file() const { return *file_; }
@@ -55,10 +64,17 @@ class LlamaModel {
   // Identifies the file's contents for saved sessions: FNV-1a over the header, metadata and
   // tensor table (everything before the tensor data) and the file size.
   uint64_t fingerprint() const { return fingerprint_; }
+  // Bytes of weights held in the interleaved load-time layout (0 when none or skipped).
+  uint64_t interleaved_bytes() const { return interleaved_bytes_; }
 
  private:
   MatrixView matrix(const std::string& name, int64_t cols, int64_t rows) const;
   std::vector<float> vector(const std::string& name, int64_t n) const;
+  void interleave_weights();
+
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
 
   std::shared_ptr<const GGUFFile> file_;
   LlamaHParams hp_;
@@ -68,6 +84,8 @@ class LlamaModel {
   std::vector<LlamaLayer> layers_;
   std::vector<float> rope_inv_freq_;
   uint64_t fingerprint_ = 0;
+  std::unique_ptr<uint8_t, FreeDeleter> interleaved_;
+  uint64_t interleaved_bytes_ = 0;
 };
 
 }  // namespace ple

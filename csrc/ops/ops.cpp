@@ -45,8 +45,21 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
   const int64_t cols = w.cols;
   const kernels::TileKernel& tile = n_tokens == 1 ? wk.decode_tile : wk.prefill_tile;
   const kernels::PanelKernel& panel = wk.prefill_panel;
+  const kernels::InterleavedKernels& il = wk.interleaved;
   const auto act_row = [&](int64_t t) { return act + static_cast<size_t>(t) * act_row_bytes; };
   const auto single = [&](int64_t r, int64_t t) { y[t * w.rows + r] = wk.dot(cols, w.row(r), act_row(t)); };
+  // Rows interleaved at load time (LlamaModel): whole groups go to the GEMV (decode) or are packed
+  // into the prefill panel from the group; the rest use the file's rows.
+  const bool interleaved = w.interleaved != nullptr && il.gemv != nullptr && w.interleave_rows == il.rows;
+  if (n_tokens == 1 && interleaved) {
+    const int64_t g0 = (r0 + il.rows - 1) / il.rows, g1 = std::min(r1, w.interleaved_rows) / il.rows;
+    if (g1 > g0) {
+      for (int64_t r = r0; r < g0 * il.rows; ++r) single(r, 0);
+      il.gemv(cols, w.group(g0), g1 - g0, act, y + g0 * il.rows);
+      r0 = g1 * il.rows;
+      if (r0 >= r1) return;
+    }
+  }
   const bool use_panel = n_tokens > 1 && panel.gemm != nullptr;
   const bool use_tile = tile.fn != nullptr && n_tokens >= tile.tokens && tile.rows * tile.tokens <= kernels::kMaxTileOutputs;
   if (!use_panel && !use_tile) {
@@ -67,7 +80,11 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
       const size_t bytes = panel.panel_bytes(cols);
       if (panel_buffer.size() < bytes) panel_buffer.resize(bytes);
       for (; r + panel.rows <= r1; r += panel.rows) {
-        panel.pack(cols, w.row(r), w.row_bytes, panel_buffer.data());
+        if (interleaved && panel.rows == il.rows && r % il.rows == 0 && r + il.rows <= w.interleaved_rows) {
+          il.pack_panel(cols, w.group(r / il.rows), 0, panel_buffer.data());
+        } else {
+          panel.pack(cols, w.row(r), w.row_bytes, panel_buffer.data());
+        }
         panel.gemm(cols, panel_buffer.data(), act_row(t0), act_row_bytes, t1 - t0, y + t0 * w.rows + r,
                    static_cast<size_t>(w.rows));
       }

@@ -53,12 +53,15 @@ struct PyGenerator {
 
 void register_model(py::module_& m) {
   py::class_<LlamaModel, std::shared_ptr<LlamaModel>>(m, "LlamaModel")
-      .def(py::init([](const PyGGUFReader& reader) {
+      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights) {
              std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;
-             return std::make_shared<LlamaModel>(file);
+             ModelOptions options;
+             options.interleave_weights = interleave_weights;
+             return std::make_shared<LlamaModel>(file, options);
            }),
-           py::arg("reader"))
+           py::arg("reader"), py::arg("interleave_weights") = true)
+      .def_property_readonly("interleaved_bytes", &LlamaModel::interleaved_bytes)
       .def_property_readonly("hparams", [](const LlamaModel& model) { return hparams_dict(model.hparams()); })
       .def_property_readonly("output_tied", &LlamaModel::output_tied)
       .def_property_readonly("weight_bytes_per_token", &LlamaModel::weight_bytes_per_token);

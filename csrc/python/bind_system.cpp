@@ -19,11 +19,12 @@ void register_system(py::module_& m) {
       if (info == nullptr) continue;
       const kernels::WeightKernels& w = t.weights[id];
       if (w.dot_name != nullptr) dots[py::str(info->name)] = w.dot_name;
-      py::list names;  // decode tile, prefill tile, then prefill panel, where the table has them
+      py::list names;  // decode tile, prefill tile, prefill panel, interleaved GEMV, where the table has them
       for (const kernels::TileKernel* tile : {&w.decode_tile, &w.prefill_tile}) {
         if (tile->fn != nullptr) names.append(tile->name);
       }
       if (w.prefill_panel.gemm != nullptr) names.append(w.prefill_panel.name);
+      if (w.interleaved.gemv != nullptr) names.append(w.interleaved.name);
       if (!names.empty()) tiles[py::str(info->name)] = names;
     }
     kernels::CpuFeatureEntry entries[32];

@@ -585,3 +585,54 @@ TEST(kernels_isa_panels_equal_dot) {
   }
   if (kernels::kernel_table_for("avx2") != nullptr) CHECK(checked > 0);
 }
+
+// Interleaved rows (load-time layout): the decode GEMV over several groups and the prefill panel
+// built from one group equal the same table's dot of every pair bit for bit.
+TEST(kernels_isa_interleaved_equal_dot) {
+  Rng rng(90);
+  int checked = 0;
+  for (const Isa& isa : simd_isas()) {
+    for (const TypeCase& c : kTypes) {
+      const kernels::WeightKernels& wk = isa.table->for_type(c.type);
+      const kernels::InterleavedKernels& il = wk.interleaved;
+      if (il.interleave == nullptr) continue;
+      CHECK(il.gemv != nullptr && il.group_bytes != nullptr && il.pack_panel != nullptr && il.rows > 0 && il.name != nullptr);
+      CHECK(wk.prefill_panel.gemm != nullptr && wk.prefill_panel.rows == il.rows);
+      for (int blocks : kShapes) {
+        const int64_t n = blocks * unit_elems(c.type);
+        for (int trial = 0; trial < 6; ++trial) {
+          const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
+          const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
+          const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
+          const int n_groups = 1 + trial % 3, n_rows = n_groups * il.rows;
+          std::vector<std::vector<uint8_t>> w;
+          for (int r = 0; r < n_rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
+          const std::vector<uint8_t> a = make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12)));
+          const size_t w_stride = w[0].size() + 64, group_bytes = il.group_bytes(n);
+          CHECK(group_bytes == w[0].size() * static_cast<size_t>(il.rows));  // same bytes, rearranged
+          std::vector<uint8_t> w_all(w_stride * n_rows), groups(group_bytes * n_groups);
+          for (int r = 0; r < n_rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
+          for (int g = 0; g < n_groups; ++g) il.interleave(n, w_all.data() + g * il.rows * w_stride, w_stride, groups.data() + g * group_bytes);
+          std::vector<float> out(n_rows);
+          il.gemv(n, groups.data(), n_groups, a.data(), out.data());
+          std::vector<uint8_t> panel(wk.prefill_panel.panel_bytes(n));
+          std::vector<float> panel_out(il.rows);
+          for (int g = 0; g < n_groups; ++g) {
+            il.pack_panel(n, groups.data() + g * group_bytes, 0, panel.data());
+            wk.prefill_panel.gemm(n, panel.data(), a.data(), a.size(), 1, panel_out.data(), 0);
+            for (int r = 0; r < il.rows; ++r) {
+              const float want = wk.dot(n, w[g * il.rows + r].data(), a.data());
+              for (const float got : {out[g * il.rows + r], panel_out[r]}) {
+                CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
+                          std::string(il.name) + " n=" + std::to_string(n) + " group=" + std::to_string(g) +
+                              " r=" + std::to_string(r) + " trial " + std::to_string(trial));
+                ++checked;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  if (kernels::kernel_table_for("avx2") != nullptr) CHECK(checked > 0);
+}

@@ -1,4 +1,6 @@
-// AVX2 prefill GEMM over a repacked panel of 8 Q4_0 weight rows (kernel_table.h, PanelKernel).
+// AVX2 kernels over 8 interleaved Q4_0 weight rows: the prefill GEMM over a scratch panel
+// (kernel_table.h, PanelKernel), and the decode GEMV over rows interleaved once at load time
+// (InterleavedKernels).
 //
 // The matmul driver packs 8 rows once per chunk of tokens into a scratch panel and then streams
 // every token of the chunk through it, so the packing cost is shared by up to 64 tokens and the
@@ -33,6 +35,20 @@ constexpr int kPanelRows = 8;
 constexpr size_t kPanelBlockBytes = 8 * sizeof(float) + 8 * sizeof(int32_t) + 8 * 8 * 4;
 static_assert(kPanelBlockBytes == 320, "panel block layout");
 
+// Stores the panel's groups (vector g: row r's quants 4g..4g+3 in lane r, as signed q - 8) and
+// its bias row sums; the float scales are stored by the caller.
+void store_panel_groups(const __m256i (&g)[8], uint8_t* out) {
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  // bias_r = 128 * sum of row r's quants: the groups' byte sums (1 * w in vpmaddubsw) per lane.
+  __m256i pair_sums = _mm256_setzero_si256();
+  auto* groups = reinterpret_cast<__m256i*>(out + 64);
+  for (int k = 0; k < 8; ++k) {
+    _mm256_storeu_si256(groups + k, g[k]);
+    pair_sums = _mm256_add_epi16(pair_sums, _mm256_maddubs_epi16(ones8, g[k]));
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_slli_epi32(_mm256_madd_epi16(pair_sums, ones16), 7));
+}
+
 }  // namespace
 
 size_t panel_bytes_q4_0__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * kPanelBlockBytes; }
@@ -45,7 +61,6 @@ void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* pane
   const int64_t nb = n / kQK;
   const __m256i low4 = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
   const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
-  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
   for (int64_t b = 0; b < nb; ++b, out += kPanelBlockBytes) {
     __m256i v[kPanelRows];  // row r's 32 quants q - 8, in element order
     for (int r = 0; r < kPanelRows; ++r) {
@@ -73,14 +88,7 @@ void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* pane
         _mm256_permute2x128_si256(u2, u6, 0x20), _mm256_permute2x128_si256(u3, u7, 0x20),
         _mm256_permute2x128_si256(u0, u4, 0x31), _mm256_permute2x128_si256(u1, u5, 0x31),
         _mm256_permute2x128_si256(u2, u6, 0x31), _mm256_permute2x128_si256(u3, u7, 0x31)};
-    // bias_r = 128 * sum of row r's quants: the groups' byte sums (1 * w in vpmaddubsw) per lane.
-    __m256i pair_sums = _mm256_setzero_si256();
-    auto* groups = reinterpret_cast<__m256i*>(out + 64);
-    for (int k = 0; k < 8; ++k) {
-      _mm256_storeu_si256(groups + k, g[k]);
-      pair_sums = _mm256_add_epi16(pair_sums, _mm256_maddubs_epi16(ones8, g[k]));
-    }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_slli_epi32(_mm256_madd_epi16(pair_sums, ones16), 7));
+    store_panel_groups(g, out);
   }
 }
 
@@ -117,6 +125,107 @@ void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, siz
     alignas(32) float f[kPanelRows];
     _mm256_store_ps(f, acc);
     for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+  }
+}
+
+// Interleaved Q4_0 (8 rows, same 144 bytes per block column as the 8 rows' own blocks):
+//   uint16  d[8]       the rows' fp16 scales
+//   uint8   qs[4][8][4]  vector j, lane r: row r's bytes qs[4j..4j+3], whose low nibbles are its
+//                        quants 4j..4j+3 and high nibbles its quants 16+4j..16+4j+3
+// so a mask gives group j of all 8 rows and a shift group j + 4, with no shuffles at run time.
+size_t interleaved_group_bytes_q4_0x8__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * 144; }
+
+void interleave_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, out += 144) {
+    const BlockQ4_0* x[8];
+    for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride) + b;
+    for (int r = 0; r < 8; ++r) std::memcpy(out + 2 * r, &x[r]->d, 2);
+    // 8 rows x 4 words -> 4 vectors x 8 words: rows r and r + 4 share a vector, then a 4 x 4
+    // transpose within each 128-bit lane.
+    __m256i y[4];
+    for (int r = 0; r < 4; ++r) y[r] = _mm256_setr_m128i(load128(x[r]->qs), load128(x[r + 4]->qs));
+    const __m256i t0 = _mm256_unpacklo_epi32(y[0], y[1]), t1 = _mm256_unpackhi_epi32(y[0], y[1]);
+    const __m256i t2 = _mm256_unpacklo_epi32(y[2], y[3]), t3 = _mm256_unpackhi_epi32(y[2], y[3]);
+    auto* v = reinterpret_cast<__m256i*>(out + 16);
+    _mm256_storeu_si256(v + 0, _mm256_unpacklo_epi64(t0, t2));
+    _mm256_storeu_si256(v + 1, _mm256_unpackhi_epi64(t0, t2));
+    _mm256_storeu_si256(v + 2, _mm256_unpacklo_epi64(t1, t3));
+    _mm256_storeu_si256(v + 3, _mm256_unpackhi_epi64(t1, t3));
+  }
+}
+
+namespace {
+
+// Groups j and j + 4 of 8 interleaved rows, as unsigned quants 0..15.
+inline void unpack_interleaved(const uint8_t* v, int j, __m256i& lo, __m256i& hi) {
+  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v) + j);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  lo = _mm256_and_si256(q, low4);
+  hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+}
+
+}  // namespace
+
+// Decode: out[g * 8 + r] = dot(row 8g + r, a) for n_groups consecutive interleaved groups.
+// Per block: eight vpmaddubsw (unsigned quants x signed activation groups broadcast to all lanes)
+// give every row's pair sums; 8 * sum(a) is taken off once for all rows. |pair| <= 2 * 15 * 128,
+// so eight groups add up in int16 (<= 30720). Float part as in every other Q4_0 kernel here.
+void gemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  const int64_t nb = n / kQK;
+  const size_t group_bytes = static_cast<size_t>(nb) * 144;
+  const auto* act = static_cast<const BlockQ8_0*>(a);
+  const __m256i ones = _mm256_set1_epi16(1), eights = _mm256_set1_epi8(8);
+  for (int64_t grp = 0; grp < n_groups; ++grp) {
+    const uint8_t* p = static_cast<const uint8_t*>(groups) + static_cast<size_t>(grp) * group_bytes;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b, p += 144) {
+      // The next group's same block: rows of one group are read in lockstep by nothing else, but
+      // the next group starts a new stream the hardware prefetcher has not seen yet.
+      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + 64, _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + 128, _MM_HINT_T0);
+      const int8_t* aq = act[b].qs;
+      const auto bcast = [&](int k) { int32_t v; std::memcpy(&v, aq + 4 * k, 4); return _mm256_set1_epi32(v); };
+      __m256i lo, hi, s;
+      unpack_interleaved(p + 16, 0, lo, hi);
+      s = _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast(0)), _mm256_maddubs_epi16(hi, bcast(4)));
+      unpack_interleaved(p + 16, 1, lo, hi);
+      s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast(1)), _mm256_maddubs_epi16(hi, bcast(5))));
+      unpack_interleaved(p + 16, 2, lo, hi);
+      s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast(2)), _mm256_maddubs_epi16(hi, bcast(6))));
+      unpack_interleaved(p + 16, 3, lo, hi);
+      s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast(3)), _mm256_maddubs_epi16(hi, bcast(7))));
+      // 8 * sum(a) in every lane: pair sums of 8 * a, then the eight int32 lanes summed.
+      __m256i off = _mm256_madd_epi16(_mm256_maddubs_epi16(eights, load256(aq)), ones);
+      off = _mm256_add_epi32(off, _mm256_permute2x128_si256(off, off, 0x01));
+      off = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0x4e));
+      off = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0xb1));
+      const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), off);
+      const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(load128(p)), _mm256_set1_ps(half_to_float(act[b].d)));
+      acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
+    }
+    _mm256_storeu_ps(out + grp * 8, acc);
+  }
+}
+
+// Prefill on interleaved rows: the scratch panel of one group, without a transpose.
+void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  const __m256i eight = _mm256_set1_epi8(8);
+  for (int64_t b = 0; b < nb; ++b, p += 144, out += kPanelBlockBytes) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    __m256i g[8];
+    for (int j = 0; j < 4; ++j) {
+      unpack_interleaved(p + 16, j, g[j], g[j + 4]);
+      g[j] = _mm256_sub_epi8(g[j], eight);
+      g[j + 4] = _mm256_sub_epi8(g[j + 4], eight);
+    }
+    store_panel_groups(g, out);
   }
 }
 
