@@ -134,6 +134,9 @@ KernelTable make_avx2_table_with_tiles() {
   t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = PLE_TILE_KERNEL(q4_k, q8_k, 1, 4);
   t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = PLE_TILE_KERNEL(q5_k, q8_k, 1, 4);
   t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = PLE_TILE_KERNEL(q6_k, q8_k, 1, 4);
+  t.weights[static_cast<uint32_t>(G::Q4_K)].decode_tile = PLE_TILE_KERNEL(q4_k, q8_k, 4, 1);
+  t.weights[static_cast<uint32_t>(G::Q5_K)].decode_tile = PLE_TILE_KERNEL(q5_k, q8_k, 4, 1);
+  t.weights[static_cast<uint32_t>(G::Q6_K)].decode_tile = PLE_TILE_KERNEL(q6_k, q8_k, 4, 1);
 #undef PLE_TILE_KERNEL
   t.weights[static_cast<uint32_t>(G::Q4_0)].prefill_panel =
       PanelKernel{gemm_panel_q4_0_q8_0__avx2, pack_panel_q4_0__avx2, panel_bytes_q4_0__avx2, 8, "gemm_panel_q4_0_q8_0__avx2"};

@@ -95,62 +95,80 @@ void int_sums_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, cons
   }
 }
 
-// out[t] = dot(n, w, a + t * a_stride) for one weight row and T tokens (T = 1: the dot).
-template <class WBlock, bool kFifth, int T>
-void tile_k4(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
-  const auto* wb = static_cast<const WBlock*>(w);
+// Rows in lockstep defeat the hardware stream prefetcher (see qdot_legacy_avx2.cpp): decode tiles
+// prefetch the same super-block of the row R below, i.e. the next tile's rows.
+template <int R, class WBlock>
+void prefetch_next_tile(const WBlock& x, size_t w_stride) {
+  if constexpr (R > 1) {
+    const char* next = reinterpret_cast<const char*>(&x) + R * w_stride;
+    for (size_t line = 0; line < sizeof(WBlock); line += 64) _mm_prefetch(next + line, _MM_HINT_T0);
+  }
+}
+
+// out[r * T + t] = dot(n, row r, a + t * a_stride) for R weight rows (w_stride bytes apart) and T
+// tokens; R = T = 1 is the dot. Every output runs the dot's float operations in the dot's order.
+template <class WBlock, bool kFifth, int R, int T>
+void tile_k4(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
   const auto* a_bytes = static_cast<const uint8_t*>(a);
-  __m256 acc[T];
-  float mins[T];
-  for (int t = 0; t < T; ++t) {
-    acc[t] = _mm256_setzero_ps();
-    mins[t] = 0.0f;
+  __m256 acc[R][T];
+  float mins[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      acc[r][t] = _mm256_setzero_ps();
+      mins[r][t] = 0.0f;
+    }
   }
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const WBlock& x = wb[b];
     const BlockQ8_K* y[T];
     const int8_t* qs[T];
     for (int t = 0; t < T; ++t) {
       y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
       qs[t] = y[t]->qs;
     }
-    const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
-    const uint8_t* qh = nullptr;
-    if constexpr (kFifth) qh = x.qh;
-    __m256i isum[T];
-    int_sums_k4<kFifth, T>(x.qs, qh, scales_mins, qs, isum);
-    const float d = half_to_float(x.d), dmin = half_to_float(x.dmin);
-    for (int t = 0; t < T; ++t) {
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
-      mins[t] += dmin * y[t]->d * static_cast<float>(min_sum_k4(scales_mins, y[t]->bsums));
+    for (int r = 0; r < R; ++r) {
+      const WBlock& x = reinterpret_cast<const WBlock*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride)[b];
+      if constexpr (T == 1) prefetch_next_tile<R>(x, w_stride);
+      const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
+      const uint8_t* qh = nullptr;
+      if constexpr (kFifth) qh = x.qh;
+      __m256i isum[T];
+      int_sums_k4<kFifth, T>(x.qs, qh, scales_mins, qs, isum);
+      const float d = half_to_float(x.d), dmin = half_to_float(x.dmin);
+      for (int t = 0; t < T; ++t) {
+        acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[r][t]);
+        mins[r][t] += dmin * y[t]->d * static_cast<float>(min_sum_k4(scales_mins, y[t]->bsums));
+      }
     }
   }
-  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]) - mins[t];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) out[r * T + t] = hsum(acc[r][t]) - mins[r][t];
+  }
 }
 
 template <class WBlock, bool kFifth>
 float dot_k4(int64_t n, const void* w, const void* a) {
   float out;
-  tile_k4<WBlock, kFifth, 1>(n, w, a, 0, &out);
+  tile_k4<WBlock, kFifth, 1, 1>(n, w, 0, a, 0, &out);
   return out;
 }
 
-// Q6_K: out[t] = dot(n, w, a + t * a_stride) for one weight row and T tokens (T = 1: the dot).
-template <int T>
-void tile_q6_k(int64_t n, const void* w, const void* a, size_t a_stride, float* out) {
-  const auto* wb = static_cast<const BlockQ6_K*>(w);
+// Q6_K: out[r * T + t] = dot(n, row r, a + t * a_stride), as tile_k4 (R = T = 1: the dot).
+template <int R, int T>
+void tile_q6_k(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
   const auto* a_bytes = static_cast<const uint8_t*>(a);
   const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
-  __m256 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-    const BlockQ6_K& x = wb[b];
-    const BlockQ8_K* y[T];
+   const BlockQ8_K* y[T];
+   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
+   for (int r = 0; r < R; ++r) {
+    const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride)[b];
+    if constexpr (T == 1) prefetch_next_tile<R>(x, w_stride);
     __m256i isum[T];
-    for (int t = 0; t < T; ++t) {
-      y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
-      isum[t] = _mm256_setzero_si256();
-    }
+    for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
     const __m128i sc8 = load128(x.scales);
     for (int h = 0; h < 2; ++h) {
       const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
@@ -172,9 +190,12 @@ void tile_q6_k(int64_t n, const void* w, const void* a, size_t a_stride, float* 
       }
     }
     const float d = half_to_float(x.d);
-    for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[t]);
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[r][t]);
+   }
   }
-  for (int t = 0; t < T; ++t) out[t] = hsum(acc[t]);
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) out[r * T + t] = hsum(acc[r][t]);
+  }
 }
 
 }  // namespace
@@ -241,19 +262,29 @@ float qdot_q5_k_q8_k__avx2(int64_t n, const void* w, const void* a) { return dot
 
 float qdot_q6_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
   float out;
-  tile_q6_k<1>(n, w, a, 0, &out);
+  tile_q6_k<1, 1>(n, w, 0, a, 0, &out);
   return out;
 }
 
-// Prefill tiles, 1 row x 4 tokens: each super-block is unpacked once for four tokens.
-void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ4_K, false, 4>(n, w, a, as, o);
+// Prefill tiles, 1 row x 4 tokens: each super-block is unpacked once for four tokens. Decode
+// tiles, 4 rows x 1 token: four independent rows in flight, and the next tile's rows prefetched.
+void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ4_K, false, 1, 4>(n, w, ws, a, as, o);
 }
-void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ5_K, true, 4>(n, w, a, as, o);
+void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ5_K, true, 1, 4>(n, w, ws, a, as, o);
 }
-void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t, const void* a, size_t as, float* o) {
-  tile_q6_k<4>(n, w, a, as, o);
+void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q6_k<1, 4>(n, w, ws, a, as, o);
+}
+void qtile_q4_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ4_K, false, 4, 1>(n, w, ws, a, as, o);
+}
+void qtile_q5_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ5_K, true, 4, 1>(n, w, ws, a, as, o);
+}
+void qtile_q6_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q6_k<4, 1>(n, w, ws, a, as, o);
 }
 
 }  // namespace ple::kernels

@@ -52,6 +52,9 @@ void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t w_stride,
 void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+void qtile_q4_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+void qtile_q5_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+void qtile_q6_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 }  // namespace ple::kernels
 
 #undef PLE_DECLARE_AVX2_TILES
