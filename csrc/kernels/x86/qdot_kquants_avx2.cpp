@@ -5,9 +5,10 @@
 // second vpmaddubsw against the activations, so -128 activations stay exact), vpmaddubsw forms
 // int16 pair sums, vpmaddwd multiplies them by the int16 sub-block scales into int32 lanes. Each
 // lane sums at most 16 elements of |q * scale * a| <= 2^19, so it stays below 2^24 and converts
-// to float exactly. The minimum terms use the activation's bsums, as the __ref twin does (Q2_K,
-// Q4_K, Q5_K); Q3_K and Q6_K read the quants themselves. Float part: one FMA of d_w * d_a per
-// super-block and lane; only the order of float additions differs from the __ref twin.
+// to float exactly (Q4_K / Q5_K instead convert each super-block's whole integer sum, see tile_k4).
+// The minimum terms use the activation's bsums, as the __ref twin does (Q2_K, Q4_K, Q5_K); Q3_K
+// and Q6_K read the quants themselves. Float part: one FMA of d_w * d_a per super-block (and lane);
+// only the order of float additions differs from the __ref twin.
 #include <cstdint>
 #include <cstring>
 
@@ -57,11 +58,18 @@ __m128i unpack_scales_q3_k(const uint8_t packed[12]) {
   return _mm_sub_epi8(biased, _mm_set1_epi8(32));
 }
 
-// Q4_K / Q5_K: sum over sub-blocks j of m[j] * (bsums[2j] + bsums[2j+1]), exact in int32.
-int32_t min_sum_k4(__m128i scales_mins, const int16_t bsums[16]) {
+// Q4_K / Q5_K: the terms of sum over sub-blocks j of m[j] * (bsums[2j] + bsums[2j+1]) in eight
+// int32 lanes (their sum is exact in int32).
+__m256i min_terms_k4(__m128i scales_mins, const int16_t bsums[16]) {
   const __m128i m = _mm_cvtepu8_epi16(_mm_srli_si128(scales_mins, 8));
   const __m256i m_pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
-  return hsum_i32(_mm256_madd_epi16(load256(bsums), m_pairs));
+  return _mm256_madd_epi16(load256(bsums), m_pairs);
+}
+
+// Lane i: the sum of the eight int32 lanes of v[i] (exact).
+__m128i lane_sums4(const __m256i* v) {
+  const __m256i q = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  return _mm_add_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
 }
 
 // Q4_K / Q5_K super-block: chunk c (64 elements) pairs the low nibbles of qs[32c..] with
@@ -106,18 +114,16 @@ void prefetch_next_tile(const WBlock& x, size_t w_stride) {
 }
 
 // out[r * T + t] = dot(n, row r, a + t * a_stride) for R weight rows (w_stride bytes apart) and T
-// tokens; R = T = 1 is the dot. Every output runs the dot's float operations in the dot's order.
+// tokens; R = T = 1 is the dot. Every output runs the dot's float operations in the dot's order:
+// per super-block, acc = fma(d * d_a, float(isum), acc) with isum the exact integer sum of the
+// super-block (|isum| <= 256 * 31 * 63 * 128 < 2^31), and mins += (dmin * d_a) * float(msum);
+// the result is acc - mins. The Q4_K prefill panel (qgemm_panel_avx2.cpp) runs the same sequence
+// with eight rows in the lanes of a vector, so it equals the dot bit for bit.
 template <class WBlock, bool kFifth, int R, int T>
 void tile_k4(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
+  constexpr int kOut = R * T;  // output i = r * T + t
   const auto* a_bytes = static_cast<const uint8_t*>(a);
-  __m256 acc[R][T];
-  float mins[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) {
-      acc[r][t] = _mm256_setzero_ps();
-      mins[r][t] = 0.0f;
-    }
-  }
+  alignas(16) float acc[kOut] = {}, mins[kOut] = {};
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ8_K* y[T];
     const int8_t* qs[T];
@@ -125,24 +131,37 @@ void tile_k4(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_
       y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
       qs[t] = y[t]->qs;
     }
+    __m256i isum[kOut], msum[kOut];
+    alignas(16) float d_prod[kOut], dmin_prod[kOut];
     for (int r = 0; r < R; ++r) {
       const WBlock& x = reinterpret_cast<const WBlock*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride)[b];
       if constexpr (T == 1) prefetch_next_tile<R>(x, w_stride);
       const __m128i scales_mins = unpack_scales_mins_k4(x.scales);
       const uint8_t* qh = nullptr;
       if constexpr (kFifth) qh = x.qh;
-      __m256i isum[T];
-      int_sums_k4<kFifth, T>(x.qs, qh, scales_mins, qs, isum);
+      int_sums_k4<kFifth, T>(x.qs, qh, scales_mins, qs, isum + r * T);
       const float d = half_to_float(x.d), dmin = half_to_float(x.dmin);
       for (int t = 0; t < T; ++t) {
-        acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[r][t]);
-        mins[r][t] += dmin * y[t]->d * static_cast<float>(min_sum_k4(scales_mins, y[t]->bsums));
+        msum[r * T + t] = min_terms_k4(scales_mins, y[t]->bsums);
+        d_prod[r * T + t] = d * y[t]->d;
+        dmin_prod[r * T + t] = dmin * y[t]->d;
+      }
+    }
+    // Four outputs reduce their integer sums together and share vector float operations; the
+    // per-output operations are the same as the scalar ones below.
+    if constexpr (kOut == 4) {
+      const __m128 total = _mm_cvtepi32_ps(lane_sums4(isum)), min_total = _mm_cvtepi32_ps(lane_sums4(msum));
+      _mm_store_ps(acc, _mm_fmadd_ps(_mm_load_ps(d_prod), total, _mm_load_ps(acc)));
+      _mm_store_ps(mins, _mm_add_ps(_mm_load_ps(mins), _mm_mul_ps(_mm_load_ps(dmin_prod), min_total)));
+    } else {
+      for (int i = 0; i < kOut; ++i) {
+        const float total = static_cast<float>(hsum_i32(isum[i]));
+        acc[i] = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(d_prod[i]), _mm_set_ss(total), _mm_set_ss(acc[i])));
+        mins[i] += dmin_prod[i] * static_cast<float>(hsum_i32(msum[i]));
       }
     }
   }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) out[r * T + t] = hsum(acc[r][t]) - mins[r][t];
-  }
+  for (int i = 0; i < kOut; ++i) out[i] = acc[i] - mins[i];
 }
 
 template <class WBlock, bool kFifth>

@@ -1,4 +1,4 @@
-// AVX2 kernels over 8 interleaved Q4_0 weight rows: the prefill GEMM over a scratch panel
+// AVX2 kernels over 8 interleaved Q4_0 or Q4_K weight rows: the prefill GEMM over a scratch panel
 // (kernel_table.h, PanelKernel), and the decode GEMV over rows interleaved once at load time
 // (InterleavedKernels).
 //
@@ -34,6 +34,26 @@ namespace {
 constexpr int kPanelRows = 8;
 constexpr size_t kPanelBlockBytes = 8 * sizeof(float) + 8 * sizeof(int32_t) + 8 * 8 * 4;
 static_assert(kPanelBlockBytes == 320, "panel block layout");
+
+// 8 x 8 transpose of 32-bit words: word g of row vector r goes to lane r of group vector g.
+void transpose_words(const __m256i (&v)[8], __m256i (&g)[8]) {
+  const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+  const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+  const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+  const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+  const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+  const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+  g[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+  g[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+  g[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+  g[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+  g[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+  g[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+  g[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+  g[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
 
 // Stores the panel's groups (vector g: row r's quants 4g..4g+3 in lane r, as signed q - 8) and
 // its bias row sums; the float scales are stored by the caller.
@@ -74,20 +94,8 @@ void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* pane
       h[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride)[b].d;
     }
     _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(h)));
-    // 8 x 8 transpose of 32-bit words: group g of every row into vector g, row r in lane r.
-    const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
-    const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
-    const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
-    const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
-    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
-    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
-    const __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
-    const __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
-    const __m256i g[8] = {
-        _mm256_permute2x128_si256(u0, u4, 0x20), _mm256_permute2x128_si256(u1, u5, 0x20),
-        _mm256_permute2x128_si256(u2, u6, 0x20), _mm256_permute2x128_si256(u3, u7, 0x20),
-        _mm256_permute2x128_si256(u0, u4, 0x31), _mm256_permute2x128_si256(u1, u5, 0x31),
-        _mm256_permute2x128_si256(u2, u6, 0x31), _mm256_permute2x128_si256(u3, u7, 0x31)};
+    __m256i g[8];
+    transpose_words(v, g);
     store_panel_groups(g, out);
   }
 }
@@ -226,6 +234,120 @@ void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t /*w_strid
       g[j + 4] = _mm256_sub_epi8(g[j + 4], eight);
     }
     store_panel_groups(g, out);
+  }
+}
+
+// ---- Q4_K ------------------------------------------------------------------------------------
+// Panel of 8 Q4_K rows, per super-block of 256 columns (kPanelK4Bytes):
+//   float  d[8], dmin[8]        the rows' super-block scales
+//   int16  sc[8][8][2]          vector j (sub-block j), lane r: row r's 6-bit scale, twice, so one
+//                               vpmaddwd scales both int16 pair sums of the lane
+//   int16  mins[4][8][2]        vector k, lane r: row r's mins of sub-blocks 2k and 2k + 1
+//   uint8  q[8][8][8][4]        sub-block j, group g (columns 32j + 4g..+3), lane r: unsigned
+//                               quants 0..15
+// Per token and super-block: one vpmaddubsw per group gives all 8 rows' pair sums (<= 2 * 15 * 128,
+// eight groups <= 30720 in int16), vpmaddwd applies the scales (a lane sums at most 256 * 15 * 63
+// * 128 < 2^31), and the mins meet the activation's 16-element sums in four vpmaddwd. Float part
+// as tile_k4 in qdot_kquants_avx2.cpp (per super-block: acc = fma(d * d_a, isum, acc), mins +=
+// (dmin * d_a) * msum; acc - mins), so every output equals the dot bit for bit.
+namespace {
+
+constexpr size_t kPanelK4Bytes = 64 + 256 + 128 + 2048;
+
+// The 6-bit scale and min of sub-block j from the 12 packed bytes (layout in ref_kquants.cpp).
+void scale_min_k4(const uint8_t* q, int j, int16_t& sc, int16_t& m) {
+  if (j < 4) {
+    sc = static_cast<int16_t>(q[j] & 63);
+    m = static_cast<int16_t>(q[j + 4] & 63);
+  } else {
+    sc = static_cast<int16_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+    m = static_cast<int16_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+}  // namespace
+
+size_t panel_bytes_q4_k__avx2(int64_t n) { return static_cast<size_t>(n / kQK_K) * kPanelK4Bytes; }
+
+void pack_panel_q4_k__avx2(int64_t n, const void* w, size_t w_stride, void* panel) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK_K;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < nb; ++b, out += kPanelK4Bytes) {
+    const BlockQ4_K* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+    float d[kPanelRows], dmin[kPanelRows];
+    int16_t sc[8][kPanelRows][2], mins[4][kPanelRows][2];
+    for (int r = 0; r < kPanelRows; ++r) {
+      d[r] = half_to_float(x[r]->d);
+      dmin[r] = half_to_float(x[r]->dmin);
+      for (int j = 0; j < 8; ++j) {
+        int16_t s, m;
+        scale_min_k4(x[r]->scales, j, s, m);
+        sc[j][r][0] = sc[j][r][1] = s;
+        mins[j / 2][r][j % 2] = m;
+      }
+    }
+    std::memcpy(out, d, sizeof d);
+    std::memcpy(out + 32, dmin, sizeof dmin);
+    std::memcpy(out + 64, sc, sizeof sc);
+    std::memcpy(out + 320, mins, sizeof mins);
+    auto* groups = reinterpret_cast<__m256i*>(out + 448);
+    for (int j = 0; j < 8; ++j) {  // sub-block j: low (even j) or high nibbles of qs[32 * (j / 2)..]
+      __m256i v[kPanelRows];
+      for (int r = 0; r < kPanelRows; ++r) {
+        const __m256i q = load256(x[r]->qs + 32 * (j / 2));
+        v[r] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(q, 4) : q, low4);
+      }
+      __m256i g[8];
+      transpose_words(v, g);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_si256(groups + 8 * j + k, g[k]);
+    }
+  }
+}
+
+void gemm_panel_q4_k_q8_k__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
+                                float* out, size_t out_stride) {
+  const int64_t nb = n / kQK_K;
+  const auto* p0 = static_cast<const uint8_t*>(panel);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* act = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + static_cast<size_t>(t) * a_stride);
+    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+    const uint8_t* p = p0;
+    for (int64_t b = 0; b < nb; ++b, p += kPanelK4Bytes) {
+      const BlockQ8_K& y = act[b];
+      const auto* sc = reinterpret_cast<const __m256i*>(p + 64);
+      const auto* mn = reinterpret_cast<const __m256i*>(p + 320);
+      const auto* wg = reinterpret_cast<const __m256i*>(p + 448);
+      __m256i isum = _mm256_setzero_si256();
+      for (int j = 0; j < 8; ++j, wg += 8) {
+        const __m256i lo = _mm256_broadcastsi128_si256(load128(y.qs + 32 * j));
+        const __m256i hi = _mm256_broadcastsi128_si256(load128(y.qs + 32 * j + 16));
+        __m256i s = _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 0), _mm256_shuffle_epi32(lo, 0x00));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 1), _mm256_shuffle_epi32(lo, 0x55)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 2), _mm256_shuffle_epi32(lo, 0xaa)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 3), _mm256_shuffle_epi32(lo, 0xff)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 4), _mm256_shuffle_epi32(hi, 0x00)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 5), _mm256_shuffle_epi32(hi, 0x55)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 6), _mm256_shuffle_epi32(hi, 0xaa)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 7), _mm256_shuffle_epi32(hi, 0xff)));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s, _mm256_loadu_si256(sc + j)));
+      }
+      // Sub-block sums of the activation (pairs of 16-element bsums), two per 32-bit word.
+      const __m256i bsum = _mm256_broadcastsi128_si256(_mm_hadd_epi16(load128(y.bsums), load128(y.bsums + 8)));
+      __m256i msum = _mm256_madd_epi16(_mm256_loadu_si256(mn + 0), _mm256_shuffle_epi32(bsum, 0x00));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(_mm256_loadu_si256(mn + 1), _mm256_shuffle_epi32(bsum, 0x55)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(_mm256_loadu_si256(mn + 2), _mm256_shuffle_epi32(bsum, 0xaa)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(_mm256_loadu_si256(mn + 3), _mm256_shuffle_epi32(bsum, 0xff)));
+      const __m256 d_a = _mm256_set1_ps(y.d);
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), d_a), _mm256_cvtepi32_ps(isum), acc);
+      mins = _mm256_add_ps(mins, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p + 32)), d_a),
+                                               _mm256_cvtepi32_ps(msum)));
+    }
+    alignas(32) float f[kPanelRows];
+    _mm256_store_ps(f, _mm256_sub_ps(acc, mins));
+    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
   }
 }
 
