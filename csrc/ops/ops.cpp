@@ -36,6 +36,10 @@ namespace {
 // Prefill walks tokens in chunks whose quantized activations stay in L2 while every row of the
 // thread's range passes over them (a chunk of 64 tokens at 2048 columns of Q8_0 is 136 KiB).
 constexpr int64_t kTokenChunk = 64;
+// With a panel kernel the weights sit in the packed panel (L1/L2) and the activations stream past
+// it, so a longer chunk only spreads the packing over more tokens (packing was 9% of a 512-token
+// Q4_K_M prefill at 64-token chunks).
+constexpr int64_t kPanelTokenChunk = 256;
 
 // Rows [r0, r1) of y = W x for every token: for prefill the table's panel kernel where it has
 // one, else its tiles, and `dot` for the rows and tokens left over (panel and tile outputs equal
@@ -71,8 +75,9 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
   }
   const int R = tile.rows, T = tile.tokens;
   float out[kernels::kMaxTileOutputs];
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenChunk) {
-    const int64_t t1 = std::min(n_tokens, t0 + kTokenChunk);
+  const int64_t chunk = use_panel ? kPanelTokenChunk : kTokenChunk;
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += chunk) {
+    const int64_t t1 = std::min(n_tokens, t0 + chunk);
     int64_t r = r0;
     if (use_panel) {
       // Each pool thread keeps its own panel buffer, grown to the widest matrix it has seen.

@@ -171,50 +171,58 @@ float dot_k4(int64_t n, const void* w, const void* a) {
   return out;
 }
 
-// Q6_K: out[r * T + t] = dot(n, row r, a + t * a_stride), as tile_k4 (R = T = 1: the dot).
+// Q6_K: out[r * T + t] = dot(n, row r, a + t * a_stride), as tile_k4 (R = T = 1: the dot): per
+// super-block acc = fma(d * d_a, float(isum), acc), isum the exact integer sum (|isum| <= 256 *
+// 32 * 128 * 128 < 2^31), shared bit for bit with the Q6_K prefill panel.
 template <int R, int T>
 void tile_q6_k(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
+  constexpr int kOut = R * T;  // output i = r * T + t
   const auto* a_bytes = static_cast<const uint8_t*>(a);
   const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  }
+  alignas(16) float acc[kOut] = {};
   for (int64_t b = 0; b < n / kQK_K; ++b) {
-   const BlockQ8_K* y[T];
-   for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
-   for (int r = 0; r < R; ++r) {
-    const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride)[b];
-    if constexpr (T == 1) prefetch_next_tile<R>(x, w_stride);
-    __m256i isum[T];
-    for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
-    const __m128i sc8 = load128(x.scales);
-    for (int h = 0; h < 2; ++h) {
-      const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
-      const __m256i ql0 = load256(x.ql + 64 * h), ql1 = load256(x.ql + 64 * h + 32);
-      const __m256i qh = load256(x.qh + 32 * h);
-      // Element 128h + 32s + l: nibble of ql (low for s < 2, from ql0 for even s) and bits
-      // 2s..2s+1 of qh[l] as bits 4..5; u = 0..63 and the quant is u - 32.
-      const __m256i u[4] = {
-          _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high)),
-          _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)),
-      };
-      for (int s = 0; s < 4; ++s) {
-        const __m256i pair_scales = scale_pair(scales, s);
-        for (int t = 0; t < T; ++t) {
-          isum[t] = _mm256_add_epi32(isum[t], scaled_dot(u[s], load256(y[t]->qs + 128 * h + 32 * s), pair_scales, 32));
+    const BlockQ8_K* y[T];
+    for (int t = 0; t < T; ++t) y[t] = reinterpret_cast<const BlockQ8_K*>(a_bytes + static_cast<size_t>(t) * a_stride) + b;
+    __m256i isum[kOut];
+    alignas(16) float d_prod[kOut];
+    for (int r = 0; r < R; ++r) {
+      const BlockQ6_K& x = reinterpret_cast<const BlockQ6_K*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride)[b];
+      if constexpr (T == 1) prefetch_next_tile<R>(x, w_stride);
+      for (int t = 0; t < T; ++t) isum[r * T + t] = _mm256_setzero_si256();
+      const __m128i sc8 = load128(x.scales);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc8, 8) : sc8));
+        const __m256i ql0 = load256(x.ql + 64 * h), ql1 = load256(x.ql + 64 * h + 32);
+        const __m256i qh = load256(x.qh + 32 * h);
+        // Element 128h + 32s + l: nibble of ql (low for s < 2, from ql0 for even s) and bits
+        // 2s..2s+1 of qh[l] as bits 4..5; u = 0..63 and the quant is u - 32.
+        const __m256i u[4] = {
+            _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high)),
+            _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high)),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(qh, 2), high)),
+        };
+        for (int s = 0; s < 4; ++s) {
+          const __m256i pair_scales = scale_pair(scales, s);
+          for (int t = 0; t < T; ++t) {
+            isum[r * T + t] = _mm256_add_epi32(isum[r * T + t],
+                                               scaled_dot(u[s], load256(y[t]->qs + 128 * h + 32 * s), pair_scales, 32));
+          }
         }
       }
+      const float d = half_to_float(x.d);
+      for (int t = 0; t < T; ++t) d_prod[r * T + t] = d * y[t]->d;
     }
-    const float d = half_to_float(x.d);
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(_mm256_set1_ps(d * y[t]->d), _mm256_cvtepi32_ps(isum[t]), acc[r][t]);
-   }
+    if constexpr (kOut == 4) {
+      _mm_store_ps(acc, _mm_fmadd_ps(_mm_load_ps(d_prod), _mm_cvtepi32_ps(lane_sums4(isum)), _mm_load_ps(acc)));
+    } else {
+      for (int i = 0; i < kOut; ++i) {
+        const float total = static_cast<float>(hsum_i32(isum[i]));
+        acc[i] = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(d_prod[i]), _mm_set_ss(total), _mm_set_ss(acc[i])));
+      }
+    }
   }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) out[r * T + t] = hsum(acc[r][t]);
-  }
+  for (int i = 0; i < kOut; ++i) out[i] = acc[i];
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// AVX2 kernels over 8 interleaved Q4_0 or Q4_K weight rows: the prefill GEMM over a scratch panel
+// AVX2 kernels over 8 interleaved Q4_0, Q4_K or Q6_K weight rows: the prefill GEMM over a scratch panel
 // (kernel_table.h, PanelKernel), and the decode GEMV over rows interleaved once at load time
 // (InterleavedKernels).
 //
@@ -347,6 +347,114 @@ void gemm_panel_q4_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
     }
     alignas(32) float f[kPanelRows];
     _mm256_store_ps(f, _mm256_sub_ps(acc, mins));
+    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+  }
+}
+
+// ---- Q6_K ------------------------------------------------------------------------------------
+// Panel of 8 Q6_K rows, per super-block of 256 columns (kPanelQ6KBytes):
+//   float  d[8]                 the rows' super-block scales
+//   int16  sc[16][8][2]         vector j (16-column sub-block j), lane r: row r's scale, twice
+//   int16  off[8][8][2]         vector k, lane r: row r's scales of sub-blocks 2k and 2k + 1
+//   uint8  q[8][8][8][4]        32-column chunk c, group g (columns 32c + 4g..+3), lane r:
+//                               unsigned quants u = q + 32, 0..63
+// Per token and super-block: vpmaddubsw pair sums are <= 2 * 63 * 128, so two groups (one half
+// of a sub-block) add up in int16 before vpmaddwd applies the scales; the offset, 32 * sum_j
+// scale_j * bsum_j, comes from the activation's 16-column sums in eight vpmaddwd. Exact integer
+// sum per super-block, then acc = fma(d * d_a, isum, acc) as tile_q6_k in qdot_kquants_avx2.cpp.
+namespace {
+
+constexpr size_t kPanelQ6KBytes = 32 + 512 + 256 + 2048;
+
+}  // namespace
+
+size_t panel_bytes_q6_k__avx2(int64_t n) { return static_cast<size_t>(n / kQK_K) * kPanelQ6KBytes; }
+
+void pack_panel_q6_k__avx2(int64_t n, const void* w, size_t w_stride, void* panel) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK_K;
+  const __m256i nibble = _mm256_set1_epi8(0x0f), high = _mm256_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; ++b, out += kPanelQ6KBytes) {
+    const BlockQ6_K* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) x[r] = reinterpret_cast<const BlockQ6_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+    float d[kPanelRows];
+    int16_t sc[16][kPanelRows][2], off[8][kPanelRows][2];
+    for (int r = 0; r < kPanelRows; ++r) {
+      d[r] = half_to_float(x[r]->d);
+      for (int j = 0; j < 16; ++j) {
+        sc[j][r][0] = sc[j][r][1] = x[r]->scales[j];
+        off[j / 2][r][j % 2] = x[r]->scales[j];
+      }
+    }
+    std::memcpy(out, d, sizeof d);
+    std::memcpy(out + 32, sc, sizeof sc);
+    std::memcpy(out + 544, off, sizeof off);
+    // Chunk 4h + s holds elements 128h + 32s + l, unpacked as in tile_q6_k.
+    __m256i u[kPanelRows][8];
+    for (int r = 0; r < kPanelRows; ++r) {
+      for (int h = 0; h < 2; ++h) {
+        const __m256i ql0 = load256(x[r]->ql + 64 * h), ql1 = load256(x[r]->ql + 64 * h + 32);
+        const __m256i qh = load256(x[r]->qh + 32 * h);
+        u[r][4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 4), high));
+        u[r][4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, nibble), _mm256_and_si256(_mm256_slli_epi16(qh, 2), high));
+        u[r][4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), nibble), _mm256_and_si256(qh, high));
+        u[r][4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), nibble),
+                                          _mm256_and_si256(_mm256_srli_epi16(qh, 2), high));
+      }
+    }
+    auto* groups = reinterpret_cast<__m256i*>(out + 800);
+    for (int c = 0; c < 8; ++c) {
+      __m256i v[kPanelRows], g[8];
+      for (int r = 0; r < kPanelRows; ++r) v[r] = u[r][c];
+      transpose_words(v, g);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_si256(groups + 8 * c + k, g[k]);
+    }
+  }
+}
+
+void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
+                                float* out, size_t out_stride) {
+  const int64_t nb = n / kQK_K;
+  const auto* p0 = static_cast<const uint8_t*>(panel);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* act = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + static_cast<size_t>(t) * a_stride);
+    __m256 acc = _mm256_setzero_ps();
+    const uint8_t* p = p0;
+    for (int64_t b = 0; b < nb; ++b, p += kPanelQ6KBytes) {
+      const BlockQ8_K& y = act[b];
+      const auto* sc = reinterpret_cast<const __m256i*>(p + 32);
+      const auto* off = reinterpret_cast<const __m256i*>(p + 544);
+      const auto* wg = reinterpret_cast<const __m256i*>(p + 800);
+      __m256i isum = _mm256_setzero_si256();
+      for (int c = 0; c < 8; ++c, wg += 8) {
+        const __m256i lo = _mm256_broadcastsi128_si256(load128(y.qs + 32 * c));
+        const __m256i hi = _mm256_broadcastsi128_si256(load128(y.qs + 32 * c + 16));
+        const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 0), _mm256_shuffle_epi32(lo, 0x00)),
+                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 1), _mm256_shuffle_epi32(lo, 0x55)));
+        const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 2), _mm256_shuffle_epi32(lo, 0xaa)),
+                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 3), _mm256_shuffle_epi32(lo, 0xff)));
+        const __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 4), _mm256_shuffle_epi32(hi, 0x00)),
+                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 5), _mm256_shuffle_epi32(hi, 0x55)));
+        const __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 6), _mm256_shuffle_epi32(hi, 0xaa)),
+                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 7), _mm256_shuffle_epi32(hi, 0xff)));
+        const __m256i sc_a = _mm256_loadu_si256(sc + 2 * c), sc_b = _mm256_loadu_si256(sc + 2 * c + 1);
+        isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s0, sc_a), _mm256_madd_epi16(s1, sc_a)));
+        isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s2, sc_b), _mm256_madd_epi16(s3, sc_b)));
+      }
+      // 32 * sum_j scale_j * bsum_j: bsums pairs (2k, 2k + 1) are the 32-bit words k of bsums.
+      const __m256i bs = load256(y.bsums);
+      __m256i offset = _mm256_setzero_si256();
+      for (int k = 0; k < 8; ++k) {
+        offset = _mm256_add_epi32(offset, _mm256_madd_epi16(_mm256_loadu_si256(off + k),
+                                                            _mm256_permutevar8x32_epi32(bs, _mm256_set1_epi32(k))));
+      }
+      isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offset, 5));
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(y.d)),
+                            _mm256_cvtepi32_ps(isum), acc);
+    }
+    alignas(32) float f[kPanelRows];
+    _mm256_store_ps(f, acc);
     for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
   }
 }
