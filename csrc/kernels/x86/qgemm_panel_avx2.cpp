@@ -1,4 +1,4 @@
-// AVX2 kernels over 8 interleaved Q4_0, Q4_K or Q6_K weight rows: the prefill GEMM over a scratch panel
+// AVX2 kernels over 8 interleaved Q4_0, Q8_0, Q4_K or Q6_K weight rows: the prefill GEMM over a scratch panel
 // (kernel_table.h, PanelKernel), and the decode GEMV over rows interleaved once at load time
 // (InterleavedKernels).
 //
@@ -452,6 +452,98 @@ void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
       isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offset, 5));
       acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(y.d)),
                             _mm256_cvtepi32_ps(isum), acc);
+    }
+    alignas(32) float f[kPanelRows];
+    _mm256_store_ps(f, acc);
+    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+  }
+}
+
+// ---- Q8_0 ------------------------------------------------------------------------------------
+// Panel of 8 Q8_0 rows, per block of 32 columns (kPanelQ80Bytes):
+//   float  d[8]                 the rows' scales
+//   int32  bias[8]              128 * sum of the row's quants
+//   int8   lo[8][8][4]          group g (columns 4g..4g+3), lane r: w & 15 (0..15)
+//   int8   hi[8][8][4]          the same groups: w >> 4 (arithmetic, -8..7), so w = 16 * hi + lo
+// The activation is made unsigned (a + 128, 0..255) as in the Q4_0 panel. A whole signed byte
+// against it would overflow vpmaddubsw's int16 pairs (2 * 255 * 128), its two halves do not:
+// lo pairs <= 2 * 255 * 15 = 7650 (four groups add up to 30600 in int16), hi pairs <= 2 * 255 * 8 =
+// 4080 (eight groups: 32640). Then sum (a + 128) * w = lo sums + 16 * hi sums, minus the bias, is
+// the exact sum of a * w for every byte pattern; float part as the Q8_0 tiles and dot.
+namespace {
+
+constexpr size_t kPanelQ80Bytes = 32 + 32 + 256 + 256;
+
+}  // namespace
+
+size_t panel_bytes_q8_0__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * kPanelQ80Bytes; }
+
+void pack_panel_q8_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  const __m256i low4 = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  for (int64_t b = 0; b < nb; ++b, out += kPanelQ80Bytes) {
+    __m256i lo[kPanelRows], hi[kPanelRows];
+    uint16_t h[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      const BlockQ8_0& x = reinterpret_cast<const BlockQ8_0*>(rows + static_cast<size_t>(r) * w_stride)[b];
+      h[r] = x.d;
+      const __m256i q = load256(x.qs);
+      lo[r] = _mm256_and_si256(q, low4);
+      // Arithmetic shift of bytes: the high nibble, sign-extended from 4 bits.
+      hi[r] = _mm256_sub_epi8(_mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), eight), eight);
+    }
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(h)));
+    __m256i glo[8], ghi[8];
+    transpose_words(lo, glo);
+    transpose_words(hi, ghi);
+    __m256i sum_lo = _mm256_setzero_si256(), sum_hi = _mm256_setzero_si256();
+    auto* dst = reinterpret_cast<__m256i*>(out + 64);
+    for (int k = 0; k < 8; ++k) {
+      _mm256_storeu_si256(dst + k, glo[k]);
+      _mm256_storeu_si256(dst + 8 + k, ghi[k]);
+      sum_lo = _mm256_add_epi16(sum_lo, _mm256_maddubs_epi16(ones8, glo[k]));
+      sum_hi = _mm256_add_epi16(sum_hi, _mm256_maddubs_epi16(ones8, ghi[k]));
+    }
+    const __m256i sum = _mm256_add_epi32(_mm256_madd_epi16(sum_lo, ones16), _mm256_slli_epi32(_mm256_madd_epi16(sum_hi, ones16), 4));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_slli_epi32(sum, 7));
+  }
+}
+
+void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
+                                float* out, size_t out_stride) {
+  const int64_t nb = n / kQK;
+  const __m256i ones = _mm256_set1_epi16(1), sixteens = _mm256_set1_epi16(16);
+  const __m128i sign = _mm_set1_epi8(static_cast<char>(0x80));
+  const auto* p0 = static_cast<const uint8_t*>(panel);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* act = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + static_cast<size_t>(t) * a_stride);
+    __m256 acc = _mm256_setzero_ps();
+    const uint8_t* p = p0;
+    for (int64_t b = 0; b < nb; ++b, p += kPanelQ80Bytes) {
+      const __m256i alo = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs), sign));
+      const __m256i ahi = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs + 16), sign));
+      const auto* wl = reinterpret_cast<const __m256i*>(p + 64);
+      const auto* wh = wl + 8;
+      const __m256i a0 = _mm256_shuffle_epi32(alo, 0x00), a1 = _mm256_shuffle_epi32(alo, 0x55);
+      const __m256i a2 = _mm256_shuffle_epi32(alo, 0xaa), a3 = _mm256_shuffle_epi32(alo, 0xff);
+      const __m256i a4 = _mm256_shuffle_epi32(ahi, 0x00), a5 = _mm256_shuffle_epi32(ahi, 0x55);
+      const __m256i a6 = _mm256_shuffle_epi32(ahi, 0xaa), a7 = _mm256_shuffle_epi32(ahi, 0xff);
+      const auto mul = [](__m256i act, const __m256i* w) { return _mm256_maddubs_epi16(act, _mm256_loadu_si256(w)); };
+      const __m256i lo_a = _mm256_add_epi16(_mm256_add_epi16(mul(a0, wl + 0), mul(a1, wl + 1)),
+                                            _mm256_add_epi16(mul(a2, wl + 2), mul(a3, wl + 3)));
+      const __m256i lo_b = _mm256_add_epi16(_mm256_add_epi16(mul(a4, wl + 4), mul(a5, wl + 5)),
+                                            _mm256_add_epi16(mul(a6, wl + 6), mul(a7, wl + 7)));
+      const __m256i hi = _mm256_add_epi16(
+          _mm256_add_epi16(_mm256_add_epi16(mul(a0, wh + 0), mul(a1, wh + 1)), _mm256_add_epi16(mul(a2, wh + 2), mul(a3, wh + 3))),
+          _mm256_add_epi16(_mm256_add_epi16(mul(a4, wh + 4), mul(a5, wh + 5)), _mm256_add_epi16(mul(a6, wh + 6), mul(a7, wh + 7))));
+      __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(lo_a, ones), _mm256_madd_epi16(lo_b, ones));
+      sums = _mm256_add_epi32(sums, _mm256_madd_epi16(hi, sixteens));
+      sums = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
+      const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(half_to_float(act[b].d)));
+      acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
     }
     alignas(32) float f[kPanelRows];
     _mm256_store_ps(f, acc);
