@@ -32,7 +32,9 @@ void attention(const float* q, const KVLayer& kv, int64_t n_tokens, int64_t firs
   pool.run([&](int thread, int n_threads) {
     float* s = scratch.scores.data() + scores_per_thread * static_cast<size_t>(thread);
     uint8_t* qq = scratch.query_blocks.data() + query_bytes * static_cast<size_t>(thread);
-    for (int64_t task = n_tasks * thread / n_threads; task < n_tasks * (thread + 1) / n_threads; ++task) {
+    // Tasks are dealt round-robin: with causal attention a task's cost grows with its token's
+    // position, so contiguous ranges gave the last thread of a prefill most of the work.
+    for (int64_t task = thread; task < n_tasks; task += n_threads) {
       const int64_t t = task / shape.n_head;
       const int64_t h = task % shape.n_head;
       const size_t head_offset = static_cast<size_t>(h / group) * kv.head_bytes;
