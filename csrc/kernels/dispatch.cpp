@@ -144,6 +144,8 @@ KernelTable make_avx2_table_with_tiles() {
       PanelKernel{gemm_panel_q4_k_q8_k__avx2, pack_panel_q4_k__avx2, panel_bytes_q4_k__avx2, 8, "gemm_panel_q4_k_q8_k__avx2"};
   t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_panel =
       PanelKernel{gemm_panel_q6_k_q8_k__avx2, pack_panel_q6_k__avx2, panel_bytes_q6_k__avx2, 8, "gemm_panel_q6_k_q8_k__avx2"};
+  t.attend_scores_f16 = attend_scores_f16__avx2;
+  t.attend_values_f16 = attend_values_f16__avx2;
   t.weights[static_cast<uint32_t>(G::Q8_0)].prefill_panel =
       PanelKernel{gemm_panel_q8_0_q8_0__avx2, pack_panel_q8_0__avx2, panel_bytes_q8_0__avx2, 8, "gemm_panel_q8_0_q8_0__avx2"};
   t.weights[static_cast<uint32_t>(G::Q4_0)].interleaved =

@@ -21,6 +21,17 @@ using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 // Attention over a Q8_0 KV cache: y[i] += a * x[i] for n elements held as Q8_0 blocks. (The K
 // side needs no kernel of its own: it is the Q8_0 x Q8_0 weight dot against a quantized query.)
 using AxpyQ8_0Fn = void (*)(int64_t n, float a, const void* x, float* y);
+// Attention of n_q query heads sharing one F16 KV head, over n_rows cached positions (rows of hd
+// halves, row_stride halves apart). Scores: scores[j * scores_stride + p] = dot_f16_f32(hd, k_p,
+// q + j * q_stride) * scale. Values: out[j * out_stride + i] += s[j * s_stride + p] * v_p[i],
+// positions in order. Each equals the per-position dot_f16_f32 / axpy_f16 of the same table bit
+// for bit, converting each cached row once for all n_q heads. Optional (nullptr: ops loops the
+// per-position kernels); hd <= kMaxAttendHeadDim.
+constexpr int64_t kMaxAttendHeadDim = 256;
+using AttendScoresF16Fn = void (*)(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
+                                   size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
+using AttendValuesF16Fn = void (*)(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
+                                   size_t s_stride, int64_t n_q, float* out, size_t out_stride);
 // A tile of R weight rows x T activation rows (tokens) in one pass: out[r * T + t] =
 // dot(n, w + r * w_stride, a + t * a_stride), strides in bytes. Each weight block is unpacked
 // once for T tokens and each activation block loaded once for R rows. Every output equals the
@@ -91,6 +102,8 @@ struct KernelTable {
   AxpyF16Fn axpy_f16 = nullptr;
   const char* dot_f16_f32_name = nullptr;
   const char* axpy_f16_name = nullptr;
+  AttendScoresF16Fn attend_scores_f16 = nullptr;
+  AttendValuesF16Fn attend_values_f16 = nullptr;
   AxpyQ8_0Fn axpy_q8_0 = nullptr;
   const char* axpy_q8_0_name = nullptr;
 

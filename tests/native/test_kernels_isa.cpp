@@ -441,6 +441,50 @@ TEST(kernels_isa_attention_f16) {
   }
 }
 
+// The multi-head attention kernels equal the same table's per-position dot_f16_f32 / axpy_f16
+// loops bit for bit, over head sizes with and without a tail, head counts over the 8-head batch,
+// and rows at a stride with slack (a KV row holds every KV head).
+TEST(kernels_isa_attend_f16_equal_per_position) {
+  Rng rng(56);
+  int checked = 0;
+  for (const Isa& isa : simd_isas()) {
+    const kernels::KernelTable& t = *isa.table;
+    if (t.attend_scores_f16 == nullptr) continue;
+    CHECK(t.attend_values_f16 != nullptr);
+    for (int64_t hd : {8, 20, 44, 64, 128, 256}) {
+      for (int64_t n_q : {1, 3, 4, 9}) {
+        for (int64_t n_rows : {1, 7, 33}) {
+          const size_t row_stride = static_cast<size_t>(hd) * 3 + 5;  // halves between positions
+          std::vector<uint16_t> k(row_stride * n_rows), v(row_stride * n_rows);
+          for (auto& h : k) h = fp32_to_fp16(rng.uniform() * 4.0f);
+          for (auto& h : v) h = fp32_to_fp16(rng.uniform() * 4.0f);
+          std::vector<float> q(static_cast<size_t>(hd * n_q)), s(static_cast<size_t>(n_rows * n_q));
+          for (auto& x : q) x = rng.uniform() * 2.0f;
+          for (auto& x : s) x = rng.uniform();
+          const float scale = 0.125f;
+          std::vector<float> got_s(s.size()), want_s(s.size());
+          t.attend_scores_f16(n_rows, hd, k.data(), row_stride, q.data(), hd, n_q, scale, got_s.data(), n_rows);
+          std::vector<float> out0(static_cast<size_t>(hd * n_q));
+          for (auto& x : out0) x = rng.uniform();
+          std::vector<float> got_o = out0, want_o = out0;
+          t.attend_values_f16(n_rows, hd, v.data(), row_stride, s.data(), n_rows, n_q, got_o.data(), hd);
+          for (int64_t j = 0; j < n_q; ++j) {
+            for (int64_t p = 0; p < n_rows; ++p) {
+              want_s[j * n_rows + p] = t.dot_f16_f32(hd, k.data() + p * row_stride, q.data() + j * hd) * scale;
+              t.axpy_f16(hd, s[j * n_rows + p], v.data() + p * row_stride, want_o.data() + j * hd);
+            }
+          }
+          const std::string where = " hd=" + std::to_string(hd) + " n_q=" + std::to_string(n_q) + " rows=" + std::to_string(n_rows);
+          CHECK_MSG(std::memcmp(got_s.data(), want_s.data(), got_s.size() * sizeof(float)) == 0, "attend_scores" + where);
+          CHECK_MSG(std::memcmp(got_o.data(), want_o.data(), got_o.size() * sizeof(float)) == 0, "attend_values" + where);
+          ++checked;
+        }
+      }
+    }
+  }
+  if (kernels::kernel_table_for("avx2") != nullptr) CHECK(checked > 0);
+}
+
 // F32/F16/BF16 dots at lengths that are not multiples of the vector width (their block size is 1).
 TEST(kernels_isa_float_dots_odd_lengths) {
   const std::vector<Isa> isas = simd_isas();

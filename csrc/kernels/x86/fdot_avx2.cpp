@@ -6,11 +6,13 @@
 // bound |dot - ref| <= (n / 32 + 16) * 2^-24 * sum |x_i y_i| checked by the tests. The axpy
 // multiplies and adds separately (this file is built with -ffp-contract=off) and so equals its
 // __ref twin bit for bit.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/x86/avx2_helpers.h"
 #include "kernels/x86/x86_intrin.h"
+#include "kernels/kernel_table.h"
 #include "kernels/x86/x86_kernels.h"
 #include "quant/blocks.h"
 
@@ -77,6 +79,54 @@ void axpy_f16__avx2(int64_t n, float a, const uint16_t* x, float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, w.load8(i))));
   for (; i < n; ++i) y[i] = y[i] + a * w.load1(i);
+}
+
+void attend_scores_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
+                             size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride) {
+  // The row as floats once; the F32 dot over them runs the F16 dot's operations on the same values.
+  alignas(32) float row[kMaxAttendHeadDim];
+  for (int64_t p = 0; p < n_rows; ++p) {
+    const uint16_t* kp = k + static_cast<size_t>(p) * row_stride;
+    int64_t i = 0;
+    for (; i + 8 <= hd; i += 8) _mm256_store_ps(row + i, F16Weights{kp}.load8(i));
+    for (; i < hd; ++i) row[i] = _cvtsh_ss(kp[i]);
+    for (int64_t j = 0; j < n_q; ++j) {
+      scores[static_cast<size_t>(j) * scores_stride + static_cast<size_t>(p)] =
+          dot(hd, F32Weights{row}, q + static_cast<size_t>(j) * q_stride) * scale;
+    }
+  }
+}
+
+void attend_values_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
+                             size_t s_stride, int64_t n_q, float* out, size_t out_stride) {
+  // Up to eight heads' outputs stay in registers while every position passes; y + a * x per
+  // position in order, multiply and add separate, as axpy_f16.
+  constexpr int64_t kHeads = 8;
+  for (int64_t j0 = 0; j0 < n_q; j0 += kHeads) {
+    const int64_t nj = std::min(kHeads, n_q - j0);
+    int64_t i = 0;
+    for (; i + 8 <= hd; i += 8) {
+      __m256 acc[kHeads];
+      for (int64_t j = 0; j < nj; ++j) acc[j] = _mm256_loadu_ps(out + static_cast<size_t>(j0 + j) * out_stride + i);
+      for (int64_t p = 0; p < n_rows; ++p) {
+        const __m256 x = F16Weights{v + static_cast<size_t>(p) * row_stride}.load8(i);
+        for (int64_t j = 0; j < nj; ++j) {
+          const __m256 a = _mm256_set1_ps(s[static_cast<size_t>(j0 + j) * s_stride + static_cast<size_t>(p)]);
+          acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(a, x));
+        }
+      }
+      for (int64_t j = 0; j < nj; ++j) _mm256_storeu_ps(out + static_cast<size_t>(j0 + j) * out_stride + i, acc[j]);
+    }
+    for (; i < hd; ++i) {
+      for (int64_t j = j0; j < j0 + nj; ++j) {
+        float y = out[static_cast<size_t>(j) * out_stride + i];
+        for (int64_t p = 0; p < n_rows; ++p) {
+          y = y + s[static_cast<size_t>(j) * s_stride + static_cast<size_t>(p)] * _cvtsh_ss(v[static_cast<size_t>(p) * row_stride + i]);
+        }
+        out[static_cast<size_t>(j) * out_stride + i] = y;
+      }
+    }
+  }
 }
 
 void axpy_q8_0__avx2(int64_t n, float a, const void* x, float* y) {

@@ -53,6 +53,10 @@ size_t panel_bytes_q6_k__avx2(int64_t n);
 void pack_panel_q6_k__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
 void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
                                 float* out, size_t out_stride);
+void attend_scores_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
+                             size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
+void attend_values_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
+                             size_t s_stride, int64_t n_q, float* out, size_t out_stride);
 size_t panel_bytes_q8_0__avx2(int64_t n);
 void pack_panel_q8_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
 void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
