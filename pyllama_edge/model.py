@@ -153,8 +153,8 @@ class Model:
                  interleave_weights: bool = True):
         self.path = os.fspath(path)
         self.file = GGUFFile(self.path)
-        # interleave_weights: copy the matrices whose type has a faster load-time layout (Q4_0 on
-        # AVX2: 8 rows interleaved per block) into it, releasing the file's pages; False keeps
+        # interleave_weights: copy the matrices whose type has a faster load-time layout (Q4_0 and
+        # Q4_K on AVX2: 8 rows interleaved per block) into it, releasing the file's pages; False keeps
         # every weight a view of the memory-mapped file. See bench/README.md for the cost.
         self._native = _core.LlamaModel(self.file._reader, bool(interleave_weights))
         self._tokenizer = _core.Tokenizer(self.file._reader)

@@ -148,6 +148,9 @@ KernelTable make_avx2_table_with_tiles() {
   t.attend_values_f16 = attend_values_f16__avx2;
   t.weights[static_cast<uint32_t>(G::Q8_0)].prefill_panel =
       PanelKernel{gemm_panel_q8_0_q8_0__avx2, pack_panel_q8_0__avx2, panel_bytes_q8_0__avx2, 8, "gemm_panel_q8_0_q8_0__avx2"};
+  t.weights[static_cast<uint32_t>(G::Q4_K)].interleaved =
+      InterleavedKernels{interleave_q4_kx8__avx2, interleaved_group_bytes_q4_kx8__avx2, gemv_q4_kx8_q8_k__avx2,
+                         pack_panel_from_q4_kx8__avx2, 8, "gemv_q4_kx8_q8_k__avx2"};
   t.weights[static_cast<uint32_t>(G::Q4_0)].interleaved =
       InterleavedKernels{interleave_q4_0x8__avx2, interleaved_group_bytes_q4_0x8__avx2, gemv_q4_0x8_q8_0__avx2,
                          pack_panel_from_q4_0x8__avx2, 8, "gemv_q4_0x8_q8_0__avx2"};

@@ -37,7 +37,7 @@ struct LlamaLayer {
 
 struct ModelOptions {
   // Rewrite the matrices whose type has a load-time layout (kernel_table.h, InterleavedKernels;
-  // Q4_0 on AVX2) into it: faster decode and prefill, at the cost of a copy of those weights in
+  // Q4_0 and Q4_K on AVX2) into it: faster decode and prefill, at the cost of a copy of those weights in
   // anonymous memory (the file's pages are then released). Skipped when the copy would not fit
   // in available memory.
   bool interleave_weights = true;

@@ -653,7 +653,8 @@ TEST(kernels_isa_interleaved_equal_dot) {
           for (int r = 0; r < n_rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
           const std::vector<uint8_t> a = make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12)));
           const size_t w_stride = w[0].size() + 64, group_bytes = il.group_bytes(n);
-          CHECK(group_bytes == w[0].size() * static_cast<size_t>(il.rows));  // same bytes, rearranged
+          // The same bytes rearranged (Q4_0), or a few more (Q4_K keeps its scales unpacked).
+          CHECK(group_bytes >= w[0].size() * static_cast<size_t>(il.rows) && group_bytes <= w[0].size() * il.rows * 105 / 100);
           std::vector<uint8_t> w_all(w_stride * n_rows), groups(group_bytes * n_groups);
           for (int r = 0; r < n_rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
           for (int g = 0; g < n_groups; ++g) il.interleave(n, w_all.data() + g * il.rows * w_stride, w_stride, groups.data() + g * group_bytes);

@@ -551,4 +551,125 @@ void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, siz
   }
 }
 
+// ---- Q4_K interleaved (load time) --------------------------------------------------------------
+// 8 Q4_K rows per super-block column (1184 bytes, 32 more than the rows' own 8 x 144: the 6-bit
+// scales and mins are stored unpacked so the GEMV does not unpack them for every token):
+//   uint16 d[8], dmin[8]
+//   uint8  sc[8][8], m[8][8]     sub-block j, row r
+//   uint8  qs[4][8][8][4]        chunk c (64 columns), group g, lane r: row r's bytes
+//                                qs[32c + 4g..+3]: low nibbles sub-block 2c, high 2c + 1
+namespace {
+
+constexpr size_t kQ4KGroupBytes = 32 + 128 + 1024;
+
+// 16 int16: (x[r], y[r]) in lane r, from eight bytes each.
+inline __m256i byte_pairs(const uint8_t* x, const uint8_t* y) {
+  return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x)),
+                                                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(y))));
+}
+
+}  // namespace
+
+size_t interleaved_group_bytes_q4_kx8__avx2(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ4KGroupBytes; }
+
+void interleave_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  for (int64_t b = 0; b < n / kQK_K; ++b, out += kQ4KGroupBytes) {
+    const BlockQ4_K* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+    uint16_t d[kPanelRows], dmin[kPanelRows];
+    uint8_t sc[8][kPanelRows], m[8][kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      d[r] = x[r]->d;
+      dmin[r] = x[r]->dmin;
+      for (int j = 0; j < 8; ++j) {
+        int16_t s16, m16;
+        scale_min_k4(x[r]->scales, j, s16, m16);
+        sc[j][r] = static_cast<uint8_t>(s16);
+        m[j][r] = static_cast<uint8_t>(m16);
+      }
+    }
+    std::memcpy(out, d, sizeof d);
+    std::memcpy(out + 16, dmin, sizeof dmin);
+    std::memcpy(out + 32, sc, sizeof sc);
+    std::memcpy(out + 96, m, sizeof m);
+    auto* v = reinterpret_cast<__m256i*>(out + 160);
+    for (int c = 0; c < 4; ++c) {
+      __m256i q[kPanelRows], g[8];
+      for (int r = 0; r < kPanelRows; ++r) q[r] = load256(x[r]->qs + 32 * c);
+      transpose_words(q, g);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_si256(v + 8 * c + k, g[k]);
+    }
+  }
+}
+
+// Decode: out[g * 8 + r] = dot(row 8g + r, a) for n_groups interleaved groups; the float part as
+// tile_k4 (per super-block acc = fma(d * d_a, isum, acc), mins += (dmin * d_a) * msum).
+void gemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  const int64_t nb = n / kQK_K;
+  const size_t group_bytes = static_cast<size_t>(nb) * kQ4KGroupBytes;
+  const auto* act = static_cast<const BlockQ8_K*>(a);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  for (int64_t grp = 0; grp < n_groups; ++grp) {
+    const uint8_t* p = static_cast<const uint8_t*>(groups) + static_cast<size_t>(grp) * group_bytes;
+    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b, p += kQ4KGroupBytes) {
+      // The next group's same super-block: a new stream the hardware prefetcher has not seen.
+      for (size_t line = 0; line < kQ4KGroupBytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + line, _MM_HINT_T0);
+      const BlockQ8_K& y = act[b];
+      const auto* v = reinterpret_cast<const __m256i*>(p + 160);
+      __m256i isum = _mm256_setzero_si256();
+      for (int c = 0; c < 4; ++c, v += 8) {
+        const int8_t* a_lo = y.qs + 64 * c;
+        const int8_t* a_hi = a_lo + 32;
+        const auto bcast = [](const int8_t* q) { int32_t x; std::memcpy(&x, q, 4); return _mm256_set1_epi32(x); };
+        __m256i s_lo = _mm256_setzero_si256(), s_hi = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g) {
+          const __m256i q = _mm256_loadu_si256(v + g);
+          s_lo = _mm256_add_epi16(s_lo, _mm256_maddubs_epi16(_mm256_and_si256(q, low4), bcast(a_lo + 4 * g)));
+          s_hi = _mm256_add_epi16(s_hi, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), bcast(a_hi + 4 * g)));
+        }
+        const uint8_t* sc = p + 32 + 16 * c;  // sub-blocks 2c and 2c + 1
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s_lo, byte_pairs(sc, sc)));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s_hi, byte_pairs(sc + 8, sc + 8)));
+      }
+      const __m256i bsum = _mm256_broadcastsi128_si256(_mm_hadd_epi16(load128(y.bsums), load128(y.bsums + 8)));
+      const uint8_t* m = p + 96;
+      __m256i msum = _mm256_madd_epi16(byte_pairs(m, m + 8), _mm256_shuffle_epi32(bsum, 0x00));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 16, m + 24), _mm256_shuffle_epi32(bsum, 0x55)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 32, m + 40), _mm256_shuffle_epi32(bsum, 0xaa)));
+      msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 48, m + 56), _mm256_shuffle_epi32(bsum, 0xff)));
+      const __m256 d_a = _mm256_set1_ps(y.d);
+      acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), d_a), _mm256_cvtepi32_ps(isum), acc);
+      mins = _mm256_add_ps(mins, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p + 16)), d_a), _mm256_cvtepi32_ps(msum)));
+    }
+    _mm256_storeu_ps(out + grp * 8, _mm256_sub_ps(acc, mins));
+  }
+}
+
+// Prefill on interleaved rows: the Q4_K panel of one group, without a transpose.
+void pack_panel_from_q4_kx8__avx2(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < n / kQK_K; ++b, p += kQ4KGroupBytes, out += kPanelK4Bytes) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    _mm256_storeu_ps(reinterpret_cast<float*>(out + 32), _mm256_cvtph_ps(load128(p + 16)));
+    auto* sc = reinterpret_cast<__m256i*>(out + 64);
+    for (int j = 0; j < 8; ++j) _mm256_storeu_si256(sc + j, byte_pairs(p + 32 + 8 * j, p + 32 + 8 * j));
+    auto* mn = reinterpret_cast<__m256i*>(out + 320);
+    for (int k = 0; k < 4; ++k) _mm256_storeu_si256(mn + k, byte_pairs(p + 96 + 16 * k, p + 96 + 16 * k + 8));
+    const auto* v = reinterpret_cast<const __m256i*>(p + 160);
+    auto* groups = reinterpret_cast<__m256i*>(out + 448);
+    for (int c = 0; c < 4; ++c) {
+      for (int g = 0; g < 8; ++g) {
+        const __m256i q = _mm256_loadu_si256(v + 8 * c + g);
+        _mm256_storeu_si256(groups + 8 * (2 * c) + g, _mm256_and_si256(q, low4));
+        _mm256_storeu_si256(groups + 8 * (2 * c + 1) + g, _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+      }
+    }
+  }
+}
+
 }  // namespace ple::kernels

@@ -61,6 +61,10 @@ size_t panel_bytes_q8_0__avx2(int64_t n);
 void pack_panel_q8_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
 void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
                                 float* out, size_t out_stride);
+size_t interleaved_group_bytes_q4_kx8__avx2(int64_t n);
+void interleave_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
+void gemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void pack_panel_from_q4_kx8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t interleaved_group_bytes_q4_0x8__avx2(int64_t n);
 void interleave_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
 void gemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
