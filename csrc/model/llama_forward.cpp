@@ -18,30 +18,46 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
   // x[B][D] = token embeddings
   for (int64_t t = 0; t < n; ++t) ops::embedding_row(m.token_embd(), tokens[t], &x_[t * D]);
 
+  // Elementwise work is split over the pool when a batch has several tokens (per token) or, for
+  // silu, enough elements; each element's arithmetic is the same whichever thread does it.
+  const auto per_token = [&](const auto& fn) {
+    if (n > 1) {
+      pool_.parallel_for(n, [&](int64_t t0, int64_t t1) { for (int64_t t = t0; t < t1; ++t) fn(t); });
+    } else {
+      fn(0);
+    }
+  };
+  const auto add_residual = [&]() {  // x += xn
+    per_token([&](int64_t t) { for (int64_t i = t * D; i < (t + 1) * D; ++i) x_[i] += xn_[i]; });
+  };
+  constexpr int64_t kSiluChunk = 4096;
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     const LlamaLayer& layer = m.layers()[static_cast<size_t>(l)];
 
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a
-    for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
+    per_token([&](int64_t t) { ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]); });
     const ops::MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
     ops::matmul_group(qkv, 3, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // q[B][Q], k,v[B][KV]
-    for (int64_t t = 0; t < n; ++t) {
+    per_token([&](int64_t t) {
       const int64_t pos = n_past + t;
       ops::rope(&q_[t * Q], hp.n_head, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
       ops::rope(&k_[t * KV], hp.n_head_kv, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
-      kv_cache_.store(l, pos, &k_[t * KV], &v_[t * KV]);
-    }
+      kv_cache_.store(l, pos, &k_[t * KV], &v_[t * KV]);  // distinct rows per token
+    });
     ops::attention(q_.data(), kv_cache_.layer(l), n, n_past, shape, attn_.data(), pool_, attention_scratch_);  // attn[B][Q]
     ops::matmul(layer.wo, attn_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);                  // xn[B][D]
-    for (int64_t i = 0; i < n * D; ++i) x_[i] += xn_[i];
+    add_residual();
 
     // Feed-forward block: x += W_down (silu(W_gate xn) * W_up xn), xn = rmsnorm(x)
-    for (int64_t t = 0; t < n; ++t) ops::rmsnorm(&x_[t * D], layer.ffn_norm.data(), D, hp.rms_eps, &xn_[t * D]);
+    per_token([&](int64_t t) { ops::rmsnorm(&x_[t * D], layer.ffn_norm.data(), D, hp.rms_eps, &xn_[t * D]); });
     const ops::MatmulTarget gate_up[] = {{&layer.w_gate, gate_.data()}, {&layer.w_up, up_.data()}};
     ops::matmul_group(gate_up, 2, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // gate,up[B][F]
-    ops::silu_mul(gate_.data(), up_.data(), n * F);
+    pool_.parallel_for((n * F + kSiluChunk - 1) / kSiluChunk, [&](int64_t c0, int64_t c1) {
+      const int64_t begin = c0 * kSiluChunk, end = std::min(n * F, c1 * kSiluChunk);
+      ops::silu_mul(gate_.data() + begin, up_.data() + begin, end - begin);
+    });
     ops::matmul(layer.w_down, gate_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);  // xn[B][D]
-    for (int64_t i = 0; i < n * D; ++i) x_[i] += xn_[i];
+    add_residual();
   }
 
   // Output head: only the rows whose logits are wanted.

@@ -7,9 +7,10 @@
 //   second vpmaddubsw of the same activations against the constant offset.
 // - Q8_0 weights are signed, so both operands are widened to int16 (vpmaddwd): the usual
 //   abs/sign trick would turn -(-128) into -128.
-// Float part: per block, d_w * d_a (exact: a product of two fp16 values fits a float32) times the
-// eight int32 partial sums, fused into an 8-lane accumulator. This differs from the __ref twin only
-// in the order of the float additions (see tests/native/test_kernels_isa.cpp for the bound).
+// Float part: per block, acc = fma(d_w * d_a, float(sum), acc) with sum the block's exact integer
+// sum (d_w * d_a is exact: a product of two fp16 values fits a float32). This differs from the
+// __ref twin only in rounding order (see tests/native/test_kernels_isa.cpp for the bound). The
+// prefill panels and interleaved GEMVs of qgemm_panel_avx2.cpp run the same per-block sequence.
 //
 // Every kernel here is one template, `tile<Format, R, T>`: R weight rows x T activation rows
 // (tokens) at once, so each weight block is unpacked once for T tokens and each activation block
