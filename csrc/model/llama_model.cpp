@@ -185,7 +185,6 @@ void LlamaModel::interleave_weights() {
     if (il.interleave == nullptr || m->rows < il.rows) continue;
     const int64_t groups = m->rows / il.rows;
     m->interleaved = out;
-    m->interleave_rows = il.rows;
     m->interleaved_rows = groups * il.rows;
     m->group_bytes = il.group_bytes(m->cols);
     for (int64_t g = 0; g < groups; ++g) il.interleave(m->cols, m->row(g * il.rows), m->row_bytes, out + static_cast<size_t>(g) * m->group_bytes);

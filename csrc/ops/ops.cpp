@@ -54,7 +54,7 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
   const auto single = [&](int64_t r, int64_t t) { y[t * w.rows + r] = wk.dot(cols, w.row(r), act_row(t)); };
   // Rows interleaved at load time (LlamaModel): whole groups go to the GEMV (decode) or are packed
   // into the prefill panel from the group; the rest use the file's rows.
-  const bool interleaved = w.interleaved != nullptr && il.gemv != nullptr && w.interleave_rows == il.rows;
+  const bool interleaved = w.interleaved != nullptr;  // only set when the active table has the kernels
   if (n_tokens == 1 && interleaved) {
     const int64_t g0 = (r0 + il.rows - 1) / il.rows, g1 = std::min(r1, w.interleaved_rows) / il.rows;
     if (g1 > g0) {
@@ -85,7 +85,7 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
       const size_t bytes = panel.panel_bytes(cols);
       if (panel_buffer.size() < bytes) panel_buffer.resize(bytes);
       for (; r + panel.rows <= r1; r += panel.rows) {
-        if (interleaved && panel.rows == il.rows && r % il.rows == 0 && r + il.rows <= w.interleaved_rows) {
+        if (interleaved && r % il.rows == 0 && r + il.rows <= w.interleaved_rows) {
           il.pack_panel(cols, w.group(r / il.rows), 0, panel_buffer.data());
         } else {
           panel.pack(cols, w.row(r), w.row_bytes, panel_buffer.data());

@@ -531,6 +531,41 @@ TEST(kernels_isa_attention_q8_0_axpy) {
   }
 }
 
+// Operands of the multi-row kernel tests (tiles, panels, interleaved rows) for one trial: `rows`
+// weight rows and `tokens` activation rows, each alone and copied at a stride with slack as in a
+// real matrix. Trials cycle through realistic and extreme scales, random and all-ones quants, and
+// quantized and raw activation byte patterns.
+struct RowOperands {
+  std::vector<std::vector<uint8_t>> w, a;
+  size_t w_stride = 0, a_stride = 0;
+  std::vector<uint8_t> w_all, a_all;
+};
+
+RowOperands make_row_operands(const TypeCase& c, GGMLType act_type, int64_t n, int rows, int tokens, int trial, Rng& rng) {
+  const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
+  const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
+  const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
+  RowOperands o;
+  for (int r = 0; r < rows; ++r) o.w.push_back(make_weights(c, n, rng, scales, quants));
+  for (int t = 0; t < tokens; ++t) o.a.push_back(make_activations(act_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12))));
+  o.w_stride = o.w[0].size() + 64;
+  o.a_stride = o.a[0].size() + 36;
+  o.w_all.assign(o.w_stride * rows, 0);
+  o.a_all.assign(o.a_stride * tokens, 0);
+  for (int r = 0; r < rows; ++r) std::memcpy(o.w_all.data() + r * o.w_stride, o.w[r].data(), o.w[r].size());
+  for (int t = 0; t < tokens; ++t) std::memcpy(o.a_all.data() + t * o.a_stride, o.a[t].data(), o.a[t].size());
+  return o;
+}
+
+// A multi-row kernel's output against the table's dot of the same pair: the same float, or both NaN.
+void check_equals_dot(const kernels::WeightKernels& wk, const RowOperands& o, int64_t n, int r, int t, float got,
+                      const char* name, int trial) {
+  const float want = wk.dot(n, o.w[r].data(), o.a[t].data());
+  CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
+            std::string(name) + " n=" + std::to_string(n) + " r=" + std::to_string(r) + " t=" + std::to_string(t) +
+                " trial " + std::to_string(trial));
+}
+
 // Tiles (R rows x T tokens per call) equal the same table's dot of every pair bit for bit, for
 // every ISA and type that has them, over the shape taxonomy, extreme scales and raw activation
 // patterns; rows and activation rows sit at strides with slack, as in a real matrix.
@@ -546,27 +581,12 @@ TEST(kernels_isa_tiles_equal_dot) {
         for (int blocks : kShapes) {
           const int64_t n = blocks * unit_elems(c.type);
           for (int trial = 0; trial < 6; ++trial) {
-            const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
-            const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
-            const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
-            std::vector<std::vector<uint8_t>> w, a;
-            for (int r = 0; r < tile->rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
-            for (int t = 0; t < tile->tokens; ++t) {
-              a.push_back(make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12))));
-            }
-            const size_t w_stride = w[0].size() + 64, a_stride = a[0].size() + 36;
-            std::vector<uint8_t> w_all(w_stride * tile->rows), a_all(a_stride * tile->tokens);
-            for (int r = 0; r < tile->rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
-            for (int t = 0; t < tile->tokens; ++t) std::memcpy(a_all.data() + t * a_stride, a[t].data(), a[t].size());
+            const RowOperands o = make_row_operands(c, wk.activation_type, n, tile->rows, tile->tokens, trial, rng);
             float out[kernels::kMaxTileOutputs];
-            tile->fn(n, w_all.data(), w_stride, a_all.data(), a_stride, out);
+            tile->fn(n, o.w_all.data(), o.w_stride, o.a_all.data(), o.a_stride, out);
             for (int r = 0; r < tile->rows; ++r) {
               for (int t = 0; t < tile->tokens; ++t) {
-                const float want = wk.dot(n, w[r].data(), a[t].data());
-                const float got = out[r * tile->tokens + t];
-                CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
-                          std::string(tile->name) + " n=" + std::to_string(n) + " r=" + std::to_string(r) +
-                              " t=" + std::to_string(t) + " trial " + std::to_string(trial));
+                check_equals_dot(wk, o, n, r, t, out[r * tile->tokens + t], tile->name, trial);
                 ++checked;
               }
             }
@@ -594,30 +614,16 @@ TEST(kernels_isa_panels_equal_dot) {
       for (int blocks : kShapes) {
         const int64_t n = blocks * unit_elems(c.type);
         for (int trial = 0; trial < 6; ++trial) {
-          const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
-          const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
-          const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
           const int tokens = 1 + trial * 3;  // 1, 4, 7, 10, 13, 16
-          std::vector<std::vector<uint8_t>> w, a;
-          for (int r = 0; r < panel.rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
-          for (int t = 0; t < tokens; ++t) {
-            a.push_back(make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12))));
-          }
-          const size_t w_stride = w[0].size() + 64, a_stride = a[0].size() + 36, out_stride = panel.rows + 5;
-          std::vector<uint8_t> w_all(w_stride * panel.rows), a_all(a_stride * tokens);
-          for (int r = 0; r < panel.rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
-          for (int t = 0; t < tokens; ++t) std::memcpy(a_all.data() + t * a_stride, a[t].data(), a[t].size());
+          const RowOperands o = make_row_operands(c, wk.activation_type, n, panel.rows, tokens, trial, rng);
+          const size_t out_stride = panel.rows + 5;
           std::vector<uint8_t> packed(panel.panel_bytes(n));
           std::vector<float> out(out_stride * tokens, -1.0f);
-          panel.pack(n, w_all.data(), w_stride, packed.data());
-          panel.gemm(n, packed.data(), a_all.data(), a_stride, tokens, out.data(), out_stride);
+          panel.pack(n, o.w_all.data(), o.w_stride, packed.data());
+          panel.gemm(n, packed.data(), o.a_all.data(), o.a_stride, tokens, out.data(), out_stride);
           for (int t = 0; t < tokens; ++t) {
             for (int r = 0; r < panel.rows; ++r) {
-              const float want = wk.dot(n, w[r].data(), a[t].data());
-              const float got = out[t * out_stride + r];
-              CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
-                        std::string(panel.name) + " n=" + std::to_string(n) + " r=" + std::to_string(r) +
-                            " t=" + std::to_string(t) + " trial " + std::to_string(trial));
+              check_equals_dot(wk, o, n, r, t, out[t * out_stride + r], panel.name, trial);
               ++checked;
             }
             // Outside the panel's rows nothing is written.
@@ -645,34 +651,26 @@ TEST(kernels_isa_interleaved_equal_dot) {
       for (int blocks : kShapes) {
         const int64_t n = blocks * unit_elems(c.type);
         for (int trial = 0; trial < 6; ++trial) {
-          const Scales scales = trial % 3 == 2 ? Scales::kExtreme : Scales::kRealistic;
-          const Quants quants = trial == 4 ? Quants::kOnes : Quants::kRandom;
-          const ActQuants pattern = trial < 3 ? ActQuants::kQuantized : static_cast<ActQuants>(1 + trial % 5);
           const int n_groups = 1 + trial % 3, n_rows = n_groups * il.rows;
-          std::vector<std::vector<uint8_t>> w;
-          for (int r = 0; r < n_rows; ++r) w.push_back(make_weights(c, n, rng, scales, quants));
-          const std::vector<uint8_t> a = make_activations(wk.activation_type, n, rng, pattern, std::ldexp(1.0f, rng.range(-8, 12)));
-          const size_t w_stride = w[0].size() + 64, group_bytes = il.group_bytes(n);
+          const RowOperands o = make_row_operands(c, wk.activation_type, n, n_rows, 1, trial, rng);
+          const size_t row_bytes = o.w[0].size(), group_bytes = il.group_bytes(n);
           // The same bytes rearranged (Q4_0), or a few more (Q4_K keeps its scales unpacked).
-          CHECK(group_bytes >= w[0].size() * static_cast<size_t>(il.rows) && group_bytes <= w[0].size() * il.rows * 105 / 100);
-          std::vector<uint8_t> w_all(w_stride * n_rows), groups(group_bytes * n_groups);
-          for (int r = 0; r < n_rows; ++r) std::memcpy(w_all.data() + r * w_stride, w[r].data(), w[r].size());
-          for (int g = 0; g < n_groups; ++g) il.interleave(n, w_all.data() + g * il.rows * w_stride, w_stride, groups.data() + g * group_bytes);
+          CHECK(group_bytes >= row_bytes * il.rows && group_bytes <= row_bytes * il.rows * 105 / 100);
+          std::vector<uint8_t> groups(group_bytes * n_groups);
+          for (int g = 0; g < n_groups; ++g) {
+            il.interleave(n, o.w_all.data() + g * il.rows * o.w_stride, o.w_stride, groups.data() + g * group_bytes);
+          }
           std::vector<float> out(n_rows);
-          il.gemv(n, groups.data(), n_groups, a.data(), out.data());
+          il.gemv(n, groups.data(), n_groups, o.a_all.data(), out.data());
           std::vector<uint8_t> panel(wk.prefill_panel.panel_bytes(n));
           std::vector<float> panel_out(il.rows);
           for (int g = 0; g < n_groups; ++g) {
             il.pack_panel(n, groups.data() + g * group_bytes, 0, panel.data());
-            wk.prefill_panel.gemm(n, panel.data(), a.data(), a.size(), 1, panel_out.data(), 0);
+            wk.prefill_panel.gemm(n, panel.data(), o.a_all.data(), o.a_stride, 1, panel_out.data(), 0);
             for (int r = 0; r < il.rows; ++r) {
-              const float want = wk.dot(n, w[g * il.rows + r].data(), a.data());
-              for (const float got : {out[g * il.rows + r], panel_out[r]}) {
-                CHECK_MSG(std::memcmp(&got, &want, sizeof got) == 0 || (std::isnan(got) && std::isnan(want)),
-                          std::string(il.name) + " n=" + std::to_string(n) + " group=" + std::to_string(g) +
-                              " r=" + std::to_string(r) + " trial " + std::to_string(trial));
-                ++checked;
-              }
+              check_equals_dot(wk, o, n, g * il.rows + r, 0, out[g * il.rows + r], il.name, trial);
+              check_equals_dot(wk, o, n, g * il.rows + r, 0, panel_out[r], il.name, trial);
+              checked += 2;
             }
           }
         }

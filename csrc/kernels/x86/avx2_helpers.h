@@ -35,5 +35,16 @@ inline uint32_t load_u32(const uint8_t* p) {
   return v;
 }
 
+// Q4_K / Q5_K: 8 six-bit scales and mins from 12 bytes (layout in ref_kquants.cpp), as bytes
+// [sc0..sc7, m0..m7].
+inline __m128i unpack_scales_mins_k4(const uint8_t packed[12]) {
+  const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
+  const uint32_t sc_lo = w0 & 0x3f3f3f3fu;
+  const uint32_t m_lo = w1 & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (w2 & 0x0f0f0f0fu) | ((w0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | ((w1 >> 2) & 0x30303030u);
+  return _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo), static_cast<int>(m_hi));
+}
+
 }  // namespace
 }  // namespace ple::kernels

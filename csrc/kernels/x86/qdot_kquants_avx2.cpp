@@ -38,17 +38,6 @@ __m256i scaled_dot(__m256i u, __m256i a, __m256i scales, int8_t offset) {
   return _mm256_madd_epi16(pairs, scales);
 }
 
-// Q4_K / Q5_K: 8 six-bit scales and mins from 12 bytes (layout in ref_kquants.cpp), as bytes
-// [sc0..sc7, m0..m7].
-__m128i unpack_scales_mins_k4(const uint8_t packed[kKScaleBytes]) {
-  const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
-  const uint32_t sc_lo = w0 & 0x3f3f3f3fu;
-  const uint32_t m_lo = w1 & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (w2 & 0x0f0f0f0fu) | ((w0 >> 2) & 0x30303030u);
-  const uint32_t m_hi = ((w2 >> 4) & 0x0f0f0f0fu) | ((w1 >> 2) & 0x30303030u);
-  return _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo), static_cast<int>(m_hi));
-}
-
 // Q3_K: 16 signed six-bit scales (stored +32) from 12 bytes, as int8.
 __m128i unpack_scales_q3_k(const uint8_t packed[12]) {
   const uint32_t w0 = load_u32(packed), w1 = load_u32(packed + 4), w2 = load_u32(packed + 8);
@@ -295,23 +284,26 @@ float qdot_q6_k_q8_k__avx2(int64_t n, const void* w, const void* a) {
 
 // Prefill tiles, 1 row x 4 tokens: each super-block is unpacked once for four tokens. Decode
 // tiles, 4 rows x 1 token: four independent rows in flight, and the next tile's rows prefetched.
-void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ4_K, false, 1, 4>(n, w, ws, a, as, o);
+#define PLE_KQUANT_TILES(type, TILE)                                                                      \
+  void qtile_##type##_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) { \
+    TILE<1, 4>(n, w, ws, a, as, o);                                                                      \
+  }                                                                                                      \
+  void qtile_##type##_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) { \
+    TILE<4, 1>(n, w, ws, a, as, o);                                                                      \
+  }
+namespace {
+template <int R, int T>
+void tile_q4_k(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ4_K, false, R, T>(n, w, ws, a, as, o);
 }
-void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ5_K, true, 1, 4>(n, w, ws, a, as, o);
+template <int R, int T>
+void tile_q5_k(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_k4<BlockQ5_K, true, R, T>(n, w, ws, a, as, o);
 }
-void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_q6_k<1, 4>(n, w, ws, a, as, o);
-}
-void qtile_q4_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ4_K, false, 4, 1>(n, w, ws, a, as, o);
-}
-void qtile_q5_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_k4<BlockQ5_K, true, 4, 1>(n, w, ws, a, as, o);
-}
-void qtile_q6_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  tile_q6_k<4, 1>(n, w, ws, a, as, o);
-}
+}  // namespace
+PLE_KQUANT_TILES(q4_k, tile_q4_k)
+PLE_KQUANT_TILES(q5_k, tile_q5_k)
+PLE_KQUANT_TILES(q6_k, tile_q6_k)
+#undef PLE_KQUANT_TILES
 
 }  // namespace ple::kernels

@@ -69,12 +69,52 @@ void store_panel_groups(const __m256i (&g)[8], uint8_t* out) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_slli_epi32(_mm256_madd_epi16(pair_sums, ones16), 7));
 }
 
+// The eight 4-column groups of a 32-column activation block, each broadcast to every 32-bit lane
+// (pshufd within each 128-bit half; flip = 0x80 bytes turns signed a into unsigned a + 128).
+inline void activation_groups(const int8_t* a, __m128i flip, __m256i (&g)[8]) {
+  const __m256i lo = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(a), flip));
+  const __m256i hi = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(a + 16), flip));
+  g[0] = _mm256_shuffle_epi32(lo, 0x00);
+  g[1] = _mm256_shuffle_epi32(lo, 0x55);
+  g[2] = _mm256_shuffle_epi32(lo, 0xaa);
+  g[3] = _mm256_shuffle_epi32(lo, 0xff);
+  g[4] = _mm256_shuffle_epi32(hi, 0x00);
+  g[5] = _mm256_shuffle_epi32(hi, 0x55);
+  g[6] = _mm256_shuffle_epi32(hi, 0xaa);
+  g[7] = _mm256_shuffle_epi32(hi, 0xff);
+}
+
+// int16 pair sums of groups [first, first + count) of a panel against the activation groups:
+// vpmaddubsw with the unsigned operand first (the weights when kWeightsUnsigned, else the
+// activation made unsigned). Callers bound the sums below 2^15.
+template <bool kWeightsUnsigned>
+inline __m256i group_products(const __m256i* w, const __m256i (&a)[8], int first, int count) {
+  __m256i s = _mm256_setzero_si256();
+  for (int g = first; g < first + count; ++g) {
+    const __m256i wg = _mm256_loadu_si256(w + g);
+    s = _mm256_add_epi16(s, kWeightsUnsigned ? _mm256_maddubs_epi16(wg, a[g]) : _mm256_maddubs_epi16(a[g], wg));
+  }
+  return s;
+}
+
+// Every cache line of [p, p + bytes).
+inline void prefetch_lines(const uint8_t* p, size_t bytes) {
+  for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + line, _MM_HINT_T0);
+}
+
+// Lane r of v to out[r], for the panel's 8 rows.
+inline void store_rows(__m256 v, float* out) {
+  alignas(32) float f[kPanelRows];
+  _mm256_store_ps(f, v);
+  for (int r = 0; r < kPanelRows; ++r) out[r] = f[r];
+}
+
 }  // namespace
 
 size_t panel_bytes_q4_0__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * kPanelBlockBytes; }
 
-// Packing is vectorized so that its cost stays small next to a 64-token chunk: the rows
-// quants are unpacked (q - 8) and an 8 x 8 transpose of 32-bit groups interleaves them.
+// Packing is vectorized so that its cost stays small next to a chunk of tokens: the rows' quants
+// are unpacked (q - 8) and an 8 x 8 transpose of 32-bit groups interleaves them.
 void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel) {
   const auto* rows = static_cast<const uint8_t*>(w);
   auto* out = static_cast<uint8_t*>(panel);
@@ -83,15 +123,12 @@ void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* pane
   const __m256i shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   for (int64_t b = 0; b < nb; ++b, out += kPanelBlockBytes) {
     __m256i v[kPanelRows];  // row r's 32 quants q - 8, in element order
+    uint16_t h[kPanelRows];
     for (int r = 0; r < kPanelRows; ++r) {
       const BlockQ4_0& x = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride)[b];
       const __m256i both = _mm256_broadcastsi128_si256(load128(x.qs));
       v[r] = _mm256_sub_epi8(_mm256_and_si256(_mm256_srlv_epi32(both, shift), low4), eight);
-    }
-    // Scales: eight fp16 -> float.
-    uint16_t h[kPanelRows];
-    for (int r = 0; r < kPanelRows; ++r) {
-      h[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride)[b].d;
+      h[r] = x.d;
     }
     _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(h)));
     __m256i g[8];
@@ -112,27 +149,15 @@ void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, siz
     __m256 acc = _mm256_setzero_ps();
     const uint8_t* p = p0;
     for (int64_t b = 0; b < nb; ++b, p += kPanelBlockBytes) {
-      // The activation block as unsigned bytes, each 128-bit half in both lanes: pshufd then picks
-      // one group of four per lane without crossing lanes.
-      const __m256i lo = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs), sign));
-      const __m256i hi = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs + 16), sign));
-      const auto* wg = reinterpret_cast<const __m256i*>(p + 64);
-      __m256i s = _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0x00), _mm256_loadu_si256(wg + 0));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0x55), _mm256_loadu_si256(wg + 1)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0xaa), _mm256_loadu_si256(wg + 2)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(lo, 0xff), _mm256_loadu_si256(wg + 3)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0x00), _mm256_loadu_si256(wg + 4)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0x55), _mm256_loadu_si256(wg + 5)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0xaa), _mm256_loadu_si256(wg + 6)));
-      s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_shuffle_epi32(hi, 0xff), _mm256_loadu_si256(wg + 7)));
+      __m256i ag[8];
+      activation_groups(act[b].qs, sign, ag);
+      const __m256i s = group_products<false>(reinterpret_cast<const __m256i*>(p + 64), ag, 0, 8);
       const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
       const __m256i sums = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), bias);
       const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(half_to_float(act[b].d)));
       acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
     }
-    alignas(32) float f[kPanelRows];
-    _mm256_store_ps(f, acc);
-    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+    store_rows(acc, out + static_cast<size_t>(t) * out_stride);
   }
 }
 
@@ -141,16 +166,24 @@ void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, siz
 //   uint8   qs[4][8][4]  vector j, lane r: row r's bytes qs[4j..4j+3], whose low nibbles are its
 //                        quants 4j..4j+3 and high nibbles its quants 16+4j..16+4j+3
 // so a mask gives group j of all 8 rows and a shift group j + 4, with no shuffles at run time.
-size_t interleaved_group_bytes_q4_0x8__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * 144; }
+namespace {
+
+constexpr size_t kQ40GroupBytes = kPanelRows * sizeof(BlockQ4_0);  // 144
+
+}  // namespace
+
+size_t interleaved_group_bytes_q4_0x8__avx2(int64_t n) { return static_cast<size_t>(n / kQK) * kQ40GroupBytes; }
 
 void interleave_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
   const auto* rows = static_cast<const uint8_t*>(w);
   auto* out = static_cast<uint8_t*>(out_group);
   const int64_t nb = n / kQK;
-  for (int64_t b = 0; b < nb; ++b, out += 144) {
-    const BlockQ4_0* x[8];
-    for (int r = 0; r < 8; ++r) x[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride) + b;
-    for (int r = 0; r < 8; ++r) std::memcpy(out + 2 * r, &x[r]->d, 2);
+  for (int64_t b = 0; b < nb; ++b, out += kQ40GroupBytes) {
+    const BlockQ4_0* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      x[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride) + b;
+      std::memcpy(out + 2 * r, &x[r]->d, 2);
+    }
     // 8 rows x 4 words -> 4 vectors x 8 words: rows r and r + 4 share a vector, then a 4 x 4
     // transpose within each 128-bit lane.
     __m256i y[4];
@@ -183,18 +216,16 @@ inline void unpack_interleaved(const uint8_t* v, int j, __m256i& lo, __m256i& hi
 // so eight groups add up in int16 (<= 30720). Float part as in every other Q4_0 kernel here.
 void gemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   const int64_t nb = n / kQK;
-  const size_t group_bytes = static_cast<size_t>(nb) * 144;
+  const size_t group_bytes = static_cast<size_t>(nb) * kQ40GroupBytes;
   const auto* act = static_cast<const BlockQ8_0*>(a);
   const __m256i ones = _mm256_set1_epi16(1), eights = _mm256_set1_epi8(8);
   for (int64_t grp = 0; grp < n_groups; ++grp) {
     const uint8_t* p = static_cast<const uint8_t*>(groups) + static_cast<size_t>(grp) * group_bytes;
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b, p += 144) {
-      // The next group's same block: rows of one group are read in lockstep by nothing else, but
-      // the next group starts a new stream the hardware prefetcher has not seen yet.
-      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + 64, _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + 128, _MM_HINT_T0);
+    for (int64_t b = 0; b < nb; ++b, p += kQ40GroupBytes) {
+      // The next group's same block: the next group starts a stream the hardware prefetcher has
+      // not seen yet (as the decode tiles prefetch their next tile).
+      prefetch_lines(p + group_bytes, kQ40GroupBytes);
       const int8_t* aq = act[b].qs;
       const auto bcast = [&](int k) { int32_t v; std::memcpy(&v, aq + 4 * k, 4); return _mm256_set1_epi32(v); };
       __m256i lo, hi, s;
@@ -225,7 +256,7 @@ void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t /*w_strid
   auto* out = static_cast<uint8_t*>(panel);
   const int64_t nb = n / kQK;
   const __m256i eight = _mm256_set1_epi8(8);
-  for (int64_t b = 0; b < nb; ++b, p += 144, out += kPanelBlockBytes) {
+  for (int64_t b = 0; b < nb; ++b, p += kQ40GroupBytes, out += kPanelBlockBytes) {
     _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
     __m256i g[8];
     for (int j = 0; j < 4; ++j) {
@@ -254,17 +285,6 @@ namespace {
 
 constexpr size_t kPanelK4Bytes = 64 + 256 + 128 + 2048;
 
-// The 6-bit scale and min of sub-block j from the 12 packed bytes (layout in ref_kquants.cpp).
-void scale_min_k4(const uint8_t* q, int j, int16_t& sc, int16_t& m) {
-  if (j < 4) {
-    sc = static_cast<int16_t>(q[j] & 63);
-    m = static_cast<int16_t>(q[j + 4] & 63);
-  } else {
-    sc = static_cast<int16_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
-    m = static_cast<int16_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
-  }
-}
-
 }  // namespace
 
 size_t panel_bytes_q4_k__avx2(int64_t n) { return static_cast<size_t>(n / kQK_K) * kPanelK4Bytes; }
@@ -282,11 +302,11 @@ void pack_panel_q4_k__avx2(int64_t n, const void* w, size_t w_stride, void* pane
     for (int r = 0; r < kPanelRows; ++r) {
       d[r] = half_to_float(x[r]->d);
       dmin[r] = half_to_float(x[r]->dmin);
+      uint8_t scales_mins[16];
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(scales_mins), unpack_scales_mins_k4(x[r]->scales));
       for (int j = 0; j < 8; ++j) {
-        int16_t s, m;
-        scale_min_k4(x[r]->scales, j, s, m);
-        sc[j][r][0] = sc[j][r][1] = s;
-        mins[j / 2][r][j % 2] = m;
+        sc[j][r][0] = sc[j][r][1] = scales_mins[j];
+        mins[j / 2][r][j % 2] = scales_mins[8 + j];
       }
     }
     std::memcpy(out, d, sizeof d);
@@ -322,16 +342,9 @@ void gemm_panel_q4_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
       const auto* wg = reinterpret_cast<const __m256i*>(p + 448);
       __m256i isum = _mm256_setzero_si256();
       for (int j = 0; j < 8; ++j, wg += 8) {
-        const __m256i lo = _mm256_broadcastsi128_si256(load128(y.qs + 32 * j));
-        const __m256i hi = _mm256_broadcastsi128_si256(load128(y.qs + 32 * j + 16));
-        __m256i s = _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 0), _mm256_shuffle_epi32(lo, 0x00));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 1), _mm256_shuffle_epi32(lo, 0x55)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 2), _mm256_shuffle_epi32(lo, 0xaa)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 3), _mm256_shuffle_epi32(lo, 0xff)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 4), _mm256_shuffle_epi32(hi, 0x00)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 5), _mm256_shuffle_epi32(hi, 0x55)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 6), _mm256_shuffle_epi32(hi, 0xaa)));
-        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 7), _mm256_shuffle_epi32(hi, 0xff)));
+        __m256i ag[8];
+        activation_groups(y.qs + 32 * j, _mm_setzero_si128(), ag);
+        const __m256i s = group_products<true>(wg, ag, 0, 8);
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s, _mm256_loadu_si256(sc + j)));
       }
       // Sub-block sums of the activation (pairs of 16-element bsums), two per 32-bit word.
@@ -345,9 +358,7 @@ void gemm_panel_q4_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
       mins = _mm256_add_ps(mins, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p + 32)), d_a),
                                                _mm256_cvtepi32_ps(msum)));
     }
-    alignas(32) float f[kPanelRows];
-    _mm256_store_ps(f, _mm256_sub_ps(acc, mins));
-    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+    store_rows(_mm256_sub_ps(acc, mins), out + static_cast<size_t>(t) * out_stride);
   }
 }
 
@@ -428,16 +439,11 @@ void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
       const auto* wg = reinterpret_cast<const __m256i*>(p + 800);
       __m256i isum = _mm256_setzero_si256();
       for (int c = 0; c < 8; ++c, wg += 8) {
-        const __m256i lo = _mm256_broadcastsi128_si256(load128(y.qs + 32 * c));
-        const __m256i hi = _mm256_broadcastsi128_si256(load128(y.qs + 32 * c + 16));
-        const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 0), _mm256_shuffle_epi32(lo, 0x00)),
-                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 1), _mm256_shuffle_epi32(lo, 0x55)));
-        const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 2), _mm256_shuffle_epi32(lo, 0xaa)),
-                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 3), _mm256_shuffle_epi32(lo, 0xff)));
-        const __m256i s2 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 4), _mm256_shuffle_epi32(hi, 0x00)),
-                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 5), _mm256_shuffle_epi32(hi, 0x55)));
-        const __m256i s3 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_loadu_si256(wg + 6), _mm256_shuffle_epi32(hi, 0xaa)),
-                                            _mm256_maddubs_epi16(_mm256_loadu_si256(wg + 7), _mm256_shuffle_epi32(hi, 0xff)));
+        __m256i ag[8];
+        activation_groups(y.qs + 32 * c, _mm_setzero_si128(), ag);
+        // Two groups (half a 16-column sub-block) per int16 sum: pairs are <= 2 * 63 * 128.
+        const __m256i s0 = group_products<true>(wg, ag, 0, 2), s1 = group_products<true>(wg, ag, 2, 2);
+        const __m256i s2 = group_products<true>(wg, ag, 4, 2), s3 = group_products<true>(wg, ag, 6, 2);
         const __m256i sc_a = _mm256_loadu_si256(sc + 2 * c), sc_b = _mm256_loadu_si256(sc + 2 * c + 1);
         isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s0, sc_a), _mm256_madd_epi16(s1, sc_a)));
         isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(s2, sc_b), _mm256_madd_epi16(s3, sc_b)));
@@ -453,9 +459,7 @@ void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, siz
       acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(y.d)),
                             _mm256_cvtepi32_ps(isum), acc);
     }
-    alignas(32) float f[kPanelRows];
-    _mm256_store_ps(f, acc);
-    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+    store_rows(acc, out + static_cast<size_t>(t) * out_stride);
   }
 }
 
@@ -523,31 +527,18 @@ void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, siz
     __m256 acc = _mm256_setzero_ps();
     const uint8_t* p = p0;
     for (int64_t b = 0; b < nb; ++b, p += kPanelQ80Bytes) {
-      const __m256i alo = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs), sign));
-      const __m256i ahi = _mm256_broadcastsi128_si256(_mm_xor_si128(load128(act[b].qs + 16), sign));
       const auto* wl = reinterpret_cast<const __m256i*>(p + 64);
-      const auto* wh = wl + 8;
-      const __m256i a0 = _mm256_shuffle_epi32(alo, 0x00), a1 = _mm256_shuffle_epi32(alo, 0x55);
-      const __m256i a2 = _mm256_shuffle_epi32(alo, 0xaa), a3 = _mm256_shuffle_epi32(alo, 0xff);
-      const __m256i a4 = _mm256_shuffle_epi32(ahi, 0x00), a5 = _mm256_shuffle_epi32(ahi, 0x55);
-      const __m256i a6 = _mm256_shuffle_epi32(ahi, 0xaa), a7 = _mm256_shuffle_epi32(ahi, 0xff);
-      const auto mul = [](__m256i act, const __m256i* w) { return _mm256_maddubs_epi16(act, _mm256_loadu_si256(w)); };
-      const __m256i lo_a = _mm256_add_epi16(_mm256_add_epi16(mul(a0, wl + 0), mul(a1, wl + 1)),
-                                            _mm256_add_epi16(mul(a2, wl + 2), mul(a3, wl + 3)));
-      const __m256i lo_b = _mm256_add_epi16(_mm256_add_epi16(mul(a4, wl + 4), mul(a5, wl + 5)),
-                                            _mm256_add_epi16(mul(a6, wl + 6), mul(a7, wl + 7)));
-      const __m256i hi = _mm256_add_epi16(
-          _mm256_add_epi16(_mm256_add_epi16(mul(a0, wh + 0), mul(a1, wh + 1)), _mm256_add_epi16(mul(a2, wh + 2), mul(a3, wh + 3))),
-          _mm256_add_epi16(_mm256_add_epi16(mul(a4, wh + 4), mul(a5, wh + 5)), _mm256_add_epi16(mul(a6, wh + 6), mul(a7, wh + 7))));
+      __m256i ag[8];
+      activation_groups(act[b].qs, sign, ag);
+      const __m256i lo_a = group_products<false>(wl, ag, 0, 4), lo_b = group_products<false>(wl, ag, 4, 4);
+      const __m256i hi = group_products<false>(wl + 8, ag, 0, 8);
       __m256i sums = _mm256_add_epi32(_mm256_madd_epi16(lo_a, ones), _mm256_madd_epi16(lo_b, ones));
       sums = _mm256_add_epi32(sums, _mm256_madd_epi16(hi, sixteens));
       sums = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
       const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(reinterpret_cast<const float*>(p)), _mm256_set1_ps(half_to_float(act[b].d)));
       acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
     }
-    alignas(32) float f[kPanelRows];
-    _mm256_store_ps(f, acc);
-    for (int r = 0; r < kPanelRows; ++r) out[static_cast<size_t>(t) * out_stride + r] = f[r];
+    store_rows(acc, out + static_cast<size_t>(t) * out_stride);
   }
 }
 
@@ -583,11 +574,11 @@ void interleave_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* ou
     for (int r = 0; r < kPanelRows; ++r) {
       d[r] = x[r]->d;
       dmin[r] = x[r]->dmin;
+      uint8_t scales_mins[16];
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(scales_mins), unpack_scales_mins_k4(x[r]->scales));
       for (int j = 0; j < 8; ++j) {
-        int16_t s16, m16;
-        scale_min_k4(x[r]->scales, j, s16, m16);
-        sc[j][r] = static_cast<uint8_t>(s16);
-        m[j][r] = static_cast<uint8_t>(m16);
+        sc[j][r] = scales_mins[j];
+        m[j][r] = scales_mins[8 + j];
       }
     }
     std::memcpy(out, d, sizeof d);
@@ -616,7 +607,7 @@ void gemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, con
     __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b, p += kQ4KGroupBytes) {
       // The next group's same super-block: a new stream the hardware prefetcher has not seen.
-      for (size_t line = 0; line < kQ4KGroupBytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + group_bytes + line, _MM_HINT_T0);
+      prefetch_lines(p + group_bytes, kQ4KGroupBytes);
       const BlockQ8_K& y = act[b];
       const auto* v = reinterpret_cast<const __m256i*>(p + 160);
       __m256i isum = _mm256_setzero_si256();

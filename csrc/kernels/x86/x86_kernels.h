@@ -33,6 +33,20 @@
   void qtile_##type##_##act##_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
   void qtile_##type##_##act##_##R##x##T##__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
 
+#define PLE_DECLARE_AVX2_PANEL(type, act)                                                              \
+  size_t panel_bytes_##type##__avx2(int64_t n);                                                        \
+  void pack_panel_##type##__avx2(int64_t n, const void* w, size_t w_stride, void* panel);              \
+  void gemm_panel_##type##_##act##__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, \
+                                         int64_t n_tokens, float* out, size_t out_stride);
+#define PLE_DECLARE_AVX2_INTERLEAVED(type, act)                                                             \
+  size_t interleaved_group_bytes_##type##x8__avx2(int64_t n);                                               \
+  void interleave_##type##x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);             \
+  void gemv_##type##x8_##act##__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void pack_panel_from_##type##x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
+#define PLE_DECLARE_AVX2_KQUANT_TILES(type)                                                                 \
+  void qtile_##type##_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
+  void qtile_##type##_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+
 namespace ple::kernels {
 PLE_DECLARE_X86_KERNELS(avx2)
 PLE_DECLARE_X86_KERNELS(avx512vnni)
@@ -41,42 +55,27 @@ PLE_DECLARE_AVX2_TILES(q5_0, q8_0, 4, 4)
 PLE_DECLARE_AVX2_TILES(q8_0, q8_0, 4, 3)
 PLE_DECLARE_AVX2_TILES(q4_1, q8_1, 4, 4)
 PLE_DECLARE_AVX2_TILES(q5_1, q8_1, 4, 4)
-size_t panel_bytes_q4_0__avx2(int64_t n);
-void pack_panel_q4_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
-void gemm_panel_q4_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
-                                float* out, size_t out_stride);
-size_t panel_bytes_q4_k__avx2(int64_t n);
-void pack_panel_q4_k__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
-void gemm_panel_q4_k_q8_k__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
-                                float* out, size_t out_stride);
-size_t panel_bytes_q6_k__avx2(int64_t n);
-void pack_panel_q6_k__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
-void gemm_panel_q6_k_q8_k__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
-                                float* out, size_t out_stride);
+// Prefill panels (kernel_table.h, PanelKernel) and load-time interleaved rows (InterleavedKernels).
+PLE_DECLARE_AVX2_PANEL(q4_0, q8_0)
+PLE_DECLARE_AVX2_PANEL(q8_0, q8_0)
+PLE_DECLARE_AVX2_PANEL(q4_k, q8_k)
+PLE_DECLARE_AVX2_PANEL(q6_k, q8_k)
+PLE_DECLARE_AVX2_INTERLEAVED(q4_0, q8_0)
+PLE_DECLARE_AVX2_INTERLEAVED(q4_k, q8_k)
+// Grouped-query attention over the F16 KV cache (kernel_table.h, AttendScoresF16Fn / AttendValuesF16Fn).
 void attend_scores_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
                              size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
 void attend_values_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
                              size_t s_stride, int64_t n_q, float* out, size_t out_stride);
-size_t panel_bytes_q8_0__avx2(int64_t n);
-void pack_panel_q8_0__avx2(int64_t n, const void* w, size_t w_stride, void* panel);
-void gemm_panel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens,
-                                float* out, size_t out_stride);
-size_t interleaved_group_bytes_q4_kx8__avx2(int64_t n);
-void interleave_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
-void gemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
-void pack_panel_from_q4_kx8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
-size_t interleaved_group_bytes_q4_0x8__avx2(int64_t n);
-void interleave_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
-void gemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
-void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
-void qtile_q4_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-void qtile_q5_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-void qtile_q6_k_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-void qtile_q4_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-void qtile_q5_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-void qtile_q6_k_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+// k-quant tiles: 1 row x 4 tokens (prefill), 4 rows x 1 token (decode).
+PLE_DECLARE_AVX2_KQUANT_TILES(q4_k)
+PLE_DECLARE_AVX2_KQUANT_TILES(q5_k)
+PLE_DECLARE_AVX2_KQUANT_TILES(q6_k)
 }  // namespace ple::kernels
 
 #undef PLE_DECLARE_AVX2_TILES
+#undef PLE_DECLARE_AVX2_PANEL
+#undef PLE_DECLARE_AVX2_INTERLEAVED
+#undef PLE_DECLARE_AVX2_KQUANT_TILES
 
 #undef PLE_DECLARE_X86_KERNELS
