@@ -111,57 +111,64 @@ KernelTable make_reference_table() {
     return t;                                                                                      \
   }
 
+// x86: both tables are built from the same kernel families (csrc/kernels/x86/*_x86.inc, compiled
+// once per ISA): the one-row dots plus, for the types that have them, decode and prefill tiles,
+// prefill panels and load-time interleaved rows, all equal to the table's dot bit for bit, and
+// grouped-query attention equal to its F16 dot and axpy. The AVX-512 build of a family uses
+// EVEX encodings, 32 registers and vpdpbusd where it replaces a vpmaddubsw + vpmaddwd pair.
+#define PLE_X86_TILED_TABLE(sfx)                                                                            \
+  KernelTable make_##sfx##_tiled_table() {                                                                  \
+    KernelTable t = make_##sfx##_table();                                                                   \
+    using G = GGMLType;                                                                                     \
+    const auto weights = [&t](G type) -> WeightKernels& { return t.weights[static_cast<uint32_t>(type)]; }; \
+    weights(G::Q4_0).decode_tile = PLE_X86_TILE(sfx, q4_0, q8_0, 8, 1);                                     \
+    weights(G::Q5_0).decode_tile = PLE_X86_TILE(sfx, q5_0, q8_0, 8, 1);                                     \
+    weights(G::Q8_0).decode_tile = PLE_X86_TILE(sfx, q8_0, q8_0, 8, 1);                                     \
+    weights(G::Q4_1).decode_tile = PLE_X86_TILE(sfx, q4_1, q8_1, 8, 1);                                     \
+    weights(G::Q5_1).decode_tile = PLE_X86_TILE(sfx, q5_1, q8_1, 8, 1);                                     \
+    weights(G::Q4_0).prefill_tile = PLE_X86_TILE(sfx, q4_0, q8_0, 4, 4);                                    \
+    weights(G::Q5_0).prefill_tile = PLE_X86_TILE(sfx, q5_0, q8_0, 4, 4);                                    \
+    weights(G::Q8_0).prefill_tile = PLE_X86_TILE(sfx, q8_0, q8_0, 4, 3);                                    \
+    weights(G::Q4_1).prefill_tile = PLE_X86_TILE(sfx, q4_1, q8_1, 4, 4);                                    \
+    weights(G::Q5_1).prefill_tile = PLE_X86_TILE(sfx, q5_1, q8_1, 4, 4);                                    \
+    weights(G::Q4_K).prefill_tile = PLE_X86_TILE(sfx, q4_k, q8_k, 1, 4);                                    \
+    weights(G::Q5_K).prefill_tile = PLE_X86_TILE(sfx, q5_k, q8_k, 1, 4);                                    \
+    weights(G::Q6_K).prefill_tile = PLE_X86_TILE(sfx, q6_k, q8_k, 1, 4);                                    \
+    weights(G::Q4_K).decode_tile = PLE_X86_TILE(sfx, q4_k, q8_k, 4, 1);                                     \
+    weights(G::Q5_K).decode_tile = PLE_X86_TILE(sfx, q5_k, q8_k, 4, 1);                                     \
+    weights(G::Q6_K).decode_tile = PLE_X86_TILE(sfx, q6_k, q8_k, 4, 1);                                     \
+    weights(G::Q4_0).prefill_panel = PLE_X86_PANEL(sfx, q4_0, q8_0);                                        \
+    weights(G::Q8_0).prefill_panel = PLE_X86_PANEL(sfx, q8_0, q8_0);                                        \
+    weights(G::Q4_K).prefill_panel = PLE_X86_PANEL(sfx, q4_k, q8_k);                                        \
+    weights(G::Q6_K).prefill_panel = PLE_X86_PANEL(sfx, q6_k, q8_k);                                        \
+    weights(G::Q4_0).interleaved = PLE_X86_INTERLEAVED(sfx, q4_0, q8_0);                                    \
+    weights(G::Q4_K).interleaved = PLE_X86_INTERLEAVED(sfx, q4_k, q8_k);                                    \
+    t.attend_scores_f16 = attend_scores_f16__##sfx;                                                         \
+    t.attend_values_f16 = attend_values_f16__##sfx;                                                         \
+    return t;                                                                                               \
+  }
+#define PLE_X86_TILE(sfx, type, act, R, T) \
+  TileKernel{qtile_##type##_##act##_##R##x##T##__##sfx, R, T, "qtile_" #type "_" #act "_" #R "x" #T "__" #sfx}
+#define PLE_X86_PANEL(sfx, type, act)                                                                 \
+  PanelKernel{gemm_panel_##type##_##act##__##sfx, pack_panel_##type##__##sfx, panel_bytes_##type##__##sfx, 8, \
+              "gemm_panel_" #type "_" #act "__" #sfx}
+#define PLE_X86_INTERLEAVED(sfx, type, act)                                                                   \
+  InterleavedKernels{interleave_##type##x8__##sfx, interleaved_group_bytes_##type##x8__##sfx,                 \
+                     gemv_##type##x8_##act##__##sfx, pack_panel_from_##type##x8__##sfx, 8, "gemv_" #type "x8_" #act "__" #sfx}
+
 #if PLE_BUILT_AVX2
 #define PLE_SIMD_DOT_avx2(TYPE, type, act_upper, act)                                              \
   set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
              qdot_##type##_##act##__avx2, G::act_upper, "qdot_" #type "_" #act "__avx2");
 PLE_SIMD_TABLE("avx2", avx2)
-
-
-KernelTable make_avx2_table_with_tiles() {
-  KernelTable t = make_avx2_table();
-  using G = GGMLType;
-#define PLE_TILE_KERNEL(type, act, R, T) TileKernel{qtile_##type##_##act##_##R##x##T##__avx2, R, T, "qtile_" #type "_" #act "_" #R "x" #T "__avx2"}
-#define PLE_AVX2_TILES(TYPE, type, act, R, T)                                  \
-  t.weights[static_cast<uint32_t>(G::TYPE)].decode_tile = PLE_TILE_KERNEL(type, act, 8, 1); \
-  t.weights[static_cast<uint32_t>(G::TYPE)].prefill_tile = PLE_TILE_KERNEL(type, act, R, T);
-  PLE_AVX2_TILES(Q4_0, q4_0, q8_0, 4, 4)
-  PLE_AVX2_TILES(Q5_0, q5_0, q8_0, 4, 4)
-  PLE_AVX2_TILES(Q8_0, q8_0, q8_0, 4, 3)
-  PLE_AVX2_TILES(Q4_1, q4_1, q8_1, 4, 4)
-  PLE_AVX2_TILES(Q5_1, q5_1, q8_1, 4, 4)
-#undef PLE_AVX2_TILES
-  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_tile = PLE_TILE_KERNEL(q4_k, q8_k, 1, 4);
-  t.weights[static_cast<uint32_t>(G::Q5_K)].prefill_tile = PLE_TILE_KERNEL(q5_k, q8_k, 1, 4);
-  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_tile = PLE_TILE_KERNEL(q6_k, q8_k, 1, 4);
-  t.weights[static_cast<uint32_t>(G::Q4_K)].decode_tile = PLE_TILE_KERNEL(q4_k, q8_k, 4, 1);
-  t.weights[static_cast<uint32_t>(G::Q5_K)].decode_tile = PLE_TILE_KERNEL(q5_k, q8_k, 4, 1);
-  t.weights[static_cast<uint32_t>(G::Q6_K)].decode_tile = PLE_TILE_KERNEL(q6_k, q8_k, 4, 1);
-#undef PLE_TILE_KERNEL
-  t.weights[static_cast<uint32_t>(G::Q4_0)].prefill_panel =
-      PanelKernel{gemm_panel_q4_0_q8_0__avx2, pack_panel_q4_0__avx2, panel_bytes_q4_0__avx2, 8, "gemm_panel_q4_0_q8_0__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q4_K)].prefill_panel =
-      PanelKernel{gemm_panel_q4_k_q8_k__avx2, pack_panel_q4_k__avx2, panel_bytes_q4_k__avx2, 8, "gemm_panel_q4_k_q8_k__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q6_K)].prefill_panel =
-      PanelKernel{gemm_panel_q6_k_q8_k__avx2, pack_panel_q6_k__avx2, panel_bytes_q6_k__avx2, 8, "gemm_panel_q6_k_q8_k__avx2"};
-  t.attend_scores_f16 = attend_scores_f16__avx2;
-  t.attend_values_f16 = attend_values_f16__avx2;
-  t.weights[static_cast<uint32_t>(G::Q8_0)].prefill_panel =
-      PanelKernel{gemm_panel_q8_0_q8_0__avx2, pack_panel_q8_0__avx2, panel_bytes_q8_0__avx2, 8, "gemm_panel_q8_0_q8_0__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q4_K)].interleaved =
-      InterleavedKernels{interleave_q4_kx8__avx2, interleaved_group_bytes_q4_kx8__avx2, gemv_q4_kx8_q8_k__avx2,
-                         pack_panel_from_q4_kx8__avx2, 8, "gemv_q4_kx8_q8_k__avx2"};
-  t.weights[static_cast<uint32_t>(G::Q4_0)].interleaved =
-      InterleavedKernels{interleave_q4_0x8__avx2, interleaved_group_bytes_q4_0x8__avx2, gemv_q4_0x8_q8_0__avx2,
-                         pack_panel_from_q4_0x8__avx2, 8, "gemv_q4_0x8_q8_0__avx2"};
-  return t;
-}
+PLE_X86_TILED_TABLE(avx2)
 #endif
 #if PLE_BUILT_AVX512
 #define PLE_SIMD_DOT_avx512vnni(TYPE, type, act_upper, act)                                        \
   set_weight(t, G::TYPE, t.weights[static_cast<uint32_t>(G::TYPE)].dequantize,                     \
              qdot_##type##_##act##__avx512vnni, G::act_upper, "qdot_" #type "_" #act "__avx512vnni");
 PLE_SIMD_TABLE("avx512", avx512vnni)
+PLE_X86_TILED_TABLE(avx512vnni)
 #endif
 
 // AArch64: each tier starts from the narrower one. dotprod replaces the integer dots (the float
@@ -208,13 +215,13 @@ struct IsaEntry {
 const KernelTable* scalar_table() { return &reference_kernels(); }
 #if PLE_BUILT_AVX2
 const KernelTable* avx2_table() {
-  static const KernelTable t = make_avx2_table_with_tiles();
+  static const KernelTable t = make_avx2_tiled_table();
   return &t;
 }
 #endif
 #if PLE_BUILT_AVX512
 const KernelTable* avx512_table() {
-  static const KernelTable t = make_avx512vnni_table();
+  static const KernelTable t = make_avx512vnni_tiled_table();
   return &t;
 }
 #endif

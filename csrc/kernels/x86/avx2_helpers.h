@@ -1,11 +1,21 @@
-// Small helpers shared by the *_avx2.cpp kernel files, and included only by them (all compiled
-// with the same AVX2/FMA/F16C flags). Internal linkage (anonymous namespace), so no copy can be
-// kept by the linker for code built with other flags.
+// Small helpers of the x86 kernel files written with 256-bit AVX2 intrinsics: the *_avx2.cpp
+// files and the kernel families (*_x86.inc) that are built once per x86 ISA. Internal linkage
+// (anonymous namespace), so no copy can be kept by the linker for code built with other flags.
+//
+// A family file names each kernel PLE_X86_FN(name), which is name__<isa> for the PLE_X86_ISA its
+// thin *_<isa>.cpp defines (avx2 or avx512vnni); PLE_X86_VNNI marks the AVX-512 VNNI build.
 #pragma once
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/x86/x86_intrin.h"
+
+#define PLE_X86_PASTE(name, isa) name##__##isa
+#define PLE_X86_NAME(name, isa) PLE_X86_PASTE(name, isa)
+#define PLE_X86_FN(name) PLE_X86_NAME(name, PLE_X86_ISA)
+#ifndef PLE_X86_VNNI
+#define PLE_X86_VNNI 0
+#endif
 
 namespace ple::kernels {
 namespace {

@@ -1,5 +1,6 @@
 // Declarations of the x86 SIMD kernels; each ISA's definitions live in its own files
-// (*_avx2.cpp: AVX2 + FMA + F16C; *_avx512vnni.cpp: AVX-512 F/BW/VL/VNNI). Same contracts as the
+// (*_avx2.cpp: AVX2 + FMA + F16C; *_avx512vnni.cpp: AVX-512 F/BW/VL/VNNI), most of them one
+// source (*_x86.inc) built once per ISA. Same contracts as the
 // __ref twins in kernels/ref/ref_kernels.h. Only dispatch.cpp may take their addresses, and only
 // after the CPU check.
 #pragma once
@@ -27,55 +28,57 @@
   void axpy_f16__##isa(int64_t n, float a, const uint16_t* x, float* y);               \
   void axpy_q8_0__##isa(int64_t n, float a, const void* x, float* y);
 
-// Multi-row tiles (kernel_table.h, DotTileFn) of the AVX2 legacy-format dots: 8 rows x 1 token
-// for decode, R rows x T tokens for prefill; the k-quants have 1 row x 4 token prefill tiles.
-#define PLE_DECLARE_AVX2_TILES(type, act, R, T)                                                             \
-  void qtile_##type##_##act##_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
-  void qtile_##type##_##act##_##R##x##T##__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
-
-#define PLE_DECLARE_AVX2_PANEL(type, act)                                                              \
-  size_t panel_bytes_##type##__avx2(int64_t n);                                                        \
-  void pack_panel_##type##__avx2(int64_t n, const void* w, size_t w_stride, void* panel);              \
-  void gemm_panel_##type##_##act##__avx2(int64_t n, const void* panel, const void* a, size_t a_stride, \
-                                         int64_t n_tokens, float* out, size_t out_stride);
-#define PLE_DECLARE_AVX2_INTERLEAVED(type, act)                                                             \
-  size_t interleaved_group_bytes_##type##x8__avx2(int64_t n);                                               \
-  void interleave_##type##x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);             \
-  void gemv_##type##x8_##act##__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
-  void pack_panel_from_##type##x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
-#define PLE_DECLARE_AVX2_KQUANT_TILES(type)                                                                 \
-  void qtile_##type##_q8_k_1x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
-  void qtile_##type##_q8_k_4x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+// The kernel families built for both AVX2 and AVX-512 VNNI (*_x86.inc): multi-row tiles
+// (kernel_table.h, DotTileFn) of the legacy formats, 8 rows x 1 token for decode and R rows x T
+// tokens for prefill; the k-quant tiles, 1 row x 4 tokens (prefill) and 4 rows x 1 token
+// (decode); prefill panels (PanelKernel); load-time interleaved rows (InterleavedKernels); and
+// grouped-query attention over the F16 KV cache (AttendScoresF16Fn / AttendValuesF16Fn).
+#define PLE_DECLARE_X86_TILES(isa, type, act, R, T)                                                        \
+  void qtile_##type##_##act##_8x1__##isa(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
+  void qtile_##type##_##act##_##R##x##T##__##isa(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+#define PLE_DECLARE_X86_KQUANT_TILES(isa, type)                                                                \
+  void qtile_##type##_q8_k_1x4__##isa(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
+  void qtile_##type##_q8_k_4x1__##isa(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o);
+#define PLE_DECLARE_X86_PANEL(isa, type, act)                                                           \
+  size_t panel_bytes_##type##__##isa(int64_t n);                                                        \
+  void pack_panel_##type##__##isa(int64_t n, const void* w, size_t w_stride, void* panel);              \
+  void gemm_panel_##type##_##act##__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, \
+                                          int64_t n_tokens, float* out, size_t out_stride);
+#define PLE_DECLARE_X86_INTERLEAVED(isa, type, act)                                                              \
+  size_t interleaved_group_bytes_##type##x8__##isa(int64_t n);                                                   \
+  void interleave_##type##x8__##isa(int64_t n, const void* w, size_t w_stride, void* out_group);                 \
+  void gemv_##type##x8_##act##__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void pack_panel_from_##type##x8__##isa(int64_t n, const void* group, size_t w_stride, void* panel);
+#define PLE_DECLARE_X86_FAMILIES(isa)                                                                             \
+  PLE_DECLARE_X86_TILES(isa, q4_0, q8_0, 4, 4)                                                                    \
+  PLE_DECLARE_X86_TILES(isa, q5_0, q8_0, 4, 4)                                                                    \
+  PLE_DECLARE_X86_TILES(isa, q8_0, q8_0, 4, 3)                                                                    \
+  PLE_DECLARE_X86_TILES(isa, q4_1, q8_1, 4, 4)                                                                    \
+  PLE_DECLARE_X86_TILES(isa, q5_1, q8_1, 4, 4)                                                                    \
+  PLE_DECLARE_X86_KQUANT_TILES(isa, q4_k)                                                                         \
+  PLE_DECLARE_X86_KQUANT_TILES(isa, q5_k)                                                                         \
+  PLE_DECLARE_X86_KQUANT_TILES(isa, q6_k)                                                                         \
+  PLE_DECLARE_X86_PANEL(isa, q4_0, q8_0)                                                                          \
+  PLE_DECLARE_X86_PANEL(isa, q8_0, q8_0)                                                                          \
+  PLE_DECLARE_X86_PANEL(isa, q4_k, q8_k)                                                                          \
+  PLE_DECLARE_X86_PANEL(isa, q6_k, q8_k)                                                                          \
+  PLE_DECLARE_X86_INTERLEAVED(isa, q4_0, q8_0)                                                                    \
+  PLE_DECLARE_X86_INTERLEAVED(isa, q4_k, q8_k)                                                                    \
+  void attend_scores_f16__##isa(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q, \
+                                size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);  \
+  void attend_values_f16__##isa(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s, \
+                                size_t s_stride, int64_t n_q, float* out, size_t out_stride);
 
 namespace ple::kernels {
 PLE_DECLARE_X86_KERNELS(avx2)
 PLE_DECLARE_X86_KERNELS(avx512vnni)
-PLE_DECLARE_AVX2_TILES(q4_0, q8_0, 4, 4)
-PLE_DECLARE_AVX2_TILES(q5_0, q8_0, 4, 4)
-PLE_DECLARE_AVX2_TILES(q8_0, q8_0, 4, 3)
-PLE_DECLARE_AVX2_TILES(q4_1, q8_1, 4, 4)
-PLE_DECLARE_AVX2_TILES(q5_1, q8_1, 4, 4)
-// Prefill panels (kernel_table.h, PanelKernel) and load-time interleaved rows (InterleavedKernels).
-PLE_DECLARE_AVX2_PANEL(q4_0, q8_0)
-PLE_DECLARE_AVX2_PANEL(q8_0, q8_0)
-PLE_DECLARE_AVX2_PANEL(q4_k, q8_k)
-PLE_DECLARE_AVX2_PANEL(q6_k, q8_k)
-PLE_DECLARE_AVX2_INTERLEAVED(q4_0, q8_0)
-PLE_DECLARE_AVX2_INTERLEAVED(q4_k, q8_k)
-// Grouped-query attention over the F16 KV cache (kernel_table.h, AttendScoresF16Fn / AttendValuesF16Fn).
-void attend_scores_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
-                             size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
-void attend_values_f16__avx2(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
-                             size_t s_stride, int64_t n_q, float* out, size_t out_stride);
-// k-quant tiles: 1 row x 4 tokens (prefill), 4 rows x 1 token (decode).
-PLE_DECLARE_AVX2_KQUANT_TILES(q4_k)
-PLE_DECLARE_AVX2_KQUANT_TILES(q5_k)
-PLE_DECLARE_AVX2_KQUANT_TILES(q6_k)
+PLE_DECLARE_X86_FAMILIES(avx2)
+PLE_DECLARE_X86_FAMILIES(avx512vnni)
 }  // namespace ple::kernels
 
-#undef PLE_DECLARE_AVX2_TILES
-#undef PLE_DECLARE_AVX2_PANEL
-#undef PLE_DECLARE_AVX2_INTERLEAVED
-#undef PLE_DECLARE_AVX2_KQUANT_TILES
-
+#undef PLE_DECLARE_X86_TILES
+#undef PLE_DECLARE_X86_KQUANT_TILES
+#undef PLE_DECLARE_X86_PANEL
+#undef PLE_DECLARE_X86_INTERLEAVED
+#undef PLE_DECLARE_X86_FAMILIES
 #undef PLE_DECLARE_X86_KERNELS
