@@ -138,10 +138,12 @@ KernelTable make_reference_table() {
     weights(G::Q5_K).decode_tile = PLE_X86_TILE(sfx, q5_k, q8_k, 4, 1);                                     \
     weights(G::Q6_K).decode_tile = PLE_X86_TILE(sfx, q6_k, q8_k, 4, 1);                                     \
     weights(G::Q4_0).prefill_panel = PLE_X86_PANEL(sfx, q4_0, q8_0);                                        \
+    weights(G::Q4_1).prefill_panel = PLE_X86_PANEL(sfx, q4_1, q8_1);                                        \
     weights(G::Q8_0).prefill_panel = PLE_X86_PANEL(sfx, q8_0, q8_0);                                        \
     weights(G::Q4_K).prefill_panel = PLE_X86_PANEL(sfx, q4_k, q8_k);                                        \
     weights(G::Q6_K).prefill_panel = PLE_X86_PANEL(sfx, q6_k, q8_k);                                        \
     weights(G::Q4_0).interleaved = PLE_X86_INTERLEAVED(sfx, q4_0, q8_0);                                    \
+    weights(G::Q4_1).interleaved = PLE_X86_INTERLEAVED(sfx, q4_1, q8_1);                                    \
     weights(G::Q4_K).interleaved = PLE_X86_INTERLEAVED(sfx, q4_k, q8_k);                                    \
     t.attend_scores_f16 = attend_scores_f16__##sfx;                                                         \
     t.attend_values_f16 = attend_values_f16__##sfx;                                                         \
