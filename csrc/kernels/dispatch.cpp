@@ -144,6 +144,8 @@ KernelTable make_reference_table() {
     weights(G::Q6_K).prefill_panel = PLE_X86_PANEL(sfx, q6_k, q8_k);                                        \
     weights(G::Q4_0).interleaved = PLE_X86_INTERLEAVED(sfx, q4_0, q8_0);                                    \
     weights(G::Q4_1).interleaved = PLE_X86_INTERLEAVED(sfx, q4_1, q8_1);                                    \
+    weights(G::Q8_0).interleaved = PLE_X86_INTERLEAVED(sfx, q8_0, q8_0);                                    \
+    weights(G::Q8_0).interleaved.accepts = interleave_accepts_q8_0x8__##sfx;                                \
     weights(G::Q4_K).interleaved = PLE_X86_INTERLEAVED(sfx, q4_k, q8_k);                                    \
     t.attend_scores_f16 = attend_scores_f16__##sfx;                                                         \
     t.attend_values_f16 = attend_values_f16__##sfx;                                                         \

@@ -71,6 +71,9 @@ struct PanelKernel {
 // n_groups consecutive groups; `pack_panel` builds the prefill panel of one group (its w_stride
 // is ignored). Outputs equal the table's `dot` bit for bit.
 using InterleaveFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
+// Whether a matrix of `rows` rows can take the layout (a GEMV may rely on a property of the
+// quants, checked once at load time); nullptr: every matrix of the type can.
+using InterleaveAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
 using InterleavedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
 struct InterleavedKernels {
   InterleaveFn interleave = nullptr;  // nullptr: weights of this type stay as they are in the file
@@ -79,6 +82,7 @@ struct InterleavedKernels {
   PackPanelFn pack_panel = nullptr;
   int rows = 0;
   const char* name = nullptr;
+  InterleaveAcceptsFn accepts = nullptr;
 };
 
 struct WeightKernels {

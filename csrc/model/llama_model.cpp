@@ -166,10 +166,16 @@ void LlamaModel::interleave_weights() {
     for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) targets.push_back(m);
   }
   targets.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
+  const auto takes_layout = [&](const MatrixView& m) {
+    const kernels::InterleavedKernels& il = k.for_type(m.type).interleaved;
+    return il.interleave != nullptr && m.rows >= il.rows &&
+           (il.accepts == nullptr || il.accepts(m.cols, m.data, m.row_bytes, m.rows / il.rows * il.rows));
+  };
+  targets.erase(std::remove_if(targets.begin(), targets.end(), [&](const MatrixView* m) { return !takes_layout(*m); }),
+                targets.end());
   uint64_t total = 0;
   for (const MatrixView* m : targets) {
     const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
-    if (il.interleave == nullptr || m->rows < il.rows) continue;
     total += static_cast<uint64_t>(m->rows / il.rows) * il.group_bytes(m->cols);
   }
   const uint64_t available = available_memory_bytes();
@@ -182,7 +188,6 @@ void LlamaModel::interleave_weights() {
   uint8_t* out = interleaved_.get();
   for (MatrixView* m : targets) {
     const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
-    if (il.interleave == nullptr || m->rows < il.rows) continue;
     const int64_t groups = m->rows / il.rows;
     m->interleaved = out;
     m->interleaved_rows = groups * il.rows;

@@ -566,6 +566,27 @@ void check_equals_dot(const kernels::WeightKernels& wk, const RowOperands& o, in
                 " trial " + std::to_string(trial));
 }
 
+// Q8_0 weight quants of -128 in every copy of the operands become -127; returns how many there were.
+int clamp_q8_0_min_quants(RowOperands& o) {
+  int changed = 0;
+  const auto clamp = [&](uint8_t* row, size_t bytes, bool count) {
+    for (size_t b = 0; b + sizeof(BlockQ8_0) <= bytes; b += sizeof(BlockQ8_0)) {
+      auto* x = reinterpret_cast<BlockQ8_0*>(row + b);
+      for (int8_t& q : x->qs) {
+        if (q == -128) {
+          q = -127;
+          changed += count ? 1 : 0;
+        }
+      }
+    }
+  };
+  for (size_t r = 0; r < o.w.size(); ++r) {
+    clamp(o.w[r].data(), o.w[r].size(), true);
+    clamp(o.w_all.data() + r * o.w_stride, o.w[r].size(), false);
+  }
+  return changed;
+}
+
 // Tiles (R rows x T tokens per call) equal the same table's dot of every pair bit for bit, for
 // every ISA and type that has them, over the shape taxonomy, extreme scales and raw activation
 // patterns; rows and activation rows sit at strides with slack, as in a real matrix.
@@ -652,9 +673,16 @@ TEST(kernels_isa_interleaved_equal_dot) {
         const int64_t n = blocks * unit_elems(c.type);
         for (int trial = 0; trial < 6; ++trial) {
           const int n_groups = 1 + trial % 3, n_rows = n_groups * il.rows;
-          const RowOperands o = make_row_operands(c, wk.activation_type, n, n_rows, 1, trial, rng);
+          RowOperands o = make_row_operands(c, wk.activation_type, n, n_rows, 1, trial, rng);
+          if (il.accepts != nullptr) {
+            // Q8_0's GEMV needs weights without -128 (quantizers never write it): the check must
+            // refuse exactly the matrices that have one, and the kernels run on weights without.
+            CHECK(c.type == GGMLType::Q8_0);
+            CHECK(il.accepts(n, o.w_all.data(), o.w_stride, n_rows) == (clamp_q8_0_min_quants(o) == 0));
+            CHECK(il.accepts(n, o.w_all.data(), o.w_stride, n_rows));
+          }
           const size_t row_bytes = o.w[0].size(), group_bytes = il.group_bytes(n);
-          // The same bytes rearranged (Q4_0), or a few more (Q4_K keeps its scales unpacked).
+          // The same bytes rearranged (Q4_0, Q4_1, Q8_0), or a few more (Q4_K keeps its scales unpacked).
           CHECK(group_bytes >= row_bytes * il.rows && group_bytes <= row_bytes * il.rows * 105 / 100);
           std::vector<uint8_t> groups(group_bytes * n_groups);
           for (int g = 0; g < n_groups; ++g) {

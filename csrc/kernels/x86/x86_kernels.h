@@ -65,6 +65,8 @@
   PLE_DECLARE_X86_PANEL(isa, q6_k, q8_k)                                                                          \
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_0, q8_0)                                                                    \
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_1, q8_1)                                                                    \
+  PLE_DECLARE_X86_INTERLEAVED(isa, q8_0, q8_0)                                                                    \
+  bool interleave_accepts_q8_0x8__##isa(int64_t n, const void* w, size_t w_stride, int64_t rows);                \
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_k, q8_k)                                                                    \
   void attend_scores_f16__##isa(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q, \
                                 size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);  \
