@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, hub
 from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
@@ -144,19 +145,36 @@ class Session:
         return self._native.evaluate_all(self.model._check_ids(ids))
 
 
+def _layout_cache_dir(layout_cache: Union[bool, str, os.PathLike]) -> str:
+    """The directory for layout cache files, created if needed; "" for none (the layout then stays
+    in memory, as it does when the directory cannot be created or written)."""
+    if layout_cache is False or layout_cache is None:
+        return ""
+    directory = hub.cache_dir() / "layouts" if layout_cache is True else Path(os.fspath(layout_cache))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return ""
+    return str(directory)
+
+
 class Model:
     """A GGUF Llama-family model loaded for inference (memory-mapped; immutable; thread-safe to
     share). `generate`, `stream`, `chat`, ... use a default session; `session()` makes more."""
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
                  n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16",
-                 interleave_weights: bool = True):
+                 interleave_weights: bool = True, layout_cache: Union[bool, str, os.PathLike] = True):
         self.path = os.fspath(path)
         self.file = GGUFFile(self.path)
-        # interleave_weights: copy the matrices whose type has a faster load-time layout (Q4_0 and
-        # Q4_K on AVX2: 8 rows interleaved per block) into it, releasing the file's pages; False keeps
-        # every weight a view of the memory-mapped file. See bench/README.md for the cost.
-        self._native = _core.LlamaModel(self.file._reader, bool(interleave_weights))
+        # interleave_weights: rewrite the matrices whose type has a faster load-time layout (Q4_0,
+        # Q4_1, Q8_0 and Q4_K on x86: 8 rows interleaved per block) into it; False keeps every
+        # weight a view of the memory-mapped file. layout_cache: where that layout is kept: a
+        # directory (True: <cache dir>/layouts, see hub.cache_dir) holding one file per model and
+        # kernel path, written on the first load and memory-mapped on later ones; False: a copy in
+        # this process's memory. See bench/README.md for the costs.
+        self._native = _core.LlamaModel(self.file._reader, bool(interleave_weights),
+                                        _layout_cache_dir(layout_cache) if interleave_weights else "")
         self._tokenizer = _core.Tokenizer(self.file._reader)
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for

@@ -10,6 +10,11 @@ reference.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,10 +24,10 @@ from reference.fast_reader import FastReader
 from reference.llama_ref import ReferenceLlama
 
 INTERLEAVED_NAMES = [name for names in ple.system_info().get("tile_kernels", {}).values() for name in names]
-BLOCK_BYTES = {"Q4_0": 18, "Q4_1": 20}  # bytes per 32 columns, the same interleaved as in the file
+BLOCK_BYTES = {"Q4_0": 18, "Q4_1": 20, "Q8_0": 34}  # bytes per 32 columns, the same interleaved as in the file
 
 
-@pytest.fixture(scope="module", params=["Q4_0", "Q4_1"])
+@pytest.fixture(scope="module", params=["Q4_0", "Q4_1", "Q8_0"])
 def model_path(request, tmp_path_factory):
     # K and V have 44 rows (n_head_kv 1 x head_dim 44): five 8-row groups and 4 rows outside them.
     return synthetic(tmp_path_factory.mktemp("il"), request.param.lower(), weight_type=request.param, n_layer=2,
@@ -79,3 +84,98 @@ def test_engine_tracks_reference(model_path):
     print(f"\n{weight_type} synthetic, 8-bit activations: rel {rel:.2e}, argmax {agree:.3f}")
     # Same bound as the Q8_0 synthetic model in test_model.py (activation rounding compounds).
     assert agree >= 0.85
+
+
+# ---- the layout cache file (Model(layout_cache=...), model/layout_cache.h) ----
+
+def _logits(model: ple.Model) -> np.ndarray:
+    return model.logits(model.tokenize(ENGLISH)[:40])
+
+
+@pytest.fixture(scope="module")
+def q4_0_model(tmp_path_factory):
+    return synthetic(tmp_path_factory.mktemp("layout"), "layout_q4_0", weight_type="Q4_0", n_layer=2, n_embd=256,
+                     n_head=4, n_head_kv=2, n_ff=512, n_ctx_train=4096)
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+def test_layout_cache_written_once_then_mapped(q4_0_model, tmp_path):
+    want = _logits(ple.Model(q4_0_model, n_ctx=64, interleave_weights=False))
+    first = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
+    path = Path(first._native.layout_cache_path)
+    assert path.parent == tmp_path and path.name.startswith("layout_q4_0-") and path.suffix == ".layout"
+    # 64-byte header, one inclusion flag per candidate matrix (2 layers x 7 + output) padded to 64
+    assert path.stat().st_size == 64 + 64 + first._native.interleaved_bytes
+    written = path.stat().st_mtime_ns
+    second = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
+    assert second._native.layout_cache_path == str(path) and path.stat().st_mtime_ns == written  # mapped, not rewritten
+    in_memory = ple.Model(q4_0_model, n_ctx=64, layout_cache=False)
+    assert in_memory._native.layout_cache_path == "" and in_memory._native.interleaved_bytes == first._native.interleaved_bytes
+    for m in (first, second, in_memory):
+        assert np.array_equal(_logits(m), want)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+@pytest.mark.parametrize("damage", ["truncate", "magic", "key", "flags", "extend"])
+def test_damaged_layout_cache_is_rebuilt(q4_0_model, tmp_path, damage):
+    want = _logits(ple.Model(q4_0_model, n_ctx=64, interleave_weights=False))
+    path = Path(ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)._native.layout_cache_path)
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "magic":
+        data[0] ^= 0xFF
+    elif damage == "key":
+        data[16] ^= 0x01
+    elif damage == "flags":
+        data[64] ^= 0x01  # the first matrix's inclusion: the data size no longer matches
+    else:
+        data += b"\0" * 64
+    path.write_bytes(bytes(data))
+    m = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
+    assert m._native.layout_cache_path == str(path)
+    assert path.stat().st_size == 128 + m._native.interleaved_bytes and path.read_bytes()[:8] == b"PLELAYT\0"
+    assert np.array_equal(_logits(m), want)
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+def test_changed_model_gets_a_new_layout_and_the_old_one_goes(q4_0_model, tmp_path):
+    copy = tmp_path / "model" / "layout_q4_0.gguf"
+    copy.parent.mkdir()
+    copy.write_bytes(Path(q4_0_model).read_bytes())
+    cache = tmp_path / "cache"
+    old = Path(ple.Model(copy, n_ctx=64, layout_cache=cache)._native.layout_cache_path)
+    os.utime(copy, ns=(copy.stat().st_atime_ns, copy.stat().st_mtime_ns + 10**9))  # the file changed
+    new = Path(ple.Model(copy, n_ctx=64, layout_cache=cache)._native.layout_cache_path)
+    assert new != old and new.exists() and not old.exists()
+    # A cap to another kernel path keys a separate file (checked in a subprocess: the path is
+    # chosen once per process); scalar has no interleaved layout at all.
+    code = ("import sys, pyllama_edge as ple\n"
+            "m = ple.Model(sys.argv[1], n_ctx=64, layout_cache=sys.argv[2])\n"
+            "print(m._native.interleaved_bytes, repr(m._native.layout_cache_path))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(copy), str(cache)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYLLAMA_EDGE_ISA": "scalar"})
+    assert out.stdout.split() == ["0", "''"]
+    assert new.exists()
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+def test_unusable_cache_directory_falls_back_to_memory(q4_0_model, tmp_path):
+    want = _logits(ple.Model(q4_0_model, n_ctx=64, interleave_weights=False))
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    for where in (not_a_dir, not_a_dir / "sub"):
+        m = ple.Model(q4_0_model, n_ctx=64, layout_cache=where)
+        assert m._native.layout_cache_path == "" and m._native.interleaved_bytes > 0
+        assert np.array_equal(_logits(m), want)
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+def test_layout_cache_changed_under_a_loaded_model_raises(q4_0_model, tmp_path):
+    m = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
+    path = Path(m._native.layout_cache_path)
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size // 2)
+    with pytest.raises(OSError, match="modified on disk"):
+        m.generate("Hello", max_tokens=2, temperature=0.0)

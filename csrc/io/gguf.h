@@ -63,6 +63,7 @@ class GGUFFile {
   uint64_t data_offset() const { return data_offset_; }
   uint64_t file_size() const { return file_.size(); }
   const std::string& path() const { return file_.path(); }
+  const MappedFile& mapped() const { return file_; }
   void check_unchanged() const { file_.check_unchanged(); }  // see MappedFile
   void release(const uint8_t* p, uint64_t n) const { file_.release(p, n); }  // see MappedFile
 

@@ -73,7 +73,7 @@ void MappedFile::check_unchanged() const {
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size != size_ || st.st_mtim.tv_sec != mtime_sec_ || st.st_mtim.tv_nsec != mtime_nsec_) {
-    throw IoError("the model file '" + path_ + "' was modified on disk after it was loaded (size " +
+    throw IoError("the mapped file '" + path_ + "' was modified on disk after it was loaded (size " +
                   std::to_string(size_) + " -> " + std::to_string(size) +
                   " bytes); its mapped contents can no longer be trusted: load it again", ESTALE);
   }

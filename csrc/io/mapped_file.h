@@ -22,6 +22,8 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // The file's modification time when it was mapped, in nanoseconds since the epoch.
+  int64_t mtime_ns() const { return mtime_sec_ * 1000000000 + mtime_nsec_; }
   // IoError (ESTALE) when the mapped file's size or modification time differs from when it was
   // mapped. One fstat: cheap enough to call before every forward pass.
   void check_unchanged() const;

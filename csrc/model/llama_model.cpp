@@ -7,6 +7,7 @@
 #include "core/hash.h"
 #include "core/memory_info.h"
 #include "kernels/kernel_table.h"
+#include "model/layout_cache.h"
 
 namespace ple {
 namespace {
@@ -114,12 +115,12 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions&
     rope_inv_freq_[static_cast<size_t>(i)] = static_cast<float>(inv / hp_.rope_linear_scale);
   }
 
-  if (options.interleave_weights) interleave_weights();
-
   const uint64_t size = f.file_size();
   const uint64_t header_bytes = std::min(f.data_offset(), size);
   fingerprint_ = fnv1a(f.bytes(), header_bytes);
   fingerprint_ = fnv1a(&size, sizeof size, fingerprint_);
+
+  if (options.interleave_weights) interleave_weights(options.layout_cache_dir);
 }
 
 MatrixView LlamaModel::matrix(const std::string& name, int64_t cols, int64_t rows) const {
@@ -159,45 +160,83 @@ std::vector<float> LlamaModel::vector(const std::string& name, int64_t n) const 
   return out;
 }
 
-void LlamaModel::interleave_weights() {
+void LlamaModel::interleave_weights(const std::string& cache_dir) {
   const kernels::KernelTable& k = kernels::active_kernels();
-  std::vector<MatrixView*> targets;
+  std::vector<MatrixView*> matrices;
   for (LlamaLayer& l : layers_) {
-    for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) targets.push_back(m);
+    for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);
   }
-  targets.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
-  const auto takes_layout = [&](const MatrixView& m) {
-    const kernels::InterleavedKernels& il = k.for_type(m.type).interleaved;
-    return il.interleave != nullptr && m.rows >= il.rows &&
-           (il.accepts == nullptr || il.accepts(m.cols, m.data, m.row_bytes, m.rows / il.rows * il.rows));
-  };
-  targets.erase(std::remove_if(targets.begin(), targets.end(), [&](const MatrixView* m) { return !takes_layout(*m); }),
-                targets.end());
-  uint64_t total = 0;
-  for (const MatrixView* m : targets) {
+  matrices.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
+  std::vector<LayoutTarget> targets;
+  for (MatrixView* m : matrices) {
     const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
-    total += static_cast<uint64_t>(m->rows / il.rows) * il.group_bytes(m->cols);
+    if (il.interleave != nullptr && m->rows >= il.rows) targets.push_back(LayoutTarget{m, &il, m->rows / il.rows, il.group_bytes(m->cols), true});
   }
+  if (targets.empty()) return;
+  // Whether the kernels take each matrix: reads its weights, so only when building the layout.
+  const auto decide_included = [&] {
+    for (LayoutTarget& t : targets) {
+      const MatrixView& m = *t.matrix;
+      t.included = t.kernels->accepts == nullptr || t.kernels->accepts(m.cols, m.data, m.row_bytes, t.groups * t.kernels->rows);
+    }
+  };
+  const auto layout_bytes = [&] {
+    uint64_t total = 0;
+    for (const LayoutTarget& t : targets) total += t.included ? static_cast<uint64_t>(t.groups) * t.group_bytes : 0;
+    return total;
+  };
+  // The interleaved rows are served from the new layout: the file's pages for them are released
+  // (a tied output's embedding lookups fault single rows back in on demand).
+  const auto release_rows = [&](const LayoutTarget& t) {
+    file_->release(t.matrix->data, static_cast<uint64_t>(t.groups * t.kernels->rows) * t.matrix->row_bytes);
+  };
+  const auto bind = [&](const uint8_t* layout) {
+    for (const LayoutTarget& t : targets) {
+      if (!t.included) continue;
+      t.matrix->interleaved = layout;
+      t.matrix->interleaved_rows = t.groups * t.kernels->rows;
+      t.matrix->group_bytes = t.group_bytes;
+      layout += static_cast<size_t>(t.groups) * t.group_bytes;
+    }
+    interleaved_bytes_ = layout_bytes();
+  };
+
+  if (!cache_dir.empty()) {
+    const uint64_t key = layout_key(fingerprint_, file_->mapped(), k.isa, targets);
+    const std::string path = ple::layout_cache_path(cache_dir, file_->path(), k.isa, key);
+    layout_file_ = open_layout_cache(path, key, targets);
+    if (layout_file_ == nullptr) {
+      decide_included();
+      if (layout_bytes() > 0 && write_layout_cache(path, key, targets, release_rows)) {
+        layout_file_ = open_layout_cache(path, key, targets);
+      }
+    }
+    if (layout_file_ != nullptr) {
+      if (layout_bytes() > 0) bind(layout_file_->data() + layout_cache_data_offset(targets.size()));
+      return;
+    }
+  }
+
+  // In anonymous memory, for this process only. An optimization: leave room for the KV cache
+  // and everything else.
+  decide_included();
+  const uint64_t total = layout_bytes();
   const uint64_t available = available_memory_bytes();
-  // An optimization only: leave room for the KV cache and everything else.
   if (total == 0 || (available != 0 && total > available / 2)) return;
   void* storage = nullptr;
   if (posix_memalign(&storage, 64, static_cast<size_t>(total)) != 0) return;
   interleaved_.reset(static_cast<uint8_t*>(storage));
-  interleaved_bytes_ = total;
   uint8_t* out = interleaved_.get();
-  for (MatrixView* m : targets) {
-    const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
-    const int64_t groups = m->rows / il.rows;
-    m->interleaved = out;
-    m->interleaved_rows = groups * il.rows;
-    m->group_bytes = il.group_bytes(m->cols);
-    for (int64_t g = 0; g < groups; ++g) il.interleave(m->cols, m->row(g * il.rows), m->row_bytes, out + static_cast<size_t>(g) * m->group_bytes);
-    out += static_cast<size_t>(groups) * m->group_bytes;
-    // The copy now serves these rows. (A tied output's embedding lookups fault single rows back
-    // in on demand.)
-    file_->release(m->data, static_cast<uint64_t>(m->interleaved_rows) * m->row_bytes);
+  for (const LayoutTarget& t : targets) {
+    if (!t.included) continue;
+    const MatrixView& m = *t.matrix;
+    for (int64_t g = 0; g < t.groups; ++g) {
+      t.kernels->interleave(m.cols, m.row(g * t.kernels->rows), m.row_bytes, out + static_cast<size_t>(g) * t.group_bytes);
+    }
+    out += static_cast<size_t>(t.groups) * t.group_bytes;
+    release_rows(t);
   }
+  bind(interleaved_.get());
 }
 
 uint64_t LlamaModel::weight_bytes_per_token() const {

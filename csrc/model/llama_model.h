@@ -37,10 +37,14 @@ struct LlamaLayer {
 
 struct ModelOptions {
   // Rewrite the matrices whose type has a load-time layout (kernel_table.h, InterleavedKernels;
-  // Q4_0 and Q4_K on AVX2) into it: faster decode and prefill, at the cost of a copy of those weights in
-  // anonymous memory (the file's pages are then released). Skipped when the copy would not fit
-  // in available memory.
+  // Q4_0, Q4_1, Q8_0 and Q4_K on x86) into it: faster decode and prefill. The file's pages of
+  // those rows are then released.
   bool interleave_weights = true;
+  // Where the layout is kept (model/layout_cache.h): a cache file in this directory, written on
+  // the first load and memory-mapped on later ones, so the weights stay file-backed and load
+  // lazily. Empty, or when the file cannot be read or written: a copy in anonymous memory, made
+  // only when it fits in half of the available memory.
+  std::string layout_cache_dir;
 };
 
 class LlamaModel {
@@ -66,11 +70,18 @@ class LlamaModel {
   uint64_t fingerprint() const { return fingerprint_; }
   // Bytes of weights held in the interleaved load-time layout (0 when none or skipped).
   uint64_t interleaved_bytes() const { return interleaved_bytes_; }
+  // The layout cache file mapped for them ("" when the layout is in anonymous memory or absent).
+  std::string layout_cache_path() const { return layout_file_ ? layout_file_->path() : std::string(); }
+  // IoError when the model file or the mapped layout cache changed on disk (MappedFile).
+  void check_unchanged() const {
+    file_->check_unchanged();
+    if (layout_file_) layout_file_->check_unchanged();
+  }
 
  private:
   MatrixView matrix(const std::string& name, int64_t cols, int64_t rows) const;
   std::vector<float> vector(const std::string& name, int64_t n) const;
-  void interleave_weights();
+  void interleave_weights(const std::string& cache_dir);
 
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
@@ -85,6 +96,7 @@ class LlamaModel {
   std::vector<float> rope_inv_freq_;
   uint64_t fingerprint_ = 0;
   std::unique_ptr<uint8_t, FreeDeleter> interleaved_;
+  std::unique_ptr<MappedFile> layout_file_;
   uint64_t interleaved_bytes_ = 0;
 };
 

@@ -81,7 +81,7 @@ void Session::check_tokens(const int32_t* tokens, int64_t n) const {
 
 int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   Use use(*this);
-  model_->file().check_unchanged();
+  model_->check_unchanged();
   if (tokens.empty()) throw InvalidArgument("cannot evaluate an empty token sequence");
   if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
     throw ContextOverflowError("prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
@@ -104,7 +104,7 @@ int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
 
 void Session::append(int32_t token) {
   Use use(*this);
-  model_->file().check_unchanged();
+  model_->check_unchanged();
   if (static_cast<int64_t>(history_.size()) >= n_ctx_) {
     throw ContextOverflowError("the context of " + std::to_string(n_ctx_) + " tokens is full");
   }
@@ -115,7 +115,7 @@ void Session::append(int32_t token) {
 
 void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   Use use(*this);
-  model_->file().check_unchanged();
+  model_->check_unchanged();
   if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
     throw ContextOverflowError(std::to_string(tokens.size()) + " tokens do not fit the context of " + std::to_string(n_ctx_));
   }

@@ -53,15 +53,17 @@ struct PyGenerator {
 
 void register_model(py::module_& m) {
   py::class_<LlamaModel, std::shared_ptr<LlamaModel>>(m, "LlamaModel")
-      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights) {
+      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir) {
              std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;
              ModelOptions options;
              options.interleave_weights = interleave_weights;
+             options.layout_cache_dir = layout_cache_dir;
              return std::make_shared<LlamaModel>(file, options);
            }),
-           py::arg("reader"), py::arg("interleave_weights") = true)
+           py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "")
       .def_property_readonly("interleaved_bytes", &LlamaModel::interleaved_bytes)
+      .def_property_readonly("layout_cache_path", &LlamaModel::layout_cache_path)
       .def_property_readonly("hparams", [](const LlamaModel& model) { return hparams_dict(model.hparams()); })
       .def_property_readonly("output_tied", &LlamaModel::output_tied)
       .def_property_readonly("weight_bytes_per_token", &LlamaModel::weight_bytes_per_token);
