@@ -1,7 +1,14 @@
-"""Dot-kernel throughput per ISA: GB/s of weight bytes streamed by one thread through a
-4096 x 4096 weight matrix (4096 rows of 4096 elements) against one activation row, via
-ple.quant.dot_rows. Each case first checks its result against the scalar reference (the float
-bound of tests/test_kernels_isa.py), then times a few rounds.
+"""Kernel throughput per type and ISA, one thread, 4096 x 4096 weight matrices (4096 rows of 4096
+elements):
+- test_dot_throughput: the one-row dot (ple.quant.dot_rows) against one activation row, GB/s of
+  weight bytes streamed; checked first against the scalar reference (the float bound of
+  tests/test_kernels_isa.py).
+- test_decode_kernel_throughput: what decode runs, one token through every row: the dot, the
+  decode tile, and the interleaved GEMV over rows in the load-time layout; GB/s.
+- test_prefill_kernel_throughput: what prompt processing runs, 64 tokens through every row: the
+  dot, the prefill tile and the prefill panel (packing included); weight bytes x tokens per
+  second, in GB/s (the rate at which the matrix would have to be streamed to do the same work).
+Multi-row kernels are checked first to equal the dot bit for bit.
 
     python -m pytest bench/test_bench_kernels.py --benchmark-enable --benchmark-columns=mean,stddev,rounds
 
@@ -46,6 +53,9 @@ def operands(t: str):
     for off in HALF_FIELDS[t]:
         h = (rng.integers(0x1400, 0x2C00, raw.shape[:2]) | (rng.integers(0, 2, raw.shape[:2]) << 15)).astype(np.uint16)
         raw[:, :, off:off + 2] = h.view(np.uint8).reshape(*raw.shape[:2], 2)
+    if t == "Q8_0":  # quants of -128 are never written by quantizers (the interleaved GEMV refuses them)
+        q = raw[:, :, 2:]
+        q[q == 0x80] = 0x81
     a = quant.quantize(rng.uniform(-1, 1, COLS).astype(np.float32), quant.activation_type(t), isa="scalar")
     return raw.reshape(ROWS, -1), a
 
@@ -88,3 +98,52 @@ def test_dot_throughput(benchmark, t: str, isa: str) -> None:
         benchmark.extra_info["GB/s"] = round(w.nbytes / benchmark.stats.stats.mean / 1e9, 2)
         benchmark.extra_info["GB/s best"] = round(w.nbytes / benchmark.stats.stats.min / 1e9, 2)  # least disturbed round
         benchmark.extra_info["weight_bytes"] = int(w.nbytes)
+
+
+MATRIX_TYPES = [t for t in TYPES if quant.activation_type(t) != "F32"]
+PREFILL_TOKENS = 64
+
+
+def _record(benchmark, weight_bytes: int) -> None:
+    if benchmark.stats is not None:  # None when benchmarks are disabled
+        benchmark.extra_info["GB/s"] = round(weight_bytes / benchmark.stats.stats.mean / 1e9, 2)
+        benchmark.extra_info["GB/s best"] = round(weight_bytes / benchmark.stats.stats.min / 1e9, 2)
+
+
+@pytest.mark.parametrize("kernel", ["dot", "tile", "gemv"])
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("t", MATRIX_TYPES)
+def test_decode_kernel_throughput(benchmark, t: str, isa: str, kernel: str) -> None:
+    w, a = operands(t)
+    try:
+        if kernel == "gemv":
+            groups = quant.interleave_rows(w, t, COLS, isa=isa)
+            run = functools.partial(quant.gemv_interleaved, groups, t, a, COLS, isa=isa)
+        else:
+            run = functools.partial(quant.matmul_rows, w, t, a[None, :], COLS, kernel=kernel, isa=isa)
+        got = np.asarray(run()).reshape(-1)
+    except ValueError as e:
+        pytest.skip(str(e))  # this ISA has no such kernel for the type
+    assert np.array_equal(got, quant.dot_rows(w, t, a, COLS, isa=isa)), (t, isa, kernel)
+    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    _record(benchmark, w.nbytes)
+
+
+@pytest.mark.parametrize("kernel", ["dot", "tile", "panel"])
+@pytest.mark.parametrize("isa", [i for i in ISAS if i != "scalar"])
+@pytest.mark.parametrize("t", MATRIX_TYPES)
+def test_prefill_kernel_throughput(benchmark, t: str, isa: str, kernel: str) -> None:
+    w, _ = operands(t)
+    rng = np.random.default_rng(7)
+    act = quant.activation_type(t)
+    a = np.stack([quant.quantize(rng.uniform(-1, 1, COLS).astype(np.float32), act, isa="scalar")
+                  for _ in range(PREFILL_TOKENS)])
+    run = functools.partial(quant.matmul_rows, w, t, a, COLS, kernel=kernel, isa=isa)
+    try:
+        got = run()
+    except ValueError as e:
+        pytest.skip(str(e))
+    want = quant.matmul_rows(w, t, a, COLS, kernel="dot", isa=isa)
+    assert np.array_equal(got, want), (t, isa, kernel)
+    benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    _record(benchmark, w.nbytes * PREFILL_TOKENS)

@@ -9,6 +9,23 @@ import os
 # numpy reference then run ~8x slower than on one thread. Must be set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import shutil
+import tempfile
+
+# Models write their interleaved-layout cache files (Model(layout_cache=True)) under the cache
+# directory: this run's go to a temporary one (inherited by subprocesses), removed at the end,
+# unless PYLLAMA_EDGE_CACHE is set.
+_RUN_CACHE = None
+if not os.environ.get("PYLLAMA_EDGE_CACHE"):
+    _RUN_CACHE = tempfile.mkdtemp(prefix="pyllama-edge-test-cache-")
+    os.environ["PYLLAMA_EDGE_CACHE"] = _RUN_CACHE
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _RUN_CACHE is not None:
+        shutil.rmtree(_RUN_CACHE, ignore_errors=True)
+
+
 import subprocess
 import sys
 import zipfile
