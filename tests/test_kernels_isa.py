@@ -264,6 +264,62 @@ def test_isa_argument_and_report() -> None:
         assert tiles["Q4_0"] == ["qgemm_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qgemm_q8_0_q8_0_2x2__i8mm"]
 
 
+# ---- matrix kernels from Python (quant.matmul_rows / interleave_rows / gemv_interleaved) ----
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("t", ["Q4_0", "Q4_1", "Q5_0", "Q8_0", "Q4_K", "Q6_K"])
+def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
+    """Every kernel the table has, through the bindings, with rows and tokens the kernels' shapes
+    leave over (21 rows, 5 and 1 tokens): the same float32 as the dot, bit for bit."""
+    rng = np.random.default_rng(5)
+    n = 512
+    w = quant.quantize_weights(rng.standard_normal((21, n)).astype(np.float32), t)
+    act = quant.activation_type(t)
+    a = np.stack([quant.quantize(rng.standard_normal(n).astype(np.float32), act) for _ in range(5)])
+    want = quant.matmul_rows(w, t, a, n, kernel="dot", isa=isa)
+    assert np.array_equal(want[2], quant.dot_rows(w, t, a[2], n, isa=isa))
+    ran = 0
+    for kernel in ("tile", "panel"):
+        for tokens in (a, a[:1]):
+            try:
+                got = quant.matmul_rows(w, t, tokens, n, kernel=kernel, isa=isa)
+            except ValueError as e:
+                assert "no " in str(e)  # this table has no such kernel for the type
+                continue
+            assert np.array_equal(got, want[: len(tokens)]), (t, isa, kernel, len(tokens))
+            ran += 1
+    try:
+        groups = quant.interleave_rows(w, t, n, isa=isa)
+    except ValueError as e:
+        assert "no interleaved layout" in str(e)
+    else:
+        assert groups.shape[0] == 21 // 8
+        assert np.array_equal(quant.gemv_interleaved(groups, t, a[3], n, isa=isa), want[3, :16])
+        ran += 1
+    if isa in ("avx2", "avx512") and t in ("Q4_0", "Q8_0", "Q4_K"):
+        assert ran == 5  # decode and prefill tiles, the panel for both, the interleaved GEMV
+
+
+def test_matrix_kernel_arguments_are_checked() -> None:
+    rng = np.random.default_rng(6)
+    w = quant.quantize_weights(rng.standard_normal((8, 64)).astype(np.float32), "Q8_0")
+    a = quant.quantize(rng.standard_normal(64).astype(np.float32), "Q8_0")[None, :]
+    with pytest.raises(ValueError, match="kernel must be"):
+        quant.matmul_rows(w, "Q8_0", a, 64, kernel="gemm")
+    with pytest.raises(ValueError, match="needs"):
+        quant.matmul_rows(w, "Q8_0", a[:, :-2], 64)
+    with pytest.raises(ValueError, match="no multi-row kernels"):
+        quant.matmul_rows(np.zeros((8, 256), np.uint8), "F32", a, 64)
+    if "q8_0x8" in " ".join(n for names in ple.system_info()["tile_kernels"].values() for n in names):
+        bad = w.copy()
+        bad[3, 2 + 7] = 0x80  # a -128 quant: the interleaved Q8_0 GEMV cannot take the matrix
+        with pytest.raises(ValueError, match="cannot take the interleaved layout"):
+            quant.interleave_rows(bad, "Q8_0", 64)
+        groups = quant.interleave_rows(w, "Q8_0", 64)
+        with pytest.raises(ValueError, match="groups must be"):
+            quant.gemv_interleaved(groups[:, :-1], "Q8_0", a[0], 64)
+
+
 # ---- qemu guard ----
 
 QEMU = shutil.which("qemu-x86_64-static")
