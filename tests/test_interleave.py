@@ -155,7 +155,8 @@ def test_changed_model_gets_a_new_layout_and_the_old_one_goes(q4_0_model, tmp_pa
             "m = ple.Model(sys.argv[1], n_ctx=64, layout_cache=sys.argv[2])\n"
             "print(m._native.interleaved_bytes, repr(m._native.layout_cache_path))\n")
     out = subprocess.run([sys.executable, "-c", code, str(copy), str(cache)], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYLLAMA_EDGE_ISA": "scalar"})
+                         env={**os.environ, "PYLLAMA_EDGE_ISA": "scalar"},
+                         cwd=os.path.dirname(os.path.dirname(ple.__file__)))  # the package under test
     assert out.stdout.split() == ["0", "''"]
     assert new.exists()
 
