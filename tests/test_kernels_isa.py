@@ -308,6 +308,8 @@ def test_matrix_kernel_arguments_are_checked() -> None:
         quant.matmul_rows(w, "Q8_0", a, 64, kernel="gemm")
     with pytest.raises(ValueError, match="needs"):
         quant.matmul_rows(w, "Q8_0", a[:, :-2], 64)
+    with pytest.raises(ValueError, match="must be a uint8 array"):  # never cast to bytes
+        quant.matmul_rows(w, "Q8_0", a.astype(np.float32), 64)
     with pytest.raises(ValueError, match="no multi-row kernels"):
         quant.matmul_rows(np.zeros((8, 256), np.uint8), "F32", a, 64)
     if "q8_0x8" in " ".join(n for names in ple.system_info()["tile_kernels"].values() for n in names):

@@ -67,9 +67,10 @@ struct PanelKernel {
 
 // Rows interleaved once at load time, for decode: `interleave` rewrites `rows` weight rows
 // (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes (the rows' bytes
-// block-interleaved, plus at most a few percent of unpacked scales); `gemv` computes out[g * rows + r] = dot(n, row g * rows + r, a) for
-// n_groups consecutive groups; `pack_panel` builds the prefill panel of one group (its w_stride
-// is ignored). Outputs equal the table's `dot` bit for bit.
+// block-interleaved, plus at most a few percent of unpacked scales); `gemv` computes
+// out[g * rows + r] = dot(n, row g * rows + r, a) for n_groups consecutive groups; `pack_panel`
+// builds the prefill panel of one group (its w_stride is ignored). Outputs equal the table's
+// `dot` bit for bit.
 using InterleaveFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
 // Whether a matrix of `rows` rows can take the layout (a GEMV may rely on a property of the
 // quants, checked once at load time); nullptr: every matrix of the type can.

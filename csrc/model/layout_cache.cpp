@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/hash.h"
+#include "ops/ops.h"
 
 namespace ple {
 namespace {
@@ -141,11 +142,8 @@ bool write_layout_cache(const std::string& path, uint64_t key, const std::vector
   for (const LayoutTarget& t : targets) {
     if (!ok) break;
     if (!t.included) continue;
-    const MatrixView& m = *t.matrix;
     buffer.resize(static_cast<size_t>(t.groups) * t.group_bytes);
-    for (int64_t g = 0; g < t.groups; ++g) {
-      t.kernels->interleave(m.cols, m.row(g * t.kernels->rows), m.row_bytes, buffer.data() + static_cast<size_t>(g) * t.group_bytes);
-    }
+    ops::interleave_rows(*t.kernels, t.matrix->cols, t.matrix->data, t.matrix->row_bytes, t.groups, buffer.data());
     ok = buffer.empty() || std::fwrite(buffer.data(), buffer.size(), 1, f) == 1;
     written(t);
   }

@@ -8,6 +8,7 @@
 #include "core/memory_info.h"
 #include "kernels/kernel_table.h"
 #include "model/layout_cache.h"
+#include "ops/ops.h"
 
 namespace ple {
 namespace {
@@ -173,7 +174,7 @@ void LlamaModel::interleave_weights(const std::string& cache_dir) {
     if (il.interleave != nullptr && m->rows >= il.rows) targets.push_back(LayoutTarget{m, &il, m->rows / il.rows, il.group_bytes(m->cols), true});
   }
   if (targets.empty()) return;
-  // Whether the kernels take each matrix: reads its weights, so only when building the layout.
+  // Whether the kernels take each matrix: reads its weights, so only when the layout is built.
   const auto decide_included = [&] {
     for (LayoutTarget& t : targets) {
       const MatrixView& m = *t.matrix;
@@ -201,38 +202,35 @@ void LlamaModel::interleave_weights(const std::string& cache_dir) {
     interleaved_bytes_ = layout_bytes();
   };
 
+  // A layout cache file of this model and kernel table is mapped as it is (its flags say which
+  // matrices are in it). Otherwise the layout is built: written to the cache file and mapped from
+  // it, or, when there is none or it cannot be written, kept in anonymous memory for this process.
+  std::string cache_path;
+  uint64_t key = 0;
+  const auto map_cache_file = [&] {
+    layout_file_ = open_layout_cache(cache_path, key, targets);
+    if (layout_file_ != nullptr && layout_bytes() > 0) bind(layout_file_->data() + layout_cache_data_offset(targets.size()));
+    return layout_file_ != nullptr;
+  };
   if (!cache_dir.empty()) {
-    const uint64_t key = layout_key(fingerprint_, file_->mapped(), k.isa, targets);
-    const std::string path = ple::layout_cache_path(cache_dir, file_->path(), k.isa, key);
-    layout_file_ = open_layout_cache(path, key, targets);
-    if (layout_file_ == nullptr) {
-      decide_included();
-      if (layout_bytes() > 0 && write_layout_cache(path, key, targets, release_rows)) {
-        layout_file_ = open_layout_cache(path, key, targets);
-      }
-    }
-    if (layout_file_ != nullptr) {
-      if (layout_bytes() > 0) bind(layout_file_->data() + layout_cache_data_offset(targets.size()));
-      return;
-    }
+    key = layout_key(fingerprint_, file_->mapped(), k.isa, targets);
+    cache_path = ple::layout_cache_path(cache_dir, file_->path(), k.isa, key);
+    if (map_cache_file()) return;
   }
-
-  // In anonymous memory, for this process only. An optimization: leave room for the KV cache
-  // and everything else.
   decide_included();
   const uint64_t total = layout_bytes();
+  if (total == 0) return;
+  if (!cache_path.empty() && write_layout_cache(cache_path, key, targets, release_rows) && map_cache_file()) return;
+  // An optimization: leave room for the KV cache and everything else.
   const uint64_t available = available_memory_bytes();
-  if (total == 0 || (available != 0 && total > available / 2)) return;
+  if (available != 0 && total > available / 2) return;
   void* storage = nullptr;
   if (posix_memalign(&storage, 64, static_cast<size_t>(total)) != 0) return;
   interleaved_.reset(static_cast<uint8_t*>(storage));
   uint8_t* out = interleaved_.get();
   for (const LayoutTarget& t : targets) {
     if (!t.included) continue;
-    const MatrixView& m = *t.matrix;
-    for (int64_t g = 0; g < t.groups; ++g) {
-      t.kernels->interleave(m.cols, m.row(g * t.kernels->rows), m.row_bytes, out + static_cast<size_t>(g) * t.group_bytes);
-    }
+    ops::interleave_rows(*t.kernels, t.matrix->cols, t.matrix->data, t.matrix->row_bytes, t.groups, out);
     out += static_cast<size_t>(t.groups) * t.group_bytes;
     release_rows(t);
   }

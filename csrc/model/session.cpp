@@ -43,10 +43,13 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   // would otherwise be OOM-killed hours later: refuse it now, with the numbers. The weights are
   // file-backed (mmap) and not counted: the kernel can always drop and re-read those pages.
   const uint64_t kv_bytes = KVCache::bytes_needed(config.kv_type, hp.n_layer, n_ctx_, hp.kv_dim());
+  // Grouped-query attention keeps one row of scores per query head of a KV group and thread
+  // (ops/attention.cpp).
+  const uint64_t score_floats = static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(hp.n_head / hp.n_head_kv) *
+                                static_cast<uint64_t>(pool_.size());
   const uint64_t scratch = 4 * (static_cast<uint64_t>(n_batch_) * static_cast<uint64_t>(4 * hp.n_embd + 3 * hp.q_dim() +
                                                                           2 * hp.kv_dim() + 2 * hp.n_ff) +
-                 static_cast<uint64_t>(n_ctx_) * static_cast<uint64_t>(hp.n_head / hp.n_head_kv) *
-                     static_cast<uint64_t>(pool_.size()));
+                                score_floats);
   const uint64_t available = available_memory_bytes();
   if (available != 0 && kv_bytes + scratch > available) {
     throw ResourceError("n_ctx " + std::to_string(n_ctx_) + " needs " + mib(kv_bytes) + " of KV cache (" +
@@ -66,8 +69,7 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   gate_.resize(b * hp.n_ff);
   up_.resize(b * hp.n_ff);
   last_logits_.resize(static_cast<size_t>(hp.n_vocab));
-  // Grouped-query attention keeps one row of scores per query head of a KV group (ops/attention.cpp).
-  attention_scratch_.scores.resize(static_cast<size_t>(n_ctx_) * static_cast<size_t>(hp.n_head / hp.n_head_kv) * pool_.size());
+  attention_scratch_.scores.resize(static_cast<size_t>(score_floats));
 }
 
 void Session::check_tokens(const int32_t* tokens, int64_t n) const {

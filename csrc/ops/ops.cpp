@@ -202,6 +202,14 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
   });
 }
 
+void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, const uint8_t* w, size_t w_stride, int64_t groups,
+                     uint8_t* out) {
+  const size_t group_bytes = kernels.group_bytes(n);
+  for (int64_t g = 0; g < groups; ++g) {
+    kernels.interleave(n, w + static_cast<size_t>(g * kernels.rows) * w_stride, w_stride, out + static_cast<size_t>(g) * group_bytes);
+  }
+}
+
 void embedding_row(const MatrixView& table, int64_t index, float* out) {
   const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(table.type).dequantize;
   if (fn == nullptr) throw UnsupportedError(std::string("cannot read embeddings of type ") + ggml_type_name(table.type));

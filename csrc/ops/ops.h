@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "kernels/kernel_table.h"
 #include "ops/tensor_view.h"
 
 namespace ple::ops {
@@ -36,6 +37,11 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
                   MatmulScratch& scratch, bool float_activations = false);
 
 // Row `index` of an embedding matrix (any dequantizable type) as floats.
+// Rewrites `groups` whole groups of kernels.rows rows of w (n columns, w_stride bytes apart) into
+// the kernels' interleaved layout at out, group g at out + g * group_bytes(n).
+void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, const uint8_t* w, size_t w_stride, int64_t groups,
+                     uint8_t* out);
+
 void embedding_row(const MatrixView& table, int64_t index, float* out);
 
 // out = x / rms(x) * weight, over n elements.

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
+#include "ops/ops.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -316,9 +317,7 @@ py::array_t<uint8_t> interleave_rows(py::array_t<uint8_t, py::array::c_style> w,
     std::vector<float> w_copy;
     const uint8_t* wd = aligned_rows(w, w_copy);
     accepted = il.accepts == nullptr || il.accepts(n, wd, w_stride, groups * il.rows);
-    for (int64_t g = 0; accepted && g < groups; ++g) {
-      il.interleave(n, wd + static_cast<size_t>(g * il.rows) * w_stride, w_stride, dst + static_cast<size_t>(g) * group_bytes);
-    }
+    if (accepted) ops::interleave_rows(il, n, wd, w_stride, groups, dst);
   }
   if (!accepted) throw InvalidArgument("the " + type_name + " rows cannot take the interleaved layout (" + il.name + ")");
   return out;
