@@ -41,12 +41,19 @@ endif()
 # AArch64: NEON is the baseline (no flag); dotprod and i8mm files get -march flags that gcc and
 # (Apple) clang both accept. -ffp-contract=off as for x86: gcc's arm_neon.h writes vmulq/vaddq as
 # plain vector * and +, which it would otherwise fuse into fmla where a kernel must not.
+# zig's clang reads -march as a CPU name, so its toolchain file spells these two with -mcpu.
+if(NOT DEFINED PLE_ARM_DOTPROD_FLAGS)
+  set(PLE_ARM_DOTPROD_FLAGS "-march=armv8.2-a+dotprod")
+endif()
+if(NOT DEFINED PLE_ARM_I8MM_FLAGS)
+  set(PLE_ARM_I8MM_FLAGS "-march=armv8.2-a+dotprod+i8mm")
+endif()
 if(PLE_ARM AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "-ffp-contract=off" PLE_BUILT_NEON)
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_dot.cpp"
-    "-march=armv8.2-a+dotprod;-ffp-contract=off" PLE_BUILT_DOTPROD)
+    "${PLE_ARM_DOTPROD_FLAGS};-ffp-contract=off" PLE_BUILT_DOTPROD)
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_i8mm.cpp"
-    "-march=armv8.2-a+dotprod+i8mm;-ffp-contract=off" PLE_BUILT_I8MM)
+    "${PLE_ARM_I8MM_FLAGS};-ffp-contract=off" PLE_BUILT_I8MM)
 endif()
 
 # The scalar twins are the specification: no contraction of a*b+c into FMA, so every platform

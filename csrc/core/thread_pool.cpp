@@ -1,10 +1,6 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
-#include <fstream>
-#include <set>
-#include <string>
-#include <utility>
 
 namespace ple {
 
@@ -75,22 +71,6 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     const int64_t end = n * (index + 1) / threads;
     if (begin < end) fn(begin, end);
   });
-}
-
-int default_thread_count() {
-  // Linux: count distinct (physical id, core id) pairs; SMT siblings share a core's units and
-  // slow memory-bound decode down rather than up.
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::set<std::pair<std::string, std::string>> cores;
-  std::string line, physical = "0";
-  while (std::getline(cpuinfo, line)) {
-    if (line.rfind("physical id", 0) == 0) physical = line.substr(line.find(':') + 1);
-    if (line.rfind("core id", 0) == 0) cores.emplace(physical, line.substr(line.find(':') + 1));
-  }
-  const int logical = static_cast<int>(std::thread::hardware_concurrency());
-  int n = cores.empty() ? logical : static_cast<int>(cores.size());
-  if (logical > 0) n = std::min(n, logical);  // cgroup/affinity limits show in hardware_concurrency
-  return std::max(1, n);
 }
 
 }  // namespace ple

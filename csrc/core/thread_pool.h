@@ -40,7 +40,4 @@ class ThreadPool {
   std::condition_variable wake_;
 };
 
-// Number of physical cores when the OS tells us, else logical CPUs; at least 1.
-int default_thread_count();
-
 }  // namespace ple

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "io/file_time.h"
 
 namespace ple {
 
@@ -47,8 +48,7 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   }
   data_ = static_cast<const uint8_t*>(mapped);
   fd_ = fd;  // kept for check_unchanged()
-  mtime_sec_ = static_cast<int64_t>(st.st_mtim.tv_sec);
-  mtime_nsec_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  mtime_ = modification_time(st);
 }
 
 MappedFile::~MappedFile() {
@@ -62,7 +62,15 @@ void MappedFile::release(const uint8_t* p, uint64_t n) const {
   const uint64_t page = static_cast<uint64_t>(page_size);
   const uint64_t begin = (static_cast<uint64_t>(p - data_) + page - 1) / page * page;
   const uint64_t end = static_cast<uint64_t>(p - data_ + n) / page * page;
-  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);  // advisory
+  if (end <= begin) return;
+  uint8_t* const first = const_cast<uint8_t*>(data_) + begin;
+#if defined(__APPLE__)
+  // macOS treats MADV_DONTNEED as a hint that keeps the pages resident; msync(MS_INVALIDATE)
+  // drops them from this read-only shared mapping (nothing is dirty, so nothing is written).
+  ::msync(first, end - begin, MS_INVALIDATE);
+#else
+  ::madvise(first, end - begin, MADV_DONTNEED);  // advisory
+#endif
 }
 
 void MappedFile::check_unchanged() const {
@@ -72,7 +80,7 @@ void MappedFile::check_unchanged() const {
     throw IoError("cannot stat the mapped file '" + path_ + "': " + std::strerror(err), err);
   }
   const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size != size_ || st.st_mtim.tv_sec != mtime_sec_ || st.st_mtim.tv_nsec != mtime_nsec_) {
+  if (size != size_ || modification_time(st) != mtime_) {
     throw IoError("the mapped file '" + path_ + "' was modified on disk after it was loaded (size " +
                   std::to_string(size_) + " -> " + std::to_string(size) +
                   " bytes); its mapped contents can no longer be trusted: load it again", ESTALE);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "io/file_time.h"
+
 namespace ple {
 
 class MappedFile {
@@ -23,7 +25,7 @@ class MappedFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
   // The file's modification time when it was mapped, in nanoseconds since the epoch.
-  int64_t mtime_ns() const { return mtime_sec_ * 1000000000 + mtime_nsec_; }
+  int64_t mtime_ns() const { return mtime_.sec * 1000000000 + mtime_.nsec; }
   // IoError (ESTALE) when the mapped file's size or modification time differs from when it was
   // mapped. One fstat: cheap enough to call before every forward pass.
   void check_unchanged() const;
@@ -36,7 +38,7 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   int fd_ = -1;
-  int64_t mtime_sec_ = 0, mtime_nsec_ = 0;
+  FileTime mtime_;
 };
 
 }  // namespace ple

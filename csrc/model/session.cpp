@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/checked_math.h"
+#include "core/cpu_count.h"
 #include "core/error.h"
 #include "core/memory_info.h"
 

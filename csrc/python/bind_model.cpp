@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "core/cpu_count.h"
 #include "core/error.h"
 #include "model/generator.h"
 #include "model/llama_model.h"

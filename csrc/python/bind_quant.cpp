@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_count.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"

@@ -1,7 +1,7 @@
 // ple.system_info(): which kernel path this process chose, and with what.
 #include <pybind11/stl.h>
 
-#include "core/thread_pool.h"
+#include "core/cpu_count.h"
 #include "kernels/cpu_features.h"
 #include "kernels/kernel_table.h"
 #include "python/bindings.h"
@@ -49,7 +49,14 @@ void register_system(py::module_& m) {
     out["dot_kernels"] = dots;
     out["tile_kernels"] = tiles;  // matmul tiles and panels per weight type (x86 AVX2, ARM i8mm)
     out["attention_kernels"] = py::make_tuple(t.dot_f16_f32_name, t.axpy_f16_name, t.axpy_q8_0_name);
-    out["default_threads"] = default_thread_count();
+    const CpuCounts counts = cpu_counts();
+    py::dict cpus;
+    cpus["logical"] = counts.logical;
+    cpus["physical"] = counts.physical;
+    // Apple silicon's performance cores; None where the CPU is not hybrid (or says nothing).
+    cpus["performance"] = counts.performance > 0 ? py::object(py::int_(counts.performance)) : py::object(py::none());
+    out["cpu_counts"] = cpus;
+    out["default_threads"] = default_thread_count_for(counts);
     return out;
   });
 }
