@@ -5,11 +5,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "io/atomic_file.h"
 #include "io/mapped_file.h"
 #include "model/session.h"
 
@@ -21,17 +21,17 @@ constexpr uint32_t kVersion = 1;
 
 class HashingWriter {
  public:
-  explicit HashingWriter(std::ofstream& out) : out_(out) {}
+  explicit HashingWriter(AtomicFileWriter& out) : out_(out) {}
   void write(const void* data, size_t n) {
     hash_ = fnv1a(data, n, hash_);
-    out_.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+    out_.write(data, n);
   }
   template <typename T>
   void put(T value) { write(&value, sizeof value); }
   uint64_t hash() const { return hash_; }
 
  private:
-  std::ofstream& out_;
+  AtomicFileWriter& out_;
   uint64_t hash_ = kFnvOffset;
 };
 
@@ -67,35 +67,27 @@ void Session::save(const std::string& path) const {
   const uint64_t n_tokens = history_.size();
   const uint64_t kv = static_cast<uint64_t>(hp.kv_dim());
   const uint64_t layer_bytes = n_tokens * kv_cache_.row_bytes();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError("cannot write session file '" + tmp + "': " + std::strerror(errno), errno);
-    HashingWriter w(out);
-    w.write(kMagic, sizeof kMagic);
-    w.put<uint32_t>(kVersion);
-    w.put<uint32_t>(static_cast<uint32_t>(kv_cache_.type()));
-    w.put<uint64_t>(model_->fingerprint());
-    w.put<uint64_t>(static_cast<uint64_t>(hp.n_layer));
-    w.put<uint64_t>(kv);
-    w.put<uint64_t>(static_cast<uint64_t>(hp.n_vocab));
-    w.put<uint64_t>(n_tokens);
-    w.write(history_.data(), n_tokens * sizeof(int32_t));
-    w.write(last_logits_.data(), last_logits_.size() * sizeof(float));
-    for (int64_t l = 0; l < hp.n_layer; ++l) {
-      w.write(kv_cache_.k_rows(l), layer_bytes);
-      w.write(kv_cache_.v_rows(l), layer_bytes);
-    }
-    const uint64_t hash = w.hash();
-    out.write(reinterpret_cast<const char*>(&hash), sizeof hash);
-    out.flush();
-    if (!out) throw IoError("failed writing session file '" + tmp + "'", EIO);
+  // A fresh temporary beside `path`, renamed over it once complete: a planted symlink is never
+  // followed, concurrent saves each leave one whole file, and a failure leaves `path` untouched.
+  AtomicFileWriter out(path);
+  HashingWriter w(out);
+  w.write(kMagic, sizeof kMagic);
+  w.put<uint32_t>(kVersion);
+  w.put<uint32_t>(static_cast<uint32_t>(kv_cache_.type()));
+  w.put<uint64_t>(model_->fingerprint());
+  w.put<uint64_t>(static_cast<uint64_t>(hp.n_layer));
+  w.put<uint64_t>(kv);
+  w.put<uint64_t>(static_cast<uint64_t>(hp.n_vocab));
+  w.put<uint64_t>(n_tokens);
+  w.write(history_.data(), n_tokens * sizeof(int32_t));
+  w.write(last_logits_.data(), last_logits_.size() * sizeof(float));
+  for (int64_t l = 0; l < hp.n_layer; ++l) {
+    w.write(kv_cache_.k_rows(l), layer_bytes);
+    w.write(kv_cache_.v_rows(l), layer_bytes);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw IoError("cannot rename '" + tmp + "' to '" + path + "': " + std::strerror(err), err);
-  }
+  const uint64_t hash = w.hash();
+  out.write(&hash, sizeof hash);
+  out.commit();
 }
 
 GGMLType session_file_kv_type(const std::string& path) {
