@@ -11,6 +11,7 @@ reference.
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -104,8 +105,11 @@ def test_layout_cache_written_once_then_mapped(q4_0_model, tmp_path):
     first = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
     path = Path(first._native.layout_cache_path)
     assert path.parent == tmp_path and path.name.startswith("layout_q4_0-") and path.suffix == ".layout"
-    # 64-byte header, one inclusion flag per candidate matrix (2 layers x 7 + output) padded to 64
-    assert path.stat().st_size == 64 + 64 + first._native.interleaved_bytes
+    # 64-byte header, the model record, one inclusion flag and one checksum per candidate matrix
+    # (2 layers x 7 + output), each section padded to 64 bytes, then the groups
+    header = _layout_header(path)
+    assert header["data_bytes"] == first._native.interleaved_bytes and header["n_targets"] == 15
+    assert path.stat().st_size == 64 + header["record_bytes"] + 64 + 128 + first._native.interleaved_bytes
     written = path.stat().st_mtime_ns
     second = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
     assert second._native.layout_cache_path == str(path) and path.stat().st_mtime_ns == written  # mapped, not rewritten
@@ -116,27 +120,81 @@ def test_layout_cache_written_once_then_mapped(q4_0_model, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
 
 
+def _layout_header(path: Path) -> dict:
+    magic, version, header_bytes, key, data_bytes, n_targets, record_bytes, checksum = struct.unpack_from(
+        "<8sIIQQIIQ", path.read_bytes()[:64])
+    return dict(magic=magic, version=version, key=key, data_bytes=data_bytes, n_targets=n_targets,
+                record_bytes=record_bytes, checksum=checksum)
+
+
 @pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
-@pytest.mark.parametrize("damage", ["truncate", "magic", "key", "flags", "extend"])
+@pytest.mark.parametrize("damage", ["truncate", "magic", "key", "record", "flags", "checksums", "data", "last_byte",
+                                    "extend"])
 def test_damaged_layout_cache_is_rebuilt(q4_0_model, tmp_path, damage):
     want = _logits(ple.Model(q4_0_model, n_ctx=64, interleave_weights=False))
     path = Path(ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)._native.layout_cache_path)
-    data = bytearray(path.read_bytes())
+    good = path.read_bytes()
+    header = _layout_header(path)
+    flags_at = 64 + header["record_bytes"]
+    data_at = flags_at + 64 + 128
+    data = bytearray(good)
     if damage == "truncate":
         data = data[: len(data) // 2]
     elif damage == "magic":
         data[0] ^= 0xFF
     elif damage == "key":
         data[16] ^= 0x01
+    elif damage == "record":
+        data[64 + 40] ^= 0x01  # the model's path
     elif damage == "flags":
-        data[64] ^= 0x01  # the first matrix's inclusion: the data size no longer matches
+        data[flags_at] ^= 0x01  # the first matrix's inclusion
+    elif damage == "checksums":
+        data[flags_at + 64 + 3] ^= 0x10
+    elif damage == "data":  # header intact, one weight byte changed in the middle of the groups
+        data[data_at + header["data_bytes"] // 2] ^= 0x04
+    elif damage == "last_byte":
+        data[-1] ^= 0x80
     else:
         data += b"\0" * 64
     path.write_bytes(bytes(data))
     m = ple.Model(q4_0_model, n_ctx=64, layout_cache=tmp_path)
     assert m._native.layout_cache_path == str(path)
-    assert path.stat().st_size == 128 + m._native.interleaved_bytes and path.read_bytes()[:8] == b"PLELAYT\0"
+    assert path.read_bytes() == good  # rebuilt before use, never run
     assert np.array_equal(_logits(m), want)
+
+
+@pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")
+def test_models_equal_in_name_size_header_and_time_never_share_a_layout(q4_0_model, tmp_path):
+    # Two different models with the same file name, size, GGUF header, tensor table and mtime (a
+    # `cp -p` then an edit, tar, Nix): neither may be served the other's weights.
+    source = Path(q4_0_model).read_bytes()
+    other = bytearray(source)
+    for at in range(len(other) // 2, len(other) // 2 + 4096):  # weights in the middle of the file
+        other[at] ^= 0x5A
+    first, second = tmp_path / "a" / "m.gguf", tmp_path / "b" / "m.gguf"
+    for path, data in ((first, source), (second, other)):
+        path.parent.mkdir()
+        path.write_bytes(bytes(data))
+        os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    cache = tmp_path / "cache"
+    want = {p: _logits(ple.Model(p, n_ctx=64, interleave_weights=False)) for p in (first, second)}
+    assert not np.array_equal(want[first], want[second])
+    layouts = {}
+    for p in (first, second, first, second):
+        m = ple.Model(p, n_ctx=64, layout_cache=cache)
+        assert np.array_equal(_logits(m), want[p])
+        layouts.setdefault(p, (m._native.layout_cache_path, Path(m._native.layout_cache_path).stat().st_mtime_ns))
+        # the same folder-and-name keeps its own file: not evicted by the other, not rewritten
+        assert (m._native.layout_cache_path, Path(m._native.layout_cache_path).stat().st_mtime_ns) == layouts[p]
+    assert layouts[first][0] != layouts[second][0] and len(list(cache.iterdir())) == 2
+    # The same path, replaced by the other model with the same size and time (a restore over it).
+    replacement = tmp_path / "a" / "incoming"
+    replacement.write_bytes(bytes(other))
+    os.utime(replacement, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    os.replace(replacement, first)
+    m = ple.Model(first, n_ctx=64, layout_cache=cache)
+    assert np.array_equal(_logits(m), want[second])
+    assert m._native.layout_cache_path != layouts[first][0] and not Path(layouts[first][0]).exists()
 
 
 @pytest.mark.skipif(not any("q4_0x8" in name for name in INTERLEAVED_NAMES), reason="no interleaved Q4_0 kernels")

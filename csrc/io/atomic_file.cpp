@@ -96,6 +96,19 @@ void AtomicFileWriter::write(const void* data, size_t n) {
   }
 }
 
+void AtomicFileWriter::rewrite_start(const void* data, size_t n) {
+  if (fd_ < 0 || committed_) throw IoError("write to '" + destination_ + "' after it was committed", EBADF);
+  flush_buffer();
+  const char* p = static_cast<const char*>(data);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t k = ::pwrite(fd_, p + done, n - done, static_cast<off_t>(done));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) throw io_error("cannot write", temporary_, k < 0 ? errno : EIO);
+    done += static_cast<size_t>(k);
+  }
+}
+
 void AtomicFileWriter::commit() {
   if (fd_ < 0 || committed_) throw IoError("'" + destination_ + "' was already committed", EBADF);
   flush_buffer();

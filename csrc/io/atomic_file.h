@@ -19,6 +19,8 @@ class AtomicFileWriter {
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
   void write(const void* data, size_t n);  // throws IoError (e.g. ENOSPC)
+  // Overwrites the first n bytes written so far (a header completed after the data it describes).
+  void rewrite_start(const void* data, size_t n);
   // Flushes, makes the data durable, renames over the destination and syncs the directory.
   void commit();  // throws IoError; the destination is untouched when it does
   const std::string& temporary_path() const { return temporary_; }

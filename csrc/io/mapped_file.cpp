@@ -49,6 +49,8 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   data_ = static_cast<const uint8_t*>(mapped);
   fd_ = fd;  // kept for check_unchanged()
   mtime_ = modification_time(st);
+  device_ = static_cast<uint64_t>(st.st_dev);
+  inode_ = static_cast<uint64_t>(st.st_ino);
 }
 
 MappedFile::~MappedFile() {

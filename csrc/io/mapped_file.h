@@ -26,6 +26,9 @@ class MappedFile {
   const std::string& path() const { return path_; }
   // The file's modification time when it was mapped, in nanoseconds since the epoch.
   int64_t mtime_ns() const { return mtime_.sec * 1000000000 + mtime_.nsec; }
+  // The file's identity (device and inode): two copies with equal bytes and times still differ.
+  uint64_t device() const { return device_; }
+  uint64_t inode() const { return inode_; }
   // IoError (ESTALE) when the mapped file's size or modification time differs from when it was
   // mapped. One fstat: cheap enough to call before every forward pass.
   void check_unchanged() const;
@@ -39,6 +42,7 @@ class MappedFile {
   uint64_t size_ = 0;
   int fd_ = -1;
   FileTime mtime_;
+  uint64_t device_ = 0, inode_ = 0;
 };
 
 }  // namespace ple

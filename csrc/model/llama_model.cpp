@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/cpu_count.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory_info.h"
@@ -208,8 +209,9 @@ void LlamaModel::interleave_weights(const std::string& cache_dir) {
   std::string cache_path;
   uint64_t key = 0;
   const auto map_cache_file = [&] {
-    layout_file_ = open_layout_cache(cache_path, key, targets);
-    if (layout_file_ != nullptr && layout_bytes() > 0) bind(layout_file_->data() + layout_cache_data_offset(targets.size()));
+    LayoutCacheFile cached = open_layout_cache(cache_path, key, file_->mapped(), targets, default_thread_count());
+    layout_file_ = std::move(cached.file);
+    if (layout_file_ != nullptr && layout_bytes() > 0) bind(cached.data);
     return layout_file_ != nullptr;
   };
   if (!cache_dir.empty()) {
@@ -220,7 +222,7 @@ void LlamaModel::interleave_weights(const std::string& cache_dir) {
   decide_included();
   const uint64_t total = layout_bytes();
   if (total == 0) return;
-  if (!cache_path.empty() && write_layout_cache(cache_path, key, targets, release_rows) && map_cache_file()) return;
+  if (!cache_path.empty() && write_layout_cache(cache_path, key, file_->mapped(), targets, release_rows) && map_cache_file()) return;
   // An optimization: leave room for the KV cache and everything else.
   const uint64_t available = available_memory_bytes();
   if (available != 0 && total > available / 2) return;

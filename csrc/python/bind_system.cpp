@@ -4,6 +4,7 @@
 #include "core/cpu_count.h"
 #include "kernels/cpu_features.h"
 #include "kernels/kernel_table.h"
+#include "model/layout_cache.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -11,6 +12,22 @@ namespace py = pybind11;
 namespace ple::python {
 
 void register_system(py::module_& m) {
+  // What a layout cache file says about itself (`pyllama-edge cache list/clean`); None when it is
+  // not an intact layout file of this version.
+  m.def("layout_cache_info", [](const std::string& path) -> py::object {
+    LayoutCacheInfo info;
+    {
+      py::gil_scoped_release release;
+      info = read_layout_cache_info(path);
+    }
+    if (!info.readable) return py::none();
+    py::dict out;
+    out["model_path"] = info.model_path;
+    out["model_size"] = info.model_size;
+    out["data_bytes"] = info.data_bytes;
+    out["model_present"] = info.model_present;
+    return out;
+  });
   m.def("kernel_info", [] {
     const kernels::KernelTable& t = kernels::active_kernels();
     py::dict dots, tiles;
