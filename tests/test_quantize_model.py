@@ -170,8 +170,6 @@ def test_bad_arguments(src_f32, smollm2_path, tmp_path):
         ple.quantize(smollm2_path, tmp_path / "x.gguf", "Q4_0")
     with pytest.raises(FileNotFoundError):
         ple.quantize(tmp_path / "missing.gguf", tmp_path / "x.gguf", "Q4_0")
-    with pytest.raises(ValueError, match="must differ"):
-        ple.quantize(src_f32, src_f32, "Q4_0")
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"definitely not gguf")
     with pytest.raises(ple.GGUFError, match="not a GGUF file"):
@@ -192,6 +190,49 @@ def test_non_finite_weights_rejected(tmp_path):
     with pytest.raises(ValueError, match="blk.1.ffn_up.weight.*NaN"):
         ple.quantize(src, out, "Q4_K", progress=False)
     assert not out.exists()
+    # An existing output stays as it was, and no temporary file is left beside it.
+    out.write_bytes(b"the previous model")
+    with pytest.raises(ValueError, match="NaN"):
+        ple.quantize(src, out, "Q4_K", progress=False)
+    assert out.read_bytes() == b"the previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.gguf", "out.gguf"]
+
+
+@pytest.mark.parametrize("how", ["same path", "relative path", "symlink", "hard link"])
+def test_output_that_is_the_input_is_refused(src_f32, tmp_path, monkeypatch, how):
+    import hashlib
+    import os
+    src = tmp_path / "model-f32.gguf"
+    src.write_bytes(src_f32.read_bytes())
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    if how == "same path":
+        out = src
+    elif how == "relative path":
+        monkeypatch.chdir(tmp_path)
+        out = "./sub/../model-f32.gguf"
+        (tmp_path / "sub").mkdir()
+    elif how == "symlink":
+        out = tmp_path / "link.gguf"
+        out.symlink_to(src)
+    else:
+        out = tmp_path / "hard.gguf"
+        os.link(src, out)
+    with pytest.raises(ValueError, match="is the input") as e:
+        ple.quantize(src, out, "Q4_0", progress=False)
+    assert str(out) in str(e.value) and str(src) in str(e.value)
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+    assert main(["quantize", str(src), str(out), "Q4_0", "--quiet"]) == 1
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
+
+
+def test_quantize_replaces_a_symlinked_output_without_writing_through_it(src_f32, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "out.gguf"
+    out.symlink_to(victim)
+    ple.quantize(src_f32, out, "Q8_0", progress=False)
+    assert victim.read_text() == "precious" and not out.is_symlink()
+    assert gguf.GGUFReader(str(out)).tensors[0].tensor_type.name == "Q8_0"
 
 
 def test_cli(src_f32, tmp_path, capsys):

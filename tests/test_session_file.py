@@ -59,3 +59,43 @@ def test_mismatched_and_corrupt_files(model, tiny_f32, tmp_path):
         model.load_session(path, n_ctx=1)
     with pytest.raises(FileNotFoundError):
         model.load_session(tmp_path / "missing.ples")
+
+
+def test_save_never_writes_through_a_planted_temporary_symlink(model, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    path = tmp_path / "s.ples"
+    (tmp_path / "s.ples.tmp").symlink_to(victim)  # the name older versions wrote to
+    s = model.session()
+    s.generate("A planted link", max_tokens=2, temperature=0)
+    s.save(path)
+    assert victim.read_text() == "precious"
+    assert model.load_session(path).history == s.history
+
+
+def test_concurrent_saves_to_one_path_leave_one_loadable_file(model, tmp_path):
+    import threading
+    path = tmp_path / "shared.ples"
+    sessions = []
+    for prompt in ("First conversation about rivers", "Second conversation, a longer one about mountains and snow"):
+        s = model.session()
+        s.generate(prompt, max_tokens=3, temperature=0)
+        sessions.append(s)
+    errors = []
+
+    def save_many(s):
+        try:
+            for _ in range(15):
+                s.save(path)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=save_many, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    loaded = model.load_session(path)  # complete and valid: its checksum holds
+    assert loaded.history in ([s.history for s in sessions])
+    assert [p.name for p in tmp_path.iterdir()] == ["shared.ples"]

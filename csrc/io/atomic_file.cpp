@@ -68,9 +68,11 @@ AtomicFileWriter::~AtomicFileWriter() {
 }
 
 void AtomicFileWriter::discard() {
+  if (committed_) return;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   if (!temporary_.empty()) ::unlink(temporary_.c_str());
+  temporary_.clear();
 }
 
 void AtomicFileWriter::flush_buffer() {
@@ -85,7 +87,7 @@ void AtomicFileWriter::flush_buffer() {
 }
 
 void AtomicFileWriter::write(const void* data, size_t n) {
-  if (fd_ < 0 || committed_) throw IoError("write to '" + destination_ + "' after it was committed", EBADF);
+  if (fd_ < 0 || committed_) throw IoError("write to '" + destination_ + "' after it was committed or discarded", EBADF);
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
     const size_t take = std::min(n, kBufferBytes - buffer_.size());
@@ -97,7 +99,7 @@ void AtomicFileWriter::write(const void* data, size_t n) {
 }
 
 void AtomicFileWriter::rewrite_start(const void* data, size_t n) {
-  if (fd_ < 0 || committed_) throw IoError("write to '" + destination_ + "' after it was committed", EBADF);
+  if (fd_ < 0 || committed_) throw IoError("write to '" + destination_ + "' after it was committed or discarded", EBADF);
   flush_buffer();
   const char* p = static_cast<const char*>(data);
   size_t done = 0;
@@ -110,7 +112,7 @@ void AtomicFileWriter::rewrite_start(const void* data, size_t n) {
 }
 
 void AtomicFileWriter::commit() {
-  if (fd_ < 0 || committed_) throw IoError("'" + destination_ + "' was already committed", EBADF);
+  if (fd_ < 0 || committed_) throw IoError("'" + destination_ + "' was already committed or discarded", EBADF);
   flush_buffer();
   // Durable before it gets its name: a crash must never leave a named file of unwritten blocks.
   if (!durable_sync(fd_)) throw io_error("cannot flush", temporary_, errno);

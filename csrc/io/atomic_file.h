@@ -23,11 +23,13 @@ class AtomicFileWriter {
   void rewrite_start(const void* data, size_t n);
   // Flushes, makes the data durable, renames over the destination and syncs the directory.
   void commit();  // throws IoError; the destination is untouched when it does
+  // Removes the temporary file, leaving the destination as it was (also done by the destructor of
+  // an uncommitted writer). Nothing can be written afterwards.
+  void discard();
   const std::string& temporary_path() const { return temporary_; }
 
  private:
   void flush_buffer();
-  void discard();
 
   std::string destination_, temporary_;
   int fd_ = -1;

@@ -10,5 +10,6 @@ void register_quant(pybind11::module_& m);
 void register_tokenizer(pybind11::module_& m);
 void register_model(pybind11::module_& m);
 void register_system(pybind11::module_& m);
+void register_io(pybind11::module_& m);
 
 }  // namespace ple::python

@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   ple::python::register_tokenizer(m);
   ple::python::register_model(m);
   ple::python::register_system(m);
+  ple::python::register_io(m);
 }
