@@ -170,6 +170,26 @@ def _cmd_pull(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(a: argparse.Namespace) -> int:
+    from . import cache, hub
+
+    if a.action == "clean":
+        removed = cache.clean()
+        for e in removed:
+            print(f"removed {e.path} ({_human_bytes(e.size)}): {e.reason}")
+        print(f"freed {_human_bytes(sum(e.size for e in removed))} in {len(removed)} file(s)")
+        return 0
+    found = cache.entries()
+    print(f"cache: {hub.cache_dir()}")
+    for e in found:
+        note = f"  [stale: {e.reason}]" if e.stale else (f"  [{e.reason}]" if e.reason else "")
+        of = f"  for {e.model}" if e.model else ""
+        print(f"{e.kind:<9} {_human_bytes(e.size):>10}  {e.path.name}{of}{note}")
+    print(f"total {_human_bytes(sum(e.size for e in found))} in {len(found)} file(s); "
+          f"{sum(e.stale for e in found)} stale (`pyllama-edge cache clean` removes them)")
+    return 0
+
+
 def _cmd_quantize(a: argparse.Namespace) -> int:
     from .quantizer import quantize
 
@@ -241,6 +261,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = sub.add_parser("pull", help="fetch the default model into the cache")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=_cmd_pull)
+    p = sub.add_parser("cache", help="list the cached models and layout files, or remove the stale ones")
+    p.add_argument("action", choices=["list", "clean"], help="list: what is cached, with sizes; clean: remove "
+                   "layouts of deleted or changed models, damaged layouts and files of interrupted writes")
+    p.set_defaults(func=_cmd_cache)
     p = sub.add_parser("quantize", help="quantize an F32/F16/BF16 GGUF file")
     p.add_argument("input")
     p.add_argument("output")

@@ -15,9 +15,11 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 python_include=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 pybind11_include=$(python3 -c "import pybind11; print(pybind11.get_include())")
 
-for target in aarch64-macos x86_64-macos; do
+# The minimum macOS version is the wheels' MACOSX_DEPLOYMENT_TARGET (pyproject.toml).
+deployment_target=$(python3 -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['tool']['cibuildwheel']['macos']['environment']['MACOSX_DEPLOYMENT_TARGET'])")
+for target in "aarch64-macos.$deployment_target" "x86_64-macos.$deployment_target"; do
   echo "== macOS cross build: $target"
-  build="build/ci-$target"
+  build="build/ci-${target%%.*}"
   cmake -S . -B "$build" "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/zig-macos.cmake \
     -DPLE_ZIG_TARGET="$target" -DPYLLAMA_EDGE_WERROR=ON -DPYLLAMA_EDGE_PYTHON=OFF \
     -DPYLLAMA_EDGE_EXTENSION_OBJECTS=ON -DPYLLAMA_EDGE_EXTENSION_INCLUDE_DIRS="$python_include;$pybind11_include" >/dev/null

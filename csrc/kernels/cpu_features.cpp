@@ -11,13 +11,15 @@
 #endif
 #endif
 
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__APPLE__)
+#include <sys/types.h>  // before sys/sysctl.h, which uses its types
+#include <sys/sysctl.h>
+#endif
 #if defined(__aarch64__) && defined(__linux__)
 #define PLE_AARCH64_LINUX 1
 #include <sys/auxv.h>
 #elif defined(__aarch64__) && defined(__APPLE__)
 #define PLE_AARCH64_APPLE 1
-#include <sys/types.h>  // before sys/sysctl.h, which uses its types
-#include <sys/sysctl.h>
 #endif
 
 #include <cstdint>
@@ -69,7 +71,16 @@ CpuFeatures detect() {
   if (!osxsave || !avx) return f;
   const uint64_t xcr = xcr0();
   const bool ymm_state = (xcr & 0x6u) == 0x6u;           // SSE + AVX state
-  const bool zmm_state = ymm_state && (xcr & 0xe0u) == 0xe0u;  // opmask, ZMM_Hi256, Hi16_ZMM
+  bool zmm_state = ymm_state && (xcr & 0xe0u) == 0xe0u;  // opmask, ZMM_Hi256, Hi16_ZMM
+#if defined(__APPLE__)
+  // macOS turns the AVX-512 state on at a thread's first AVX-512 instruction, so XCR0 shows it
+  // off until then; the kernel says whether it supports it.
+  int os_avx512 = 0;
+  size_t size = sizeof os_avx512;
+  if (ymm_state && sysctlbyname("hw.optional.avx512f", &os_avx512, &size, nullptr, 0) == 0 && os_avx512 != 0) {
+    zmm_state = true;
+  }
+#endif
   if (!ymm_state) return f;
   f.fma = bit(l1.ecx, 12);
   f.f16c = bit(l1.ecx, 29);

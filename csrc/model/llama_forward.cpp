@@ -32,6 +32,7 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
   };
   constexpr int64_t kSiluChunk = 4096;
   for (int64_t l = 0; l < hp.n_layer; ++l) {
+    if (interrupt_check_) interrupt_check_();
     const LlamaLayer& layer = m.layers()[static_cast<size_t>(l)];
 
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a

@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ class Session {
   const LlamaModel& model() const { return *model_; }
   void reset() { history_.clear(); }
 
+  // Called on the calling thread before each layer of every forward pass; it may throw to abandon
+  // the call (the Python layer raises KeyboardInterrupt there, so Ctrl-C stops a long prefill
+  // within one layer). The session stays consistent: its history covers whole batches only, and
+  // the cache positions after it are overwritten by the next call.
+  void set_interrupt_check(std::function<void()> check) { interrupt_check_ = std::move(check); }
+
   // Saved sessions (model/session_io.cpp): KV cache of the history, the tokens and the last
   // logits, so a restored session continues exactly where this one stopped. load() checks the
   // format version, the model fingerprint, the sizes and a checksum; FormatError when any differs.
@@ -75,6 +82,7 @@ class Session {
   int64_t n_batch_;
   bool float_activations_;
   ThreadPool pool_;
+  std::function<void()> interrupt_check_;
   std::vector<int32_t> history_;
   KVCache kv_cache_;
   // Scratch, [n_batch][width] each.

@@ -3,6 +3,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
+#include <functional>
+
 #include "core/cpu_count.h"
 #include "core/error.h"
 #include "model/generator.h"
@@ -50,9 +53,27 @@ struct PyGenerator {
   std::unique_ptr<Generator> generator;
 };
 
+// Python's main thread (the only one that runs signal handlers), set when the module loads.
+unsigned long g_main_thread = 0;
+
+// Runs Python's signal handlers (Ctrl-C raises KeyboardInterrupt there) from inside a long native
+// call that released the GIL: on the main thread only (other threads cannot handle signals, so
+// they never wait for the GIL here), at most every 50 ms.
+std::function<void()> signal_check() {
+  return [last = std::chrono::steady_clock::time_point{}]() mutable {
+    if (PyThread_get_thread_ident() != g_main_thread) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::milliseconds(50)) return;
+    last = now;
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+}
+
 }  // namespace
 
 void register_model(py::module_& m) {
+  g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::class_<LlamaModel, std::shared_ptr<LlamaModel>>(m, "LlamaModel")
       .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir) {
              std::shared_ptr<GGUFFile> file = reader.shared();
@@ -83,8 +104,13 @@ void register_model(py::module_& m) {
              config.n_ctx = n_ctx;
              config.n_batch = n_batch;
              config.n_threads = n_threads;
-             py::gil_scoped_release release;
-             return std::make_shared<Session>(std::move(model), config);
+             std::shared_ptr<Session> session;
+             {
+               py::gil_scoped_release release;
+               session = std::make_shared<Session>(std::move(model), config);
+             }
+             session->set_interrupt_check(signal_check());
+             return session;
            }),
            py::arg("model"), py::arg("n_ctx") = 0, py::arg("n_batch") = 512, py::arg("n_threads") = 0,
            py::arg("float_activations") = false, py::arg("kv_type") = "f16")
