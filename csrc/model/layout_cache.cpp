@@ -198,7 +198,11 @@ LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const M
       if (starts[i] == nullptr) continue;
       uint64_t stored;
       std::memcpy(&stored, sums + 8 * i, 8);
-      if (bulk_hash(starts[i], static_cast<uint64_t>(targets[i].groups) * targets[i].group_bytes) != stored) damaged = true;
+      const uint64_t bytes = static_cast<uint64_t>(targets[i].groups) * targets[i].group_bytes;
+      if (bulk_hash(starts[i], bytes) != stored) damaged = true;
+      // Read for the check only: the pages stay in the page cache but leave this process until a
+      // forward pass touches them, so a load still costs address space, not resident memory.
+      file->release(starts[i], bytes);
     }
   });
   if (damaged) return out;
