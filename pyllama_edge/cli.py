@@ -193,7 +193,7 @@ def _cmd_cache(a: argparse.Namespace) -> int:
 def _cmd_quantize(a: argparse.Namespace) -> int:
     from .quantizer import quantize
 
-    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet)
+    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet, pure=a.pure)
     counts = collections.Counter(types.values())
     print(f"{a.output}: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items())))
     return 0
@@ -268,7 +268,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = sub.add_parser("quantize", help="quantize an F32/F16/BF16 GGUF file")
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("type", help="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K Q4_K_M Q5_K_M")
+    p.add_argument("type", help="Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K Q4_K_M Q5_K_M "
+                                "(Q3_K_S Q4_K_S Q5_K_S are Q3_K Q4_K Q5_K); per-tensor types as llama.cpp's llama-quantize")
+    p.add_argument("--pure", action="store_true",
+                   help="every matrix in the base type (no Q6_K output head, no per-layer mix), like llama-quantize --pure")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_quantize)

@@ -1,5 +1,6 @@
 """The model quantizer (ple.quantize / `pyllama-edge quantize`): round trip for every type through the
-gguf package and our engine, llama.cpp's Q4_K_M/Q5_K_M tensor mix, metadata, fallbacks, errors."""
+gguf package and our engine, llama.cpp's per-tensor rules, --pure, metadata, fallbacks, errors.
+(tests/test_quantize_mix.py checks the types and errors against llama.cpp's recorded output.)"""
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 
 import pyllama_edge as ple
 from pyllama_edge.cli import main
-from pyllama_edge.quantizer import PURE_TYPES, choose_type, use_more_bits
+from pyllama_edge.quantizer import BASE_TYPES, choose_type, tensor_types, use_more_bits
 from conftest import PACKAGE_PARENT
 
 # Upper bounds on RMS(dequantized - source) / RMS(source) per tensor for N(0, s^2) weights. Typical
@@ -44,7 +45,7 @@ def _dequant(t):
     return np.asarray(gguf.quants.dequantize(t.data, t.tensor_type), np.float32)
 
 
-@pytest.mark.parametrize("qtype", PURE_TYPES + ("Q4_K_M", "Q5_K_M"))
+@pytest.mark.parametrize("qtype", BASE_TYPES + ("Q4_K_M", "Q5_K_M"))
 def test_round_trip(qtype, src_f32, src_logits, tmp_path):
     out = tmp_path / f"{qtype}.gguf"
     chosen = ple.quantize(src_f32, out, qtype, threads=2, progress=False)
@@ -84,10 +85,15 @@ def test_progress_bar_on_stderr(src_f32, tmp_path, capsys):
     assert "100.0%" in err and "output.weight" in err
 
 
-def test_pure_types_take_every_matrix(src_f32, tmp_path):
-    chosen = ple.quantize(src_f32, tmp_path / "q3.gguf", "Q3_K", progress=False)
+@pytest.mark.parametrize("qtype,base", [("Q3_K", "Q3_K"), ("Q4_0", "Q4_0"), ("Q4_K_M", "Q4_K")])
+def test_pure_gives_every_matrix_the_base_type(qtype, base, src_f32, tmp_path):
+    out = tmp_path / "pure.gguf"
+    chosen = ple.quantize(src_f32, out, qtype, progress=False, pure=True)
     for name, t in _tensors(src_f32).items():
-        assert chosen[name] == ("F32" if len(t.shape) == 1 else "Q3_K"), name
+        assert chosen[name] == ("F32" if len(t.shape) == 1 else base), name
+    assert _tensors(out)["output.weight"].tensor_type.name == base
+    # the default is llama.cpp's mix: the output head gets more bits
+    assert ple.quantize(src_f32, out, qtype, progress=False)["output.weight"] == "Q6_K"
 
 
 def test_metadata_kept_and_file_type_updated(src_f32, tmp_path):
@@ -142,6 +148,45 @@ def test_mix_in_file(src_f32, tmp_path):
 def test_row_fallback_for_k_quants(qtype, fallback):
     assert choose_type("blk.0.attn_q.weight", (128, 128), qtype, 2, True) == fallback
     assert choose_type("blk.0.attn_q.weight", (512, 128), qtype, 2, True) == qtype
+    assert choose_type("blk.0.attn_q.weight", (128, 128), qtype, 2, True, pure=True) == fallback
+
+
+@pytest.mark.parametrize("qtype", BASE_TYPES + ("Q4_K_M", "Q5_K_M"))
+def test_output_head_rule(qtype):
+    """llama.cpp: output.weight, or the tied token_embd.weight, is Q6_K for every file type but Q8_0
+    (and Q6_K itself); Q8_0 when its row is not a multiple of the base type's block."""
+    want = "Q8_0" if qtype == "Q8_0" else "Q6_K"
+    assert choose_type("output.weight", (2048, 1000), qtype, 16, True) == want
+    assert choose_type("token_embd.weight", (2048, 1000), qtype, 16, False) == want  # tied
+    assert choose_type("token_embd.weight", (576, 1000), qtype, 30, False) == "Q8_0"  # SmolLM2: 576 % 256
+    assert choose_type("output.weight", (100, 1000), qtype, 30, True) == "F16"  # not even a multiple of 32
+    untied_embd = choose_type("token_embd.weight", (2048, 1000), qtype, 16, True)
+    assert untied_embd == choose_type("blk.0.attn_q.weight", (2048, 2048), qtype, 16, True)
+
+
+def test_small_k_rules():
+    kw = dict(n_head=32, n_head_kv=8)  # gqa 4 (Llama 3.2 1B)
+    at = lambda name, t, i=0, n=16, **k: choose_type(f"blk.{i}.{name}.weight", (2048, 2048), t, n, True,  # noqa: E731
+                                                     **(k or kw))
+    assert at("attn_v", "Q2_K") == "Q4_K" and at("attn_v", "Q2_K", n_head=9, n_head_kv=3) == "Q3_K"
+    assert at("ffn_down", "Q2_K") == "Q3_K" and at("attn_output", "Q2_K") == "Q3_K" and at("attn_q", "Q2_K") == "Q2_K"
+    for alias in ("Q4_K", "Q4_K_S", "q4_k_s"):
+        assert [at("attn_v", alias, i) for i in (3, 4)] == ["Q5_K", "Q4_K"]
+        assert [at("ffn_down", alias, i) for i in (1, 2)] == ["Q5_K", "Q4_K"]  # i < 16/8
+    for t in ("Q3_K", "Q5_K", "Q6_K", "Q4_0", "Q8_0"):
+        assert {at(n, t) for n in ("attn_v", "ffn_down", "attn_output", "attn_q", "ffn_up")} == {t}
+    # Llama 70B (80 layers, gqa > 1): attn_v Q3_K / Q4_K -> Q5_K
+    assert at("attn_v", "Q3_K", 40, 80, n_head=64, n_head_kv=8) == "Q5_K"
+    assert at("attn_v", "Q4_K_M", 40, 80, n_head=64, n_head_kv=8) == "Q5_K"
+    assert at("attn_v", "Q3_K", 40, 80, n_head=64, n_head_kv=64) == "Q3_K"  # 65B: no GQA
+
+
+def test_tensor_types_reads_the_hyper_parameters():
+    meta = {"general.architecture": "llama", "llama.block_count": 16, "llama.attention.head_count": 32,
+            "llama.attention.head_count_kv": 8}
+    shapes = {"token_embd.weight": (2048, 128256), "blk.0.attn_v.weight": (2048, 512), "blk.0.attn_norm.weight": (2048,)}
+    assert tensor_types(meta, shapes, "Q2_K") == {"token_embd.weight": "Q6_K", "blk.0.attn_v.weight": "Q4_K",
+                                                 "blk.0.attn_norm.weight": "F32"}
 
 
 def test_fallback_file_loads(tiny_f32, tmp_path):
@@ -164,7 +209,7 @@ def test_f16_and_bf16_inputs(synthetic_dir, tmp_path):
 
 
 def test_bad_arguments(src_f32, smollm2_path, tmp_path):
-    with pytest.raises(ValueError, match="unknown quantization type"):
+    with pytest.raises(ValueError, match="unknown quantization type.*Q4_K_S"):
         ple.quantize(src_f32, tmp_path / "x.gguf", "Q7_K")
     with pytest.raises(ValueError, match="F32/F16/BF16 input"):
         ple.quantize(smollm2_path, tmp_path / "x.gguf", "Q4_0")
@@ -240,6 +285,9 @@ def test_cli(src_f32, tmp_path, capsys):
     assert main(["quantize", str(src_f32), str(out), "q4_0", "--quiet"]) == 0
     assert "Q4_0" in capsys.readouterr().out
     assert gguf.GGUFReader(str(out)).tensors[0].tensor_type.name == "Q4_0"
+    assert _tensors(out)["output.weight"].tensor_type.name == "Q6_K"
+    assert main(["quantize", str(src_f32), str(out), "Q4_0", "--quiet", "--pure"]) == 0
+    assert "Q6_K" not in capsys.readouterr().out and _tensors(out)["output.weight"].tensor_type.name == "Q4_0"
     assert main(["quantize", str(src_f32), str(out), "Q9"]) == 1
     assert "unknown quantization type" in capsys.readouterr().err
     r = subprocess.run([sys.executable, "-m", "pyllama_edge", "quantize", str(tmp_path / "nope.gguf"), str(out), "Q4_0"],

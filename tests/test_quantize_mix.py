@@ -1,0 +1,73 @@
+"""Our quantizer against llama.cpp's, recorded in tests/data/quant_mix_llamacpp.json by
+`bench/quant_error.py --record` (llama-cpp-python's llama_model_quantize; see bench/README_quant.md).
+
+For every file type and every fixture model: each tensor gets the type llama.cpp gave it (tied
+output head, attn_v / ffn_down / attn_output rules, row fallbacks, the 70B rule), and each matrix's
+RMSE against the F16 source is at most 5% above llama.cpp's. The sources are rebuilt here with
+tools/make_synthetic_llama.py and checked to be byte-for-byte the tensors llama.cpp quantized."""
+import json
+
+import pytest
+
+import pyllama_edge as ple
+from pyllama_edge.quantizer import TYPES, tensor_types
+from tools import quant_fixture
+
+RMSE_TOLERANCE = 1.05  # ours / llama.cpp, per matrix
+
+FIXTURE = json.loads(quant_fixture.FIXTURE.read_text())
+MODELS = {m["name"]: m for m in FIXTURE["models"]}
+RMSE_MODELS = [name for name, m in MODELS.items() if m["rmse"]]
+
+
+def test_fixture_covers_every_file_type():
+    assert FIXTURE["llama_cpp_python"]
+    for m in MODELS.values():
+        assert sorted(m["types"]) == sorted(TYPES), m["name"]
+        if m["rmse"]:
+            assert sorted(m["rmse_llamacpp"]) == sorted(TYPES), m["name"]
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory):
+    """{model name: (path, source values)}, built on first use."""
+    built = {}
+
+    def get(name):
+        if name not in built:
+            m = MODELS[name]
+            path = quant_fixture.make_source(tmp_path_factory.mktemp("quant_mix") / f"{name}.gguf", m["synthetic"])
+            assert quant_fixture.source_digest(path) == m["source_sha256"], (
+                f"{name}: the synthetic source differs from the one llama.cpp quantized "
+                "(generator or numpy changed): re-record with bench/quant_error.py --record")
+            built[name] = (path, quant_fixture.source_values(path))
+        return built[name]
+
+    return get
+
+
+@pytest.mark.parametrize("qtype", TYPES)
+@pytest.mark.parametrize("model", RMSE_MODELS)
+def test_types_and_rmse_match_llama_cpp(model, qtype, sources, tmp_path):
+    src, ref = sources(model)
+    out = tmp_path / f"{qtype}.gguf"
+    chosen = ple.quantize(src, out, qtype, threads=2, progress=False)
+    want = MODELS[model]["types"][qtype]
+    assert chosen == quant_fixture.types(out)
+    diffs = {n: (chosen.get(n), t) for n, t in want.items() if chosen.get(n) != t}
+    assert not diffs, f"{model} {qtype}: tensor types differ from llama.cpp's (ours, llama.cpp): {diffs}"
+    ours, theirs = quant_fixture.tensor_rmse(ref, out), MODELS[model]["rmse_llamacpp"][qtype]
+    assert sorted(ours) == sorted(theirs)
+    worse = {n: round(ours[n] / theirs[n], 4) for n in theirs if ours[n] > RMSE_TOLERANCE * theirs[n]}
+    assert not worse, f"{model} {qtype}: RMSE more than 5% above llama.cpp's (ratio): {worse}"
+
+
+@pytest.mark.parametrize("qtype", TYPES)
+@pytest.mark.parametrize("model", list(MODELS))
+def test_type_choice_matches_llama_cpp(model, qtype):
+    """The rules alone, from the recorded shapes and hyper-parameters (covers the 80-layer model,
+    too big to quantize here, where llama.cpp applies its Llama-70B rule)."""
+    m = MODELS[model]
+    got = tensor_types(m["hparams"], {n: tuple(s) for n, s in m["shapes"].items()}, qtype)
+    want = m["types"][qtype]
+    assert {n: t for n, t in got.items() if t != want[n]} == {}
