@@ -118,7 +118,7 @@ def record(path: Path, threads: int) -> int:
                      source_sha256=quant_fixture.source_digest(src),
                      hparams={k: meta[k] for k in ("general.architecture", f"{arch}.block_count",
                                                    f"{arch}.attention.head_count", f"{arch}.attention.head_count_kv")},
-                     shapes=quant_fixture.shapes(src), types={})
+                     shapes=quant_fixture.shapes(src), file_type={}, types={})
         if spec["rmse"]:
             entry["rmse_llamacpp"], entry["rmse_ours_at_record"] = {}, {}
             ref = quant_fixture.source_values(src)
@@ -128,6 +128,7 @@ def record(path: Path, threads: int) -> int:
             ple.quantize(src, ours, type_name, threads=threads, progress=False)
             t_theirs, t_ours = quant_fixture.types(theirs), quant_fixture.types(ours)
             entry["types"][type_name] = t_theirs
+            entry["file_type"][type_name] = int(ple.GGUFFile(theirs).metadata["general.file_type"])
             diffs = sorted(n for n in t_theirs if t_ours.get(n) != t_theirs[n])
             line = f"{spec['name']:22} {type_name:7} {len(diffs):5d}"
             if spec["rmse"]:

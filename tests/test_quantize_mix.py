@@ -20,10 +20,13 @@ MODELS = {m["name"]: m for m in FIXTURE["models"]}
 RMSE_MODELS = [name for name, m in MODELS.items() if m["rmse"]]
 
 
-def test_fixture_covers_every_file_type():
+def test_fixture_is_current():
+    """Every file type, and the models tools/quant_fixture.py defines now (else re-record)."""
     assert FIXTURE["llama_cpp_python"]
+    assert [(m["name"], m["rmse"], m["synthetic"]) for m in FIXTURE["models"]] == \
+        [(m["name"], m["rmse"], m["synthetic"]) for m in quant_fixture.MODELS]
     for m in MODELS.values():
-        assert sorted(m["types"]) == sorted(TYPES), m["name"]
+        assert sorted(m["types"]) == sorted(TYPES) == sorted(m["file_type"]), m["name"]
         if m["rmse"]:
             assert sorted(m["rmse_llamacpp"]) == sorted(TYPES), m["name"]
 
@@ -54,6 +57,7 @@ def test_types_and_rmse_match_llama_cpp(model, qtype, sources, tmp_path):
     chosen = ple.quantize(src, out, qtype, threads=2, progress=False)
     want = MODELS[model]["types"][qtype]
     assert chosen == quant_fixture.types(out)
+    assert ple.GGUFFile(out).metadata["general.file_type"] == MODELS[model]["file_type"][qtype]
     diffs = {n: (chosen.get(n), t) for n, t in want.items() if chosen.get(n) != t}
     assert not diffs, f"{model} {qtype}: tensor types differ from llama.cpp's (ours, llama.cpp): {diffs}"
     ours, theirs = quant_fixture.tensor_rmse(ref, out), MODELS[model]["rmse_llamacpp"][qtype]
