@@ -7,6 +7,7 @@ RMSE against the F16 source is at most 5% above llama.cpp's. The sources are reb
 tools/make_synthetic_llama.py and checked to be byte-for-byte the tensors llama.cpp quantized."""
 import json
 
+import numpy as np
 import pytest
 
 import pyllama_edge as ple
@@ -75,3 +76,15 @@ def test_type_choice_matches_llama_cpp(model, qtype):
     got = tensor_types(m["hparams"], {n: tuple(s) for n, s in m["shapes"].items()}, qtype)
     want = m["types"][qtype]
     assert {n: t for n, t in got.items() if t != want[n]} == {}
+
+
+@pytest.mark.parametrize("qtype", ["Q4_0", "Q2_K", "Q4_K_M"])
+@pytest.mark.parametrize("model", [n for n in RMSE_MODELS if "output.weight" not in MODELS[n]["shapes"]])
+def test_tied_head_files_run(model, qtype, sources, tmp_path):
+    """Our engine reads a tied token_embd stored Q6_K or Q8_0 (both as embedding and output head)."""
+    src, _ = sources(model)
+    out = tmp_path / f"{qtype}.gguf"
+    ple.quantize(src, out, qtype, progress=False)
+    m = ple.Model(out, n_ctx=32)
+    logits = m.logits(m.tokenize("the capital of France"))
+    assert logits.shape[1] == MODELS[model]["shapes"]["token_embd.weight"][1] and np.isfinite(logits).all()
