@@ -75,6 +75,20 @@ void MappedFile::release(const uint8_t* p, uint64_t n) const {
 #endif
 }
 
+bool MappedFile::read_at(uint64_t offset, void* out, uint64_t n) const {
+  if (offset > size_ || n > size_ - offset) return false;
+  auto* p = static_cast<uint8_t*>(out);
+  while (n > 0) {
+    const ssize_t k = ::pread(fd_, p, static_cast<size_t>(n), static_cast<off_t>(offset));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return false;
+    p += k;
+    offset += static_cast<uint64_t>(k);
+    n -= static_cast<uint64_t>(k);
+  }
+  return true;
+}
+
 void MappedFile::check_unchanged() const {
   struct stat st {};
   if (::fstat(fd_, &st) != 0) {

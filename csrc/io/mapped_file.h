@@ -35,6 +35,10 @@ class MappedFile {
   // Drops this process's pages of [p, p + n) (whole pages inside it only); they are read again
   // from the page cache or the file if touched later. For data copied elsewhere at load time.
   void release(const uint8_t* p, uint64_t n) const;
+  // Copies [offset, offset + n) of the file into out with pread: small samples read this way do
+  // not map their neighbourhood into the process (a fault through the mapping maps up to 64 KiB
+  // around it). False on a read error or a range past the end.
+  bool read_at(uint64_t offset, void* out, uint64_t n) const;
 
  private:
   std::string path_;

@@ -161,10 +161,13 @@ uint64_t layout_key(uint64_t model_fingerprint, const MappedFile& model, const c
     h = fnv1a(t.kernels->name, std::strlen(t.kernels->name) + 1, h);
     // A content sample: the first, middle and last 256 bytes of the matrix (a few pages per
     // matrix even when the file is cold), so equal metadata over other weights gives another key.
+    // Read with pread, so the load keeps no page of the weights resident.
     const uint64_t bytes = static_cast<uint64_t>(t.matrix->rows) * t.matrix->row_bytes;
     const uint64_t piece = std::min<uint64_t>(256, bytes);
+    uint8_t sample[256];
     for (const uint64_t at : {uint64_t{0}, (bytes - piece) / 2, bytes - piece}) {
-      h = bulk_hash(t.matrix->data + at, piece, h);
+      if (!model.read_at(offset + at, sample, piece)) std::memset(sample, 0, sizeof sample);
+      h = bulk_hash(sample, piece, h);
     }
   }
   return h;
