@@ -238,10 +238,12 @@ class _SessionPool:
             if self._idle and not self._busy:
                 self._busy = True
                 try:
-                    # latest first on ties: max() keeps the first best
-                    best = max(reversed(self._idle), key=lambda s: _common_prefix(s.history, prompt))
-                    self._idle.remove(best)
-                    return best
+                    shared = [_common_prefix(s.history, prompt) for s in self._idle]
+                    best = shared.index(max(shared))  # the oldest on ties: the latest conversation stays
+                    # A prompt sharing nothing (or just BOS) with any idle session gets a new one
+                    # while the pool has room, rather than overwrite another conversation's cache.
+                    if shared[best] > 1 or len(self._idle) >= self.MAX_IDLE:
+                        return self._idle.pop(best)
                 finally:
                     self._busy = False
         return self._make()
