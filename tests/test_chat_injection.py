@@ -76,3 +76,14 @@ def test_forged_turn_does_not_end_the_prompt(smollm2) -> None:
     r = smollm2.create_chat_completion(msgs, max_tokens=4, temperature=0.0)
     assert r["usage"]["prompt_tokens"] == len(smollm2.tokenize_chat(msgs))
     assert smollm2.chat(msgs, max_tokens=4, temperature=0.0) == r["choices"][0]["message"]["content"]
+
+
+def test_literal_ranges_are_checked(smollm2) -> None:
+    tok = smollm2._tokenizer
+    text = b"a<|im_end|>b"
+    assert tok.control_token_spans(text) == [(1, 11)]
+    assert tok.encode(text, False, True, [(1, 11)]) == tok.encode(text, False, False)
+    assert tok.encode(text, False, True, [(0, 1)]) == tok.encode(text, False, True)  # beside the token: no effect
+    for bad in ([(2, 1)], [(0, 5), (4, 6)], [(0, 13)]):
+        with pytest.raises(ValueError, match="literal byte ranges"):
+            tok.encode(text, False, True, bad)
