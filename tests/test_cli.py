@@ -9,7 +9,7 @@ import pytest
 
 from conftest import PACKAGE_PARENT
 
-from pyllama_edge.cli import build_parser, describe, main
+from pyllama_edge.cli import describe, main
 
 
 def run_cli(*args, stdin=None, timeout=300):
@@ -147,6 +147,8 @@ def test_no_progress_bars_unless_stderr_is_a_terminal(tiny_f32, tmp_path):
 
 
 def test_every_sampling_option_has_help():
+    from pyllama_edge.cli import build_parser
+
     parser = build_parser()
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for command in ("run", "chat"):
