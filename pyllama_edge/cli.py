@@ -86,17 +86,39 @@ def describe(path: str, n_ctx: Optional[int] = None) -> List[str]:
     return lines
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _add_model(p: argparse.ArgumentParser, positional: bool = False) -> None:
+    if positional:  # kept for the older `info FILE` / `bench MODEL` / `perplexity MODEL TEXT` spellings
+        p.add_argument("model_file", nargs="?", metavar="MODEL", help="GGUF file (same as --model)")
+    p.add_argument("--model", "-m", help="GGUF file (default: SmolLM2-135M-Instruct Q4_1, fetched once into the cache)")
+
+
 def _add_sampling(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", "-m", help="GGUF file (default: SmolLM2-135M-Instruct Q4_1, fetched once)")
-    p.add_argument("--max-tokens", "-n", type=int, default=256)
-    p.add_argument("--temperature", "--temp", type=float, default=0.8)
-    p.add_argument("--top-k", type=int, default=40)
-    p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--min-p", type=float, default=0.05)
-    p.add_argument("--repeat-penalty", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--threads", "-t", type=int, default=None)
-    p.add_argument("--ctx", "-c", type=int, default=None, help="context size in tokens (default min(4096, model's))")
+    _add_model(p)
+    p.add_argument("--max-tokens", "-n", type=int, default=256,
+                   help="most tokens to generate; -1 until the context is full (default 256)")
+    p.add_argument("--temperature", "--temp", type=float, default=0.8,
+                   help="sampling temperature; 0 picks the most likely token every time (default 0.8)")
+    p.add_argument("--top-k", type=int, default=40, help="sample among the K most likely tokens; 0 disables (default 40)")
+    p.add_argument("--top-p", type=float, default=0.95,
+                   help="sample among the most likely tokens whose probabilities sum to P; 1 disables (default 0.95)")
+    p.add_argument("--min-p", type=float, default=0.05,
+                   help="drop tokens less likely than P times the most likely one; 0 disables (default 0.05)")
+    p.add_argument("--repeat-penalty", type=float, default=1.0,
+                   help="divide the logits of recently seen tokens by this; 1 disables (default 1.0)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for reproducible sampling (default: random)")
+    p.add_argument("--threads", "-t", type=_positive_int, default=None, help="threads (default: one per core)")
+    p.add_argument("--ctx", "-c", type=_positive_int, default=None,
+                   help="context size in tokens (default min(4096, model's))")
     _add_kv_type(p)
 
 
@@ -110,17 +132,37 @@ def _sampling_kwargs(a: argparse.Namespace) -> Dict[str, Any]:
                 repeat_penalty=a.repeat_penalty, seed=a.seed)
 
 
-def _load(a: argparse.Namespace):
+def _model_path(a: argparse.Namespace) -> str:
+    """--model, the positional MODEL where the command has one, else the cached default model."""
+    given = [m for m in (getattr(a, "model_file", None), a.model) if m]
+    if len(given) == 2 and given[0] != given[1]:
+        raise ValueError(f"two models given: {given[0]} and --model {given[1]}")
+    if given:
+        return given[0]
     from .hub import pull
+
+    return str(pull())
+
+
+def _load(a: argparse.Namespace):
     from .model import Model
 
-    path = a.model or str(pull())
-    return Model(path, n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
+    return Model(_model_path(a), n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
+
+
+def _read_prompt(a: argparse.Namespace) -> str:
+    if a.prompt is not None:
+        return a.prompt
+    if sys.stdin.isatty():
+        print("Reading the prompt from stdin; end it with Ctrl-D (or pass it as an argument).", file=sys.stderr)
+    text = sys.stdin.read()
+    # The newline that ends the last line of a file or `echo` is not part of the prompt.
+    return text[:-1] if text.endswith("\n") else text
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    prompt = _read_prompt(a)
     model = _load(a)
-    prompt = a.prompt if a.prompt is not None else sys.stdin.read()
     for piece in model.stream(prompt, **_sampling_kwargs(a)):
         sys.stdout.write(piece)
         sys.stdout.flush()
@@ -142,8 +184,12 @@ def _cmd_chat(a: argparse.Namespace) -> int:
             sys.stderr.write("> ")
             sys.stderr.flush()
         line = sys.stdin.readline()
-        if not line or not line.strip():
+        if not line:  # end of input
             return 0
+        if not line.strip():
+            if interactive:
+                return 0
+            continue  # piped input: a blank line separates nothing
         messages.append({"role": "user", "content": line.rstrip("\n")})
         reply = []
         try:
@@ -159,7 +205,7 @@ def _cmd_chat(a: argparse.Namespace) -> int:
 
 
 def _cmd_info(a: argparse.Namespace) -> int:
-    print("\n".join(describe(a.file, a.ctx)))
+    print("\n".join(describe(_model_path(a), a.ctx)))
     return 0
 
 
@@ -193,7 +239,8 @@ def _cmd_cache(a: argparse.Namespace) -> int:
 def _cmd_quantize(a: argparse.Namespace) -> int:
     from .quantizer import quantize
 
-    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet, pure=a.pure)
+    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet and sys.stderr.isatty(),
+                     pure=a.pure)
     counts = collections.Counter(types.values())
     print(f"{a.output}: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items())))
     return 0
@@ -204,8 +251,8 @@ def _cmd_perplexity(a: argparse.Namespace) -> int:
 
     with open(a.textfile, encoding="utf-8") as f:
         text = f.read()
-    model = Model(a.model, n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
-    result = model.perplexity(text, ctx=a.ctx, progress=not a.quiet)
+    model = Model(_model_path(a), n_ctx=a.ctx, n_threads=a.threads, kv_type=a.kv_type)
+    result = model.perplexity(text, ctx=a.ctx, progress=not a.quiet and sys.stderr.isatty())
     if a.json:
         import json
 
@@ -219,7 +266,8 @@ def _cmd_bench(a: argparse.Namespace) -> int:
     from .evaluate import bench
     from .model import Model
 
-    model = Model(a.model, n_ctx=max(a.n_prompt, a.n_gen + 1, 16), n_threads=a.threads, kv_type=a.kv_type)
+    path = _model_path(a)
+    model = Model(path, n_ctx=max(a.n_prompt, a.n_gen + 1, 16), n_threads=a.threads, kv_type=a.kv_type)
     rows = bench(model, n_prompt=a.n_prompt, n_gen=a.n_gen, reps=a.reps, n_threads=a.threads,
                  progress=not a.json and sys.stderr.isatty())
     if a.json:
@@ -229,11 +277,11 @@ def _cmd_bench(a: argparse.Namespace) -> int:
 
         info = system_info()
         for r in rows:
-            r.update(model=os.path.basename(a.model), isa=info.get("isa"), kv_type=a.kv_type)
+            r.update(model=os.path.basename(path), isa=info.get("isa"), kv_type=a.kv_type)
         print(json.dumps(rows))
         return 0
-    size = os.path.getsize(a.model)
-    name = os.path.basename(a.model)
+    size = os.path.getsize(path)
+    name = os.path.basename(path)
     w = max(5, len(name))
     print(f"| {'model':{w}} | {'size':>9} | {'threads':>7} | {'test':>6} | {'t/s':>18} |")
     print(f"| {'-' * w} | {'-' * 9}:| {'-' * 7}:| {'-' * 6}:| {'-' * 18}:|")
@@ -243,23 +291,23 @@ def _cmd_bench(a: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyllama-edge", description="Run GGUF Llama-family models on this CPU.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="generate a continuation of PROMPT, streamed to stdout")
-    p.add_argument("prompt", nargs="?", help="prompt text (default: read stdin)")
+    p.add_argument("prompt", nargs="?", help="prompt text (default: read stdin, without its final newline)")
     _add_sampling(p)
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("chat", help="interactive multi-turn chat")
     p.add_argument("--system", help="system message")
     _add_sampling(p)
     p.set_defaults(func=_cmd_chat)
-    p = sub.add_parser("info", help="describe a GGUF file")
-    p.add_argument("file")
-    p.add_argument("--ctx", type=int, default=None, help="context size for the memory estimate")
+    p = sub.add_parser("info", help="describe a GGUF file (default: the default model)")
+    _add_model(p, positional=True)
+    p.add_argument("--ctx", type=_positive_int, default=None, help="context size for the memory estimate")
     p.set_defaults(func=_cmd_info)
     p = sub.add_parser("pull", help="fetch the default model into the cache")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="fetch it again even if it is cached")
     p.set_defaults(func=_cmd_pull)
     p = sub.add_parser("cache", help="list the cached models and layout files, or remove the stale ones")
     p.add_argument("action", choices=["list", "clean"], help="list: what is cached, with sizes; clean: remove "
@@ -272,33 +320,40 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 "(Q3_K_S Q4_K_S Q5_K_S are Q3_K Q4_K Q5_K); per-tensor types as llama.cpp's llama-quantize")
     p.add_argument("--pure", action="store_true",
                    help="every matrix in the base type (no Q6_K output head, no per-layer mix), like llama-quantize --pure")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=_positive_int, default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     p.set_defaults(func=_cmd_quantize)
-    p = sub.add_parser("perplexity", help="perplexity of MODEL on a text file (llama.cpp's method)")
-    p.add_argument("model")
+    p = sub.add_parser("perplexity", help="perplexity of MODEL (default: the default model) on a text file, "
+                                          "llama.cpp's method")
+    _add_model(p, positional=True)
     p.add_argument("textfile")
-    p.add_argument("--ctx", type=int, default=512, help="chunk size in tokens (default 512)")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--ctx", type=_positive_int, default=512, help="chunk size in tokens (default 512)")
+    p.add_argument("--threads", type=_positive_int, default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none unless stderr is a terminal)")
     _add_kv_type(p)
     p.set_defaults(func=_cmd_perplexity)
     p = sub.add_parser("bench", help="prompt-processing and generation speed (like llama-bench)")
-    p.add_argument("model")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("-p", "--n-prompt", type=int, default=512)
-    p.add_argument("-n", "--n-gen", type=int, default=128)
-    p.add_argument("--reps", type=int, default=3)
+    _add_model(p, positional=True)
+    p.add_argument("--threads", type=_positive_int, default=None)
+    p.add_argument("-p", "--n-prompt", type=_positive_int, default=512)
+    p.add_argument("-n", "--n-gen", type=_positive_int, default=128)
+    p.add_argument("--reps", type=_positive_int, default=3)
     p.add_argument("--json", action="store_true")
     _add_kv_type(p)
     p.set_defaults(func=_cmd_bench)
-    a = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    a = build_parser().parse_args(argv)
+    from .hub import DownloadError
+
     try:
         return a.func(a)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError) as e:  # GGUFError, FileNotFoundError, bad parameters: no traceback
+    except (OSError, ValueError, DownloadError) as e:  # GGUFError, FileNotFoundError, bad parameters, no network: no traceback
         print(f"pyllama-edge: error: {e}", file=sys.stderr)
         return 1
 

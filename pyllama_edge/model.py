@@ -2,11 +2,16 @@
 templates and result shapes live here; tokenization, the forward pass and the decode loop are C++."""
 from __future__ import annotations
 
+import functools
 import os
+import re
+import secrets
+import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -19,58 +24,110 @@ Stop = Union[None, str, Sequence[str]]
 KV_TYPES = ("f16", "q8_0")  # KV-cache element types
 _SAMPLING_DEFAULTS = dict(max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0,
                           frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None, stop=None)
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 
 
 def _stop_list(stop: Stop) -> List[str]:
     if stop is None:
         return []
     if isinstance(stop, str):
-        return [stop]
+        stop = [stop]
+    if isinstance(stop, (bytes, bytearray, memoryview)):
+        raise TypeError(f"stop must be a str or a list of str, got {type(stop).__name__}")
     out = list(stop)
-    if not all(isinstance(s, str) for s in out):
-        raise TypeError("stop must be a str or a list of str")
+    for s in out:
+        if not isinstance(s, str):
+            raise TypeError(f"stop must be a str or a list of str, got an item of type {type(s).__name__}")
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate can never occur in generated text
+            raise ValueError(f"stop string {s!r} is not valid Unicode text: {e.reason} at index {e.start}") from None
     return out
 
 
-def _check_int(name: str, value: Any) -> int:
+def _check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None) -> int:
+    """`value` as an int in [lo, hi]: the range of the C++ type it becomes, so an overflow is a
+    ValueError naming the parameter rather than a pybind11 signature mismatch."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    return int(value)
+    value = int(value)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
 
 
 def _check_float(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} is out of range, got {value}") from None
+
+
+def _native_session(model: "_core.LlamaModel", n_ctx: Optional[int] = None, n_batch: int = 512,
+                    n_threads: Optional[int] = None, float_activations: bool = False,
+                    kv_type: str = "f16") -> "_core.Session":
+    """A checked native session (KV cache, scratch, thread pool) over `model`."""
+    if n_ctx is not None:
+        n_ctx = _check_int("n_ctx", n_ctx, 1, INT32_MAX)  # beyond the model's context: ValueError from the core
+    n_batch = _check_int("n_batch", n_batch, 1, INT32_MAX)
+    if n_threads is not None:
+        n_threads = _check_int("n_threads", n_threads, 1, 1024)
+    if not isinstance(kv_type, str) or kv_type.lower() not in KV_TYPES:
+        raise ValueError(f"kv_type must be one of {', '.join(map(repr, KV_TYPES))}, got {kv_type!r}")
+    return _core.Session(model, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations), kv_type.lower())
 
 
 class Session:
     """One conversation: its own KV cache, token history and sampler state, over a shared Model.
 
     A new prompt reuses the longest common prefix of the history, so a chat turn only evaluates
-    the new tokens. Use one Session per thread."""
+    the new tokens. Use one Session per thread. `close()` (or a `with` block) frees the KV cache
+    now; a closed session raises ValueError."""
 
     def __init__(self, model: "Model", n_ctx: Optional[int] = None, n_batch: int = 512, n_threads: Optional[int] = None,
                  float_activations: bool = False, kv_type: str = "f16"):
-        if n_ctx is not None:
-            n_ctx = _check_int("n_ctx", n_ctx)
-            if n_ctx <= 0:
-                raise ValueError(f"n_ctx must be positive, got {n_ctx}")
-        n_batch = _check_int("n_batch", n_batch)
-        if n_batch <= 0:
-            raise ValueError(f"n_batch must be positive, got {n_batch}")
-        if n_threads is not None:
-            n_threads = _check_int("n_threads", n_threads)
-            if not 1 <= n_threads <= 1024:
-                raise ValueError(f"n_threads must be between 1 and 1024, got {n_threads}")
-        if not isinstance(kv_type, str) or kv_type.lower() not in KV_TYPES:
-            raise ValueError(f"kv_type must be one of {', '.join(map(repr, KV_TYPES))}, got {kv_type!r}")
+        self._init(model, _native_session(model._native, n_ctx, n_batch, n_threads, float_activations, kv_type))
+
+    @classmethod
+    def _over(cls, model: "Model", native: "_core.Session") -> "Session":
+        """A Session around an existing native one (the model's pooled sessions)."""
+        self = cls.__new__(cls)
+        self._init(model, native)
+        return self
+
+    def _init(self, model: "Model", native: "_core.Session") -> None:
+        # The Model never holds a Session (only a weak set of them), so this strong reference
+        # makes no cycle: dropping both frees the mapping and the KV cache without the gc.
         self.model = model
-        self._native = _core.Session(model._native, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations),
-                                     kv_type.lower())
+        self._core_session: Optional[_core.Session] = native
         self.last_finish_reason: Optional[str] = None
         self.last_usage: Dict[str, int] = {}
         self.last_prompt_evaluated = 0  # prompt tokens the last call evaluated; the rest came from the cache
+        model._sessions.add(self)  # Model.close() closes it too
+
+    @property
+    def _native(self) -> "_core.Session":
+        if self._core_session is None:
+            raise ValueError("this Session is closed")
+        return self._core_session
+
+    @property
+    def closed(self) -> bool:
+        return self._core_session is None
+
+    def close(self) -> None:
+        """Frees the KV cache and buffers (once no open stream of this session holds them)."""
+        self._core_session = None
+
+    def __enter__(self) -> "Session":
+        self._native  # refuses a closed session
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def n_ctx(self) -> int:
@@ -100,49 +157,144 @@ class Session:
     def _generator(self, prompt_ids: List[int], max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05,
                    repeat_penalty=1.0, frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None,
                    stop: Stop = None) -> "_core.Generator":
-        max_tokens = _check_int("max_tokens", max_tokens) if max_tokens is not None else -1
-        if max_tokens < -1:
-            raise ValueError(f"max_tokens must be >= 0 (or None/-1 for 'until the context is full'), got {max_tokens}")
+        max_tokens = _check_int("max_tokens", max_tokens, -1, INT64_MAX) if max_tokens is not None else -1
         if seed is None:
             seed = int.from_bytes(os.urandom(8), "little")
-        seed = _check_int("seed", seed)
-        if not 0 <= seed < 2**64:
-            raise ValueError(f"seed must be in [0, 2**64), got {seed}")
+        seed = _check_int("seed", seed, 0, 2**64 - 1)
         return _core.Generator(
             self._native, self.model._tokenizer, prompt_ids, max_tokens, _stop_list(stop),
-            _check_float("temperature", temperature), _check_int("top_k", top_k), _check_float("top_p", top_p),
-            _check_float("min_p", min_p), _check_float("repeat_penalty", repeat_penalty),
+            _check_float("temperature", temperature), _check_int("top_k", top_k, -2**31, INT32_MAX),
+            _check_float("top_p", top_p), _check_float("min_p", min_p), _check_float("repeat_penalty", repeat_penalty),
             _check_float("frequency_penalty", frequency_penalty), _check_float("presence_penalty", presence_penalty),
-            _check_int("penalty_last_n", penalty_last_n), seed)
+            _check_int("penalty_last_n", penalty_last_n, -2**31, INT32_MAX), seed)
 
     def _pieces(self, gen: "_core.Generator") -> Iterator[str]:
         try:
             for piece in gen:
+                if self._core_session is None:  # closed while streaming
+                    raise ValueError("this Session is closed")
                 yield piece
         finally:
             self.last_finish_reason = gen.finish_reason or "stop"
             self.last_prompt_evaluated = gen.n_prompt_evaluated
             self.last_usage = {"prompt_tokens": gen.n_prompt_tokens, "completion_tokens": gen.n_generated,
-                               "total_tokens": gen.n_prompt_tokens + gen.n_generated}
+                               "total_tokens": gen.n_prompt_tokens + gen.n_generated,
+                               # OpenAI's name for prompt tokens reused from the KV cache
+                               "prompt_tokens_details": {"cached_tokens": gen.n_prompt_tokens - gen.n_prompt_evaluated}}
 
-    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
+    def stream(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> Iterator[str]:
         """Yields text pieces as they are generated. Parameters are checked before any work."""
         gen = self._generator(self.model._prompt_ids(prompt), **kwargs)
         return self._pieces(gen)
 
-    def generate(self, prompt: str, **kwargs: Any) -> str:
+    def generate(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> str:
         return "".join(self.stream(prompt, **kwargs))
 
-    def chat_stream(self, messages: Sequence[Dict[str, Any]], **kwargs: Any) -> Iterator[str]:
-        gen = self._generator(self.model._chat_ids(messages), **kwargs)
+    def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
+                    **kwargs: Any) -> Iterator[str]:
+        """special_in_messages: see Model.chat_stream."""
+        gen = self._generator(self.model._chat_ids(messages, special_in_messages), **kwargs)
         return self._pieces(gen)
 
-    def chat(self, messages: Sequence[Dict[str, Any]], **kwargs: Any) -> str:
-        return "".join(self.chat_stream(messages, **kwargs))
+    def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
+        return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
         """Teacher-forced logits, float32 [len(ids), n_vocab]."""
         return self._native.evaluate_all(self.model._check_ids(ids))
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    diff = np.flatnonzero(np.asarray(a[:n], dtype=np.int64) != np.asarray(b[:n], dtype=np.int64))
+    return int(diff[0]) if diff.size else n
+
+
+class _SessionPool:
+    """Native sessions for the Model-level calls: each call takes one for itself, so interleaved
+    streams and threads never share a KV cache; a finished call gives it back, and the next call
+    takes the idle one whose history shares the longest prefix with its prompt (a chat's next
+    turn evaluates only the new tokens). A session held by an open stream is never handed out.
+    Holds native sessions only, never the Model: no reference cycle."""
+
+    MAX_IDLE = 2  # each idle session keeps its KV cache and scratch buffers allocated
+
+    def __init__(self, make: Callable[[], "_core.Session"]):
+        self._make = make
+        # Reentrant, and `_busy` marks the critical section: a stream dropped by the garbage
+        # collector inside take()/give_back() gives its session back re-entrantly; it is then
+        # dropped instead of corrupting the list being changed.
+        self._lock = threading.RLock()
+        self._busy = False
+        self._idle: List[_core.Session] = []  # oldest first
+        self._closed = False
+
+    def take(self, prompt: Sequence[int]) -> "_core.Session":
+        with self._lock:
+            if self._closed:
+                raise ValueError("this Model is closed")
+            if self._idle and not self._busy:
+                self._busy = True
+                try:
+                    shared = [_common_prefix(s.history, prompt) for s in self._idle]
+                    best = shared.index(max(shared))  # the oldest on ties: the latest conversation stays
+                    # A prompt sharing nothing (or just BOS) with any idle session gets a new one
+                    # while the pool has room, rather than overwrite another conversation's cache.
+                    if shared[best] > 1 or len(self._idle) >= self.MAX_IDLE:
+                        return self._idle.pop(best)
+                finally:
+                    self._busy = False
+        return self._make()
+
+    def give_back(self, session: "_core.Session") -> None:
+        with self._lock:
+            if self._closed or self._busy:
+                return
+            self._busy = True
+            try:
+                self._idle.append(session)
+                del self._idle[:-self.MAX_IDLE]
+            finally:
+                self._busy = False
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._idle.clear()
+
+
+def _defuse(value: Any, control_token_spans: Callable[[bytes], List[Tuple[int, int]]],
+            placeholder: Callable[[str], str]) -> Any:
+    """`value` (a message, or any str, dict or list in it) with the control-token text in its
+    strings swapped for placeholders. A module function, not a closure: a recursive closure is a
+    reference cycle, and this one would hold the Model until the next gc run."""
+    if isinstance(value, str):
+        data = value.encode("utf-8")
+        spans = control_token_spans(data)
+        if not spans:
+            return value
+        parts, pos = [], 0
+        for begin, end in spans:
+            parts += [data[pos:begin].decode("utf-8"), placeholder(data[begin:end].decode("utf-8"))]
+            pos = end
+        parts.append(data[pos:].decode("utf-8"))
+        return "".join(parts)
+    if isinstance(value, dict):
+        return {k: _defuse(v, control_token_spans, placeholder) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_defuse(v, control_token_spans, placeholder) for v in value]
+    return value
+
+
+def _giving_back(pool: _SessionPool, session: Session, pieces: Iterator[str]) -> Iterator[str]:
+    try:
+        yield from pieces
+    finally:
+        native, session._core_session = session._core_session, None  # the pool's again
+        if native is not None:
+            pool.give_back(native)
 
 
 def _layout_cache_dir(layout_cache: Union[bool, str, os.PathLike]) -> str:
@@ -160,12 +312,15 @@ def _layout_cache_dir(layout_cache: Union[bool, str, os.PathLike]) -> str:
 
 class Model:
     """A GGUF Llama-family model loaded for inference (memory-mapped; immutable; thread-safe to
-    share). `generate`, `stream`, `chat`, ... use a default session; `session()` makes more."""
+    share). `generate`, `stream`, `chat`, ... each run on a session of their own from a small pool
+    (so calls never see each other's context); `session()` makes one to keep. `close()` (or a
+    `with` block) releases the mapping and every session now; a closed model raises ValueError."""
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
                  n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16",
                  interleave_weights: bool = True, layout_cache: Union[bool, str, os.PathLike] = True):
         self.path = os.fspath(path)
+        self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
         self.file = GGUFFile(self.path)
         # interleave_weights: rewrite the matrices whose type has a faster load-time layout (Q4_0,
         # Q4_1, Q8_0 and Q4_K on x86: 8 rows interleaved per block) into it; False keeps every
@@ -173,9 +328,9 @@ class Model:
         # directory (True: <cache dir>/layouts, see hub.cache_dir) holding one file per model and
         # kernel path, written on the first load and memory-mapped on later ones; False: a copy in
         # this process's memory. See bench/README.md for the costs.
-        self._native = _core.LlamaModel(self.file._reader, bool(interleave_weights),
-                                        _layout_cache_dir(layout_cache) if interleave_weights else "")
-        self._tokenizer = _core.Tokenizer(self.file._reader)
+        self._core_model: Optional[_core.LlamaModel] = _core.LlamaModel(
+            self.file._reader, bool(interleave_weights), _layout_cache_dir(layout_cache) if interleave_weights else "")
+        self._core_tokenizer: Optional[_core.Tokenizer] = _core.Tokenizer(self.file._reader)
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for
         # evaluation against a float reference.
@@ -183,12 +338,59 @@ class Model:
         # block of 32; see bench/README.md for its perplexity cost).
         self._session_args = dict(n_ctx=n_ctx, n_batch=n_batch, n_threads=n_threads,
                                   float_activations=float_activations, kv_type=kv_type)
-        self._default = Session(self, **self._session_args)  # validates the arguments now
+        make = functools.partial(_native_session, self._core_model, **self._session_args)  # not self: no cycle
+        first = make()  # checks the arguments and the memory now, not at the first call
+        self._n_ctx = first.n_ctx
+        self._pool = _SessionPool(make)
+        self._pool.give_back(first)
         meta = self.file.metadata
         self.name = meta.get("general.name") or os.path.basename(self.path)
         template = meta.get("tokenizer.chat_template")
         self.chat_template: str = template if isinstance(template, str) and template else fallback_template(self._has_token)
         self.chat_template_is_builtin = not (isinstance(template, str) and template)
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> "Model":
+        """The default model (SmolLM2-135M-Instruct Q4_1), fetched into the cache on first use;
+        keyword arguments as for Model()."""
+        return cls(hub.pull(), **kwargs)
+
+    # -- lifetime -----------------------------------------------------------------------------
+    @property
+    def _native(self) -> "_core.LlamaModel":
+        if self._core_model is None:
+            raise ValueError(f"Model {self.path!r} is closed")
+        return self._core_model
+
+    @property
+    def _tokenizer(self) -> "_core.Tokenizer":
+        if self._core_tokenizer is None:
+            raise ValueError(f"Model {self.path!r} is closed")
+        return self._core_tokenizer
+
+    @property
+    def closed(self) -> bool:
+        return self._core_model is None
+
+    def close(self) -> None:
+        """Closes every session of this model and releases the weights' mapping, the layout and
+        the KV caches now, rather than when the last reference goes. Arrays from
+        `model.file.raw()` keep the file's mapping alive, as they would after GGUFFile.close()."""
+        if self._core_model is None:
+            return
+        for session in list(self._sessions):
+            session.close()
+        self._pool.close()
+        self._core_model = None
+        self._core_tokenizer = None
+        self.file.close()
+
+    def __enter__(self) -> "Model":
+        self._native  # refuses a closed model
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- introspection ------------------------------------------------------------------------
     @property
@@ -201,7 +403,7 @@ class Model:
 
     @property
     def n_ctx(self) -> int:
-        return self._default.n_ctx
+        return self._n_ctx
 
     @property
     def metadata(self) -> Dict[str, Any]:
@@ -234,6 +436,11 @@ class Model:
     def _prompt_ids(self, prompt: Union[str, Sequence[int]]) -> List[int]:
         if isinstance(prompt, str):
             return self.tokenize(prompt, add_bos=True, special=False)
+        if isinstance(prompt, (bytes, bytearray, memoryview)):  # would otherwise read as token ids
+            raise TypeError(f"prompt must be a str or a list of token ids, got {type(prompt).__name__} "
+                            "(decode it first, e.g. prompt.decode('utf-8'))")
+        if not isinstance(prompt, (Sequence, np.ndarray)):
+            raise TypeError(f"prompt must be a str or a list of token ids, got {type(prompt).__name__}")
         return self._check_ids(prompt)
 
     def render_chat(self, messages: Sequence[Dict[str, Any]], add_generation_prompt: bool = True,
@@ -244,14 +451,54 @@ class Model:
                       bos_token=self._tokenizer.token_text(bos) if bos >= 0 else "",
                       eos_token=self._tokenizer.token_text(eos) if eos >= 0 else "")
 
-    def _chat_ids(self, messages: Sequence[Dict[str, Any]]) -> List[int]:
-        ids = self.tokenize(self.render_chat(messages), add_bos=True, special=True)
+    def _render_chat_literal(self, messages: Sequence[Dict[str, Any]]) -> Tuple[bytes, List[Tuple[int, int]]]:
+        """The rendered chat as UTF-8 and the byte ranges in it of control-token text that came
+        from the messages, not from the template. Before rendering, each such text in a message
+        string is swapped for an ASCII placeholder (survives trim, tojson and case filters),
+        swapped back afterwards; tokenizing the same bytes with those ranges kept plain gives
+        exactly the usual tokens for messages without control-token text."""
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            return self.render_chat(messages).encode("utf-8"), []  # render() raises the TypeError
+        nonce = secrets.token_hex(8)
+        pattern = re.compile(f"ple{nonce}x([0-9]+)x", re.IGNORECASE)
+        token_texts: List[str] = []  # placeholder number -> control-token text
+
+        def placeholder(text: str) -> str:
+            if text not in token_texts:
+                token_texts.append(text)
+            return f"ple{nonce}x{token_texts.index(text)}x"
+
+        spans = self._tokenizer.control_token_spans
+        rendered = self.render_chat([_defuse(m, spans, placeholder) for m in messages])
+        if not token_texts:
+            return rendered.encode("utf-8"), []
+        out, literal, pos = bytearray(), [], 0
+        for m in pattern.finditer(rendered):
+            out += rendered[pos:m.start()].encode("utf-8")
+            text = token_texts[int(m.group(1))].encode("utf-8")
+            literal.append((len(out), len(out) + len(text)))
+            out += text
+            pos = m.end()
+        out += rendered[pos:].encode("utf-8")
+        return bytes(out), literal
+
+    def tokenize_chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> List[int]:
+        """The prompt ids `chat(messages)` evaluates: the chat template rendered and tokenized, with
+        control tokens only from the template's markup unless special_in_messages (see chat_stream)."""
+        return self._chat_ids(messages, special_in_messages)
+
+    def _chat_ids(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> List[int]:
+        if special_in_messages:
+            data, literal = self.render_chat(messages).encode("utf-8"), []
+        else:
+            data, literal = self._render_chat_literal(messages)
+        ids = self._tokenizer.encode(data, self._tokenizer.add_bos, True, literal)
         bos = self._tokenizer.bos_id
         if len(ids) >= 2 and ids[0] == bos and ids[1] == bos:  # the template wrote BOS itself
             ids = ids[1:]
         return ids
 
-    # -- generation on the default session ------------------------------------------------------
+    # -- sessions ---------------------------------------------------------------------------------
     def perplexity(self, text: str, ctx: int = 512, progress: bool = False, n_threads: Optional[int] = None):
         """Perplexity of `text` as llama.cpp's perplexity tool computes it: non-overlapping chunks of
         `ctx` tokens, the second half of each scored. Returns a PerplexityResult (ppl, stderr, ...);
@@ -273,25 +520,45 @@ class Model:
         s._native.load(os.fspath(path))
         return s
 
-    def generate(self, prompt: str, **kwargs: Any) -> str:
-        return self._default.generate(prompt, **kwargs)
+    # -- calls on pooled sessions -------------------------------------------------------------
+    def _start(self, ids: List[int], kwargs: Dict[str, Any]) -> Tuple[Session, Iterator[str]]:
+        """Takes a pooled session for one call; the returned pieces give it back when they end."""
+        native = self._pool.take(ids)
+        try:
+            session = Session._over(self, native)
+            gen = session._generator(ids, **kwargs)  # checks the parameters before any work
+        except BaseException:
+            self._pool.give_back(native)
+            raise
+        return session, _giving_back(self._pool, session, session._pieces(gen))
 
-    def stream(self, prompt: str, **kwargs: Any) -> Iterator[str]:
-        return self._default.stream(prompt, **kwargs)
+    def generate(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> str:
+        return "".join(self.stream(prompt, **kwargs))
 
-    def chat(self, messages: Sequence[Dict[str, Any]], **kwargs: Any) -> str:
-        return self._default.chat(messages, **kwargs)
+    def stream(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> Iterator[str]:
+        return self._start(self._prompt_ids(prompt), kwargs)[1]
 
-    def chat_stream(self, messages: Sequence[Dict[str, Any]], **kwargs: Any) -> Iterator[str]:
-        return self._default.chat_stream(messages, **kwargs)
+    def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
+        return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
+
+    def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
+                    **kwargs: Any) -> Iterator[str]:
+        """special_in_messages: False (default) tokenizes control-token text inside the messages
+        ("<|im_end|>", "<|eot_id|>") as plain text, so only the chat template's own markup makes
+        control tokens; True lets message text make them too (for callers writing markup)."""
+        return self._start(self._chat_ids(messages, special_in_messages), kwargs)[1]
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
-        return self._default.logits(ids)
+        ids = self._check_ids(ids)
+        native = self._pool.take(ids)
+        try:
+            return native.evaluate_all(ids)
+        finally:
+            self._pool.give_back(native)
 
     # -- OpenAI-shaped results, as llama-cpp-python returns them --------------------------------
-    def create_completion(self, prompt: str, stream: bool = False, **kwargs: Any):
-        sess = self._default
-        pieces = sess.stream(prompt, **kwargs)
+    def create_completion(self, prompt: Union[str, Sequence[int]], stream: bool = False, **kwargs: Any):
+        sess, pieces = self._start(self._prompt_ids(prompt), kwargs)
         cid, created = f"cmpl-{uuid.uuid4()}", int(time.time())
 
         def chunk(text: str, finish: Optional[str]) -> Dict[str, Any]:
@@ -306,12 +573,12 @@ class Model:
             return gen()
         text = "".join(pieces)
         out = chunk(text, sess.last_finish_reason)
-        out["usage"] = dict(sess.last_usage)
+        out["usage"] = sess.last_usage
         return out
 
-    def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False, **kwargs: Any):
-        sess = self._default
-        pieces = sess.chat_stream(messages, **kwargs)
+    def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
+                               special_in_messages: bool = False, **kwargs: Any):
+        sess, pieces = self._start(self._chat_ids(messages, special_in_messages), kwargs)
         cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
 
         if stream:
@@ -326,7 +593,8 @@ class Model:
         return {"id": cid, "object": "chat.completion", "created": created, "model": self.path,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                              "finish_reason": sess.last_finish_reason}],
-                "usage": dict(sess.last_usage)}
+                "usage": sess.last_usage}
 
     def __repr__(self) -> str:
-        return f"Model({self.path!r}, n_ctx={self.n_ctx})"
+        state = "closed" if self.closed else f"n_ctx={self.n_ctx}"
+        return f"Model({self.path!r}, {state})"

@@ -114,7 +114,7 @@ def test_kv_cache_larger_than_available_memory_fails_fast(tmp_path) -> None:
     with pytest.raises(MemoryError, match=r"needs 69632 MiB of KV cache \(q8_0\)"):
         ple.Model(path, n_ctx=2**24, kv_type="q8_0")
     m = ple.Model(path, n_ctx=128)  # a context that fits is fine; the weights are mapped, not counted
-    assert m.n_ctx == 128 and m._default.kv_cache_bytes == 2 * 4 * 128 * 512 * 2
+    assert m.n_ctx == 128 and m.session().kv_cache_bytes == 2 * 4 * 128 * 512 * 2
 
 
 # 9-10: context --------------------------------------------------------------------------------------
@@ -151,6 +151,38 @@ def test_prompt_longer_than_context(model) -> None:
 def test_out_of_range_sampling_parameters(model, kwargs, exc) -> None:
     with pytest.raises(exc):
         model.generate("Hello", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(max_tokens=2**70), "max_tokens"), (dict(top_k=2**40), "top_k"), (dict(top_k=-2**40), "top_k"),
+    (dict(penalty_last_n=2**40), "penalty_last_n"), (dict(seed=2**70), "seed"), (dict(temperature=10**400), "temperature"),
+])
+def test_integers_beyond_their_type_name_the_parameter(model, kwargs, name) -> None:
+    with pytest.raises(ValueError, match=name) as e:
+        model.generate("Hello", **kwargs)
+    assert "incompatible" not in str(e.value)  # not pybind11's signature dump
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_ctx=2**63), dict(n_batch=2**63), dict(n_threads=2**63)])
+def test_model_integers_beyond_their_type_name_the_parameter(tiny, model, kwargs) -> None:
+    (name,) = kwargs
+    with pytest.raises(ValueError, match=name):
+        ple.Model(tiny, **kwargs)
+    with pytest.raises(ValueError, match=name):
+        model.session(**kwargs)
+
+
+@pytest.mark.parametrize("stop", ["\ud800", ["ok", "x\udcff"]])
+def test_unencodable_stop_strings(model, stop) -> None:
+    with pytest.raises(ValueError, match="stop string"):
+        model.generate("Hello", stop=stop)
+
+
+@pytest.mark.parametrize("prompt", [b"hello", bytearray(b"hello"), memoryview(b"hello")])
+def test_bytes_prompt_is_a_type_error(model, prompt) -> None:
+    for call in (model.generate, model.stream, model.create_completion, model.session().generate):
+        with pytest.raises(TypeError, match="prompt must be a str"):
+            call(prompt, max_tokens=1)
 
 
 # 12: token ids ----------------------------------------------------------------------------------------
@@ -199,6 +231,27 @@ def test_file_truncated_while_mapped_raises_instead_of_sigbus(tiny, tmp_path) ->
         m.logits([1, 2, 3])
     with pytest.raises(OSError, match="modified on disk"):
         m.file.dequantize("token_embd.weight")
+
+
+def test_raw_view_of_a_truncated_file_is_sigbus_and_a_copy_is_not(tiny, tmp_path) -> None:
+    """The documented residual race of GGUFFile.raw(): a zero-copy view read after truncation."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_PARENT
+
+    path = copy(tiny, tmp_path)
+    code = ("import os, sys, pyllama_edge as ple\n"
+            "g = ple.GGUFFile(sys.argv[1])\n"
+            "name = max(g.tensors, key=lambda n: g.tensors[n].offset)\n"  # the tensor at the end of the file
+            "kept, view = g.raw(name).copy(), g.raw(name)\n"
+            "os.truncate(sys.argv[1], g.tensors[name].offset - 4096)\n"
+            "print(int(kept.sum()), flush=True)\n"
+            "print(int(view.sum()), flush=True)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=PACKAGE_PARENT)
+    assert r.returncode == -signal.SIGBUS, (r.returncode, r.stderr)
+    assert len(r.stdout.split()) == 1  # the copy was read; the view was not
 
 
 def test_file_overwritten_in_place_raises(tiny, tmp_path) -> None:

@@ -1,6 +1,7 @@
 """Perplexity (llama.cpp's method) and the bench command."""
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,7 @@ def test_perplexity_errors(smollm2):
         smollm2.perplexity(b"bytes", ctx=32)
 
 
-def test_perplexity_cli(tiny_f32, tmp_path, capsys):
+def test_perplexity_cli(tiny_f32, tmp_path, capsys, monkeypatch):
     text = tmp_path / "t.txt"
     text.write_text("one two three four five six seven eight nine ten eleven twelve thirteen fourteen")
     assert main(["perplexity", str(tiny_f32), str(text), "--ctx", "8", "--json", "--quiet"]) == 0
@@ -91,7 +92,10 @@ def test_perplexity_cli(tiny_f32, tmp_path, capsys):
     assert set(d) == {"ppl", "stderr", "nll", "n_tokens", "n_chunks", "ctx"} and d["ctx"] == 8
     assert main(["perplexity", str(tiny_f32), str(text), "--ctx", "8"]) == 0
     cap = capsys.readouterr()
-    assert cap.out.startswith("PPL = ") and "chunks" in cap.err  # progress bar on stderr
+    assert cap.out.startswith("PPL = ") and cap.err == ""  # a progress bar only when stderr is a terminal
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["perplexity", str(tiny_f32), str(text), "--ctx", "8"]) == 0
+    assert "chunks" in capsys.readouterr().err
     assert main(["perplexity", str(tiny_f32), str(tmp_path / "missing.txt")]) == 1
 
 

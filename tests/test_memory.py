@@ -38,7 +38,7 @@ def test_rss_after_load_is_far_below_file_size(smollm2_path) -> None:
         "m = ple.Model(sys.argv[1], n_ctx=256, n_threads=1)\n"
         "after_load = rss()\n"
         "m.generate('Hello', max_tokens=1, temperature=0.0)\n"
-        "print(before, after_load, rss(), os.path.getsize(sys.argv[1]), m._default.kv_cache_bytes)\n"
+        "print(before, after_load, rss(), os.path.getsize(sys.argv[1]), m.session().kv_cache_bytes)\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(smollm2_path)], capture_output=True, text=True, check=True,
                          cwd=os.path.dirname(os.path.dirname(ple.__file__)))

@@ -9,8 +9,8 @@ def test_smollm2_tokenize_and_generate(smollm2_path) -> None:
     m = ple.Model(smollm2_path, n_ctx=64, n_threads=2)
     ids = m.tokenize("Hello, world! Café 東京")
     assert m.detokenize(ids) == "Hello, world! Café 東京"
-    out = m.generate("The capital of France is", max_tokens=4, temperature=0.0)
-    assert isinstance(out, str) and m._default.last_usage["completion_tokens"] <= 4
+    out = m.create_completion("The capital of France is", max_tokens=4, temperature=0.0)
+    assert isinstance(out["choices"][0]["text"], str) and out["usage"]["completion_tokens"] <= 4
     chat = m.chat([{"role": "user", "content": "Hi"}], max_tokens=3, temperature=0.7, seed=1)
     assert isinstance(chat, str)
 

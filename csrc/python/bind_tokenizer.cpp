@@ -44,15 +44,28 @@ void register_tokenizer(py::module_& m) {
            py::arg("reader"))
       .def(
           "encode",
-          [](const Tokenizer& t, std::string_view text, bool add_bos, bool special) {
+          [](const Tokenizer& t, std::string_view text, bool add_bos, bool special,
+             const std::vector<std::pair<size_t, size_t>>& literal) {
+            std::vector<ByteRange> ranges;
+            ranges.reserve(literal.size());
+            for (const auto& [begin, end] : literal) ranges.push_back({begin, end});
             std::vector<int32_t> ids;
             {
               py::gil_scoped_release release;
-              ids = t.encode(text, add_bos, special);
+              ids = t.encode(text, add_bos, special, ranges);
             }
             return ids;
           },
-          py::arg("text"), py::arg("add_bos") = true, py::arg("special") = false)
+          py::arg("text"), py::arg("add_bos") = true, py::arg("special") = false,
+          py::arg("literal") = std::vector<std::pair<size_t, size_t>>{})
+      .def(
+          "control_token_spans",
+          [](const Tokenizer& t, std::string_view text) {
+            std::vector<std::pair<size_t, size_t>> out;
+            for (const ByteRange& r : t.control_token_spans(text)) out.emplace_back(r.begin, r.end);
+            return out;
+          },
+          py::arg("text"))
       .def(
           "decode", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool special) { return utf8_replace(decode_released(t, ids, special)); },
           py::arg("ids"), py::arg("special") = false)

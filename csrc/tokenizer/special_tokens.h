@@ -17,14 +17,21 @@ struct Fragment {
   size_t begin, end;     // byte range of the text
 };
 
+struct ByteRange {
+  size_t begin, end;
+};
+
 class SpecialTokenMatcher {
  public:
   // `always`: token types matched even when the caller does not parse special tokens (Hugging
   // Face's non-special added tokens); `on_request`: only when it does (control tokens).
   SpecialTokenMatcher(const Vocab& vocab, std::vector<TokenType> always, std::vector<TokenType> on_request);
 
-  // Splits text into text fragments and special tokens, in order.
-  std::vector<Fragment> split(std::string_view text, bool parse_special) const;
+  // Splits text into text fragments and special tokens, in order. `literal`: sorted,
+  // non-overlapping byte ranges of text (untrusted chat content) where on-request tokens are not
+  // matched, as if parse_special were false there; a token overlapping one is not matched either.
+  std::vector<Fragment> split(std::string_view text, bool parse_special,
+                              const std::vector<ByteRange>& literal = {}) const;
 
  private:
   struct Entry {

@@ -68,12 +68,34 @@ Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special) const {
+  return encode(text, add_bos, parse_special, {});
+}
+
+std::vector<ByteRange> Tokenizer::control_token_spans(std::string_view text) const {
+  std::vector<ByteRange> out;
+  for (const Fragment& f : specials_->split(text, true)) {
+    if (f.token >= 0 && is_control(f.token)) out.push_back({f.begin, f.end});
+  }
+  return out;
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool parse_special,
+                                       const std::vector<ByteRange>& literal) const {
+  size_t previous_end = 0;
+  for (const ByteRange& r : literal) {
+    if (r.begin < previous_end || r.end < r.begin || r.end > text.size()) {
+      throw InvalidArgument("literal byte ranges must be sorted, non-overlapping and inside the text (" +
+                            std::to_string(text.size()) + " bytes); got [" + std::to_string(r.begin) + ", " +
+                            std::to_string(r.end) + ")");
+    }
+    previous_end = r.end;
+  }
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 2);
   if (add_bos && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
   std::vector<ByteSpan> spans;
   bool after_special = true;  // SentencePiece: the start and every special token get a space prefix
-  for (const Fragment& f : specials_->split(text, parse_special)) {
+  for (const Fragment& f : specials_->split(text, parse_special, literal)) {
     if (f.token >= 0) {
       out.push_back(f.token);
       after_special = true;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/special_tokens.h"
 #include "tokenizer/vocab.h"
 
 namespace ple {
@@ -15,7 +16,6 @@ namespace ple {
 class GGUFFile;
 class BpeModel;
 class SpmModel;
-class SpecialTokenMatcher;
 enum class PreTokenizerKind;
 
 class Tokenizer {
@@ -35,6 +35,13 @@ class Tokenizer {
   // USER_DEFINED tokens of a BPE vocabulary are always matched (Hugging Face's non-special added
   // tokens). Invalid UTF-8 in `text` is kept byte for byte.
   std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special) const;
+  // As above, with control tokens matched nowhere inside the `literal` byte ranges (sorted,
+  // non-overlapping, inside text; InvalidArgument otherwise): chat messages rendered into a
+  // template keep the template's markup special and their own text plain.
+  std::vector<int32_t> encode(std::string_view text, bool add_bos, bool parse_special,
+                              const std::vector<ByteRange>& literal) const;
+  // Byte ranges of the control tokens encode(text, _, true) would match.
+  std::vector<ByteRange> control_token_spans(std::string_view text) const;
 
   // The bytes of the tokens, concatenated (may be invalid UTF-8 for arbitrary id sequences).
   // SentencePiece: the leading space the encoder added is dropped. Control tokens render as
