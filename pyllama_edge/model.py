@@ -238,11 +238,15 @@ class _SessionPool:
             if self._idle and not self._busy:
                 self._busy = True
                 try:
-                    shared = [_common_prefix(s.history, prompt) for s in self._idle]
+                    histories = [s.history for s in self._idle]
+                    shared = [_common_prefix(h, prompt) for h in histories]
                     best = shared.index(max(shared))  # the oldest on ties: the latest conversation stays
-                    # A prompt sharing nothing (or just BOS) with any idle session gets a new one
-                    # while the pool has room, rather than overwrite another conversation's cache.
-                    if shared[best] > 1 or len(self._idle) >= self.MAX_IDLE:
+                    # A prompt sharing nothing (or just BOS) with any idle session takes a blank
+                    # one, or a new one while the pool has room, rather than overwrite another
+                    # conversation's cache.
+                    if shared[best] <= 1 and len(self._idle) < self.MAX_IDLE:
+                        best = next((i for i, h in enumerate(histories) if not h), -1)
+                    if best >= 0:
                         return self._idle.pop(best)
                 finally:
                     self._busy = False

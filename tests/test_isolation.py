@@ -133,3 +133,14 @@ def test_bad_parameters_give_the_session_back(smollm2) -> None:
         with pytest.raises(ValueError):
             smollm2.generate("Hello", top_p=2.0)
     assert len(smollm2._pool._idle) == before
+
+
+def test_a_stream_left_by_break_gives_its_session_back(smollm2_path) -> None:
+    m = ple.Model(smollm2_path, n_ctx=256, n_threads=1)
+    want = m.generate(PROMPTS[0], **GREEDY)
+    assert len(m._pool._idle) == 1
+    for _ in range(3):
+        for _piece in m.stream(PROMPTS[1], **GREEDY):
+            break  # the dropped stream is closed, and its session goes back to the pool
+    assert len(m._pool._idle) == 2
+    assert m.generate(PROMPTS[0], **GREEDY) == want
