@@ -4,7 +4,7 @@
     python bench/quant_error.py --record [tests/data/quant_mix_llamacpp.json]
 
 A synthetic Llama-3-shaped F16 file (tools/make_synthetic_llama.py) is quantized to every type by
-ple.quantize and by llama.cpp (llama_cpp.llama_model_quantize, run in the llama-cpp-python venv via
+ple.quantize_model and by llama.cpp (llama_cpp.llama_model_quantize, run in the llama-cpp-python venv via
 subprocess), both with llama.cpp's per-tensor mix, or both with every matrix in the base type
 (``--pure``). Both outputs are dequantized with gguf.quants.dequantize and compared with the source:
 RMSE and max |error| per tensor, over tensors that both quantizers gave the same type ("ratio": RMSE
@@ -66,10 +66,12 @@ def llamacpp_version() -> str:
 def heavy_tailed_copy(src: str, dst: str, df: float, seed: int = 0) -> None:
     """dst: src with every 2-D tensor replaced by Student-t(df) values of the same RMS (F16), a
     stand-in for real weights, whose outliers stress the scale search more than Gaussian ones."""
-    from pyllama_edge.gguf_stream import StreamingGGUFWriter, read_kv_section
+    from pyllama_edge import GGUFFile
+    from pyllama_edge.gguf_writer import StreamingGGUFWriter
 
     rng = np.random.default_rng(seed)
-    alignment, kv = read_kv_section(src)
+    with GGUFFile(src) as g:
+        alignment, kv = g.alignment, g.metadata_pairs()
     r = gguf.GGUFReader(src)
     table = [(t.name, [int(d) for d in t.shape], int(t.tensor_type), int(t.n_bytes)) for t in r.tensors]
     with StreamingGGUFWriter(dst, kv, table, alignment) as w:
@@ -125,7 +127,7 @@ def record(path: Path, threads: int) -> int:
         for type_name in FTYPE:
             theirs, ours = str(work / "llama.gguf"), str(work / "ours.gguf")
             llamacpp_quantize(src, theirs, type_name, threads)
-            ple.quantize(src, ours, type_name, threads=threads, progress=False)
+            ple.quantize_model(src, ours, type_name, threads=threads, progress=False)
             t_theirs, t_ours = quant_fixture.types(theirs), quant_fixture.types(ours)
             entry["types"][type_name] = t_theirs
             entry["file_type"][type_name] = int(ple.GGUFFile(theirs).metadata["general.file_type"])
@@ -211,7 +213,7 @@ def main() -> int:
           f"{'worst':>6} {'max ours':>9} {'max llama':>9} {'type diffs':>10}")
     for type_name in a.types.split(","):
         ours_path, theirs_path = str(work / f"ours_{type_name}.gguf"), str(work / f"llama_{type_name}.gguf")
-        ple.quantize(src, ours_path, type_name, threads=a.threads, progress=False, pure=a.pure)
+        ple.quantize_model(src, ours_path, type_name, threads=a.threads, progress=False, pure=a.pure)
         llamacpp_quantize(src, theirs_path, type_name, a.threads, pure=a.pure)
         ours, theirs = tensors(ours_path), tensors(theirs_path)
         se_o = se_t = 0.0

@@ -1,10 +1,10 @@
 """pyllama_edge: run GGUF-quantized Llama-family models on CPUs, offline."""
 from . import _core
-from .errors import ContextOverflowError, GGUFError, UnsupportedModelError
+from .errors import ChatTemplateError, ContextOverflowError, GGUFError, UnsupportedModelError
 from .gguf_file import GGUFFile, TensorInfo
 from . import quant
 from .model import Model, Session
-from .quantizer import quantize
+from .quantizer import quantize, quantize_model  # quantize: deprecated alias
 
 __version__ = "0.1.0"
 
@@ -31,6 +31,7 @@ def system_info() -> dict:
     return info
 
 __all__ = [
+    "ChatTemplateError",
     "ContextOverflowError",
     "GGUFError",
     "GGUFFile",
@@ -39,7 +40,7 @@ __all__ = [
     "TensorInfo",
     "UnsupportedModelError",
     "quant",
-    "quantize",
+    "quantize_model",
     "system_info",
     "default_model_path",
     "__version__",

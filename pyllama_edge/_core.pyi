@@ -1,12 +1,58 @@
 """
-pyllama_edge native core (type stubs; generated with pybind11-stubgen, then the submodule line edited)
+pyllama_edge native core (type stubs written by tools/make_core_stub.py)
 """
 from __future__ import annotations
 import collections.abc
 import numpy
 import numpy.typing
+import types
 import typing
-__all__: list[str] = ['ContextOverflowError', 'GGUFError', 'GGUFReader', 'Generator', 'LlamaModel', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'default_thread_count', 'kernel_info', 'quant', 'session_file_kv_type']
+import typing_extensions
+__all__: list[str] = ['AtomicFileWriter', 'ContextOverflowError', 'GGUFError', 'GGUFReader', 'Generator', 'LlamaModel', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'bench_evaluation', 'default_thread_count', 'kernel_info', 'layout_cache_info', 'memory_estimate', 'quant', 'session_file_kv_type']
+class _QuantModule(types.ModuleType):
+    """block-format conversions"""
+    @staticmethod
+    def activation_type(arg0: str) -> str:
+        ...
+    @staticmethod
+    def block_geometry(arg0: str) -> tuple[int, int]:
+        ...
+    @staticmethod
+    def dequantize(raw: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        ...
+    @staticmethod
+    def dot(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> float:
+        """
+        Dot of n elements: weight blocks w against activation bytes a (the activation type paired with the weight type).
+        """
+    @staticmethod
+    def dot_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        dot() of every row of the 2-D weight array w with a, on one thread without the GIL.
+        """
+    @staticmethod
+    def gemv_interleaved(groups: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        dot() of every interleaved row with a, through the interleaved GEMV (one thread).
+        """
+    @staticmethod
+    def interleave_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        The whole 8-row groups of w in the load-time interleaved layout: uint8 [groups, group_bytes].
+        """
+    @staticmethod
+    def matmul_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, kernel: str = 'tile', isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        out[t, r] = dot(w[r], a[t]) through the table's 'dot', 'tile' or 'panel' kernel, on one thread without the GIL.
+        """
+    @staticmethod
+    def quantize(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], type_name: str, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
+        ...
+    @staticmethod
+    def quantize_weights(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], type_name: str, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        Quantize float32 rows [n_rows, n_cols] to a weight type; returns uint8 [n_rows, row_bytes].
+        """
 class GGUFError(ValueError):
     pass
 class UnsupportedModelError(GGUFError):
@@ -21,6 +67,8 @@ class GGUFReader:
     def dequantize(self, name: str) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def metadata(self) -> dict:
+        ...
+    def metadata_pairs(self) -> list:
         ...
     def raw(self, name: str) -> numpy.ndarray:
         ...
@@ -47,13 +95,13 @@ class GGUFReader:
 class Tokenizer:
     def __init__(self, reader: GGUFReader) -> None:
         ...
+    def control_token_spans(self, text: str) -> list[tuple[int, int]]:
+        ...
     def decode(self, ids: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], special: bool = False) -> str:
         ...
     def decode_bytes(self, ids: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], special: bool = False) -> bytes:
         ...
-    def encode(self, text: str, add_bos: bool = True, special: bool = False, literal: collections.abc.Sequence[tuple[int, int]] = []) -> list[int]:
-        ...
-    def control_token_spans(self, text: str) -> list[tuple[int, int]]:
+    def encode(self, text: str, add_bos: bool = True, special: bool = False, literal: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]] = []) -> list[int]:
         ...
     def is_control(self, id: typing.SupportsInt | typing.SupportsIndex) -> bool:
         ...
@@ -89,10 +137,16 @@ class StreamingDetokenizer:
     def push(self, id: typing.SupportsInt | typing.SupportsIndex) -> str:
         ...
 class LlamaModel:
-    def __init__(self, reader: GGUFReader) -> None:
+    def __init__(self, reader: GGUFReader, interleave_weights: bool = True, layout_cache_dir: str = '') -> None:
         ...
     @property
     def hparams(self) -> dict:
+        ...
+    @property
+    def interleaved_bytes(self) -> int:
+        ...
+    @property
+    def layout_cache_path(self) -> str:
         ...
     @property
     def output_tied(self) -> bool:
@@ -154,12 +208,31 @@ class Generator:
     @property
     def n_prompt_tokens(self) -> int:
         ...
-def default_thread_count() -> int:
+class AtomicFileWriter:
+    """
+    Writes `path` through a fresh temporary file beside it, renamed over it by commit(); discard() (or dropping the writer uncommitted) removes the temporary.
+    """
+    def __init__(self, path: str) -> None:
+        ...
+    def commit(self) -> None:
+        ...
+    def discard(self) -> None:
+        ...
+    def write(self, data: typing_extensions.Buffer) -> None:
+        ...
+    @property
+    def temporary_path(self) -> str:
+        ...
+def bench_evaluation(session: Session, tokens: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], decode: bool) -> tuple[float, bool]:
     ...
-def session_file_kv_type(path: str) -> str:
+def default_thread_count() -> int:
     ...
 def kernel_info() -> dict:
     ...
-
-# The block-format submodule; pyllama_edge/quant.py holds its typed wrappers.
-quant: typing.Any
+def layout_cache_info(arg0: str) -> typing.Any:
+    ...
+def memory_estimate(reader: GGUFReader, n_ctx: typing.SupportsInt | typing.SupportsIndex = 0, kv_type: str = 'f16') -> typing.Any:
+    ...
+def session_file_kv_type(path: str) -> str:
+    ...
+quant: _QuantModule

@@ -14,6 +14,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .errors import ChatTemplateError
+
 # Bounds for untrusted templates: rendering stops with ChatTemplateError past these. Output size
 # alone does not bound a template: loops that print nothing, `'x' * 10**10`, `2 ** 10**9` or
 # `'x' | center(10**9)` would hang or exhaust memory, so repetition, powers and size arguments of
@@ -42,10 +44,6 @@ CHATML_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
-
-
-class ChatTemplateError(ValueError):
-    """A chat template that failed to render (syntax error, raise_exception, limits)."""
 
 
 def _raise_exception(message: str) -> None:

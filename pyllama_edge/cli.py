@@ -69,19 +69,13 @@ def describe(path: str, n_ctx: Optional[int] = None) -> List[str]:
         template = meta.get("tokenizer.chat_template")
         first = template.strip().splitlines()[0] if isinstance(template, str) and template.strip() else None
         lines.append(f"chat template: {first[:100] if first else 'none (a built-in fallback is used)'}")
-        n_layer = meta.get(f"{arch}.block_count")
-        n_embd = meta.get(f"{arch}.embedding_length")
-        n_head = meta.get(f"{arch}.attention.head_count")
-        n_head_kv = meta.get(f"{arch}.attention.head_count_kv", n_head)
-        ctx_train = meta.get(f"{arch}.context_length")
-        if all(isinstance(v, int) and v > 0 for v in (n_layer, n_embd, n_head, n_head_kv, ctx_train)):
-            ctx = n_ctx or min(4096, ctx_train)
-            head_dim = n_embd // n_head
-            kv_elements = 2 * n_layer * ctx * head_dim * n_head_kv  # K and V
-            kv = f"{_human_bytes(kv_elements * 2)} (f16)"
-            if head_dim % 32 == 0:  # Q8_0: 34 bytes per block of 32
-                kv += f" or {_human_bytes(kv_elements // 32 * 34)} (q8_0)"
-            lines.append(f"memory at n_ctx={ctx}: weights {_human_bytes(sum(v[1] for v in mix.values()))} (mapped) "
+        f16 = g.memory_estimate(n_ctx, "f16")
+        if f16 is not None:
+            kv = f"{_human_bytes(f16['kv_cache_bytes'])} (f16)"
+            q8 = g.memory_estimate(n_ctx, "q8_0")["kv_cache_bytes"]
+            if q8 is not None:
+                kv += f" or {_human_bytes(q8)} (q8_0)"
+            lines.append(f"memory at n_ctx={f16['n_ctx']}: weights {_human_bytes(f16['weight_bytes'])} (mapped) "
                          f"+ KV cache {kv}")
     return lines
 
@@ -237,10 +231,10 @@ def _cmd_cache(a: argparse.Namespace) -> int:
 
 
 def _cmd_quantize(a: argparse.Namespace) -> int:
-    from .quantizer import quantize
+    from .quantizer import quantize_model
 
-    types = quantize(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet and sys.stderr.isatty(),
-                     pure=a.pure)
+    types = quantize_model(a.input, a.output, a.type, threads=a.threads, progress=not a.quiet and sys.stderr.isatty(),
+                           pure=a.pure)
     counts = collections.Counter(types.values())
     print(f"{a.output}: " + ", ".join(f"{n} x {t}" for t, n in sorted(counts.items())))
     return 0

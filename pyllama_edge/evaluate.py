@@ -8,7 +8,7 @@ second half is scored: the logits at positions ctx/2 .. ctx-2 predict the tokens
 context. PPL = exp(mean NLL); its standard error is propagated from the standard error of the mean
 NLL: se(PPL) = PPL * sqrt((mean(nll^2) - mean(nll)^2) / (N - 1)).
 
-The teacher-forced logits of each chunk come from ``Session._native.evaluate_all`` as a float32
+The teacher-forced logits of each chunk come from ``Session.logits`` as a float32
 [ctx, n_vocab] array (ctx * n_vocab * 4 bytes, e.g. 262 MB for ctx 512 and Llama 3's 128k vocabulary;
 one chunk at a time); the log-softmax of the scored rows is computed in numpy, vectorized over
 blocks of 32 rows in float64 (no per-token Python loop).
@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
-import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import numpy as np
+
+from .progress import ProgressBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Model
@@ -42,15 +42,6 @@ class PerplexityResult:
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
-
-
-def _bar(enabled: bool, done: int, total: int, label: str) -> None:
-    if enabled:
-        frac = done / max(1, total)
-        sys.stderr.write(f"\r[{'#' * int(30 * frac):<30}] {done}/{total} {label}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def chunk_nll(logits: np.ndarray, targets: np.ndarray, rows_per_block: int = 32) -> np.ndarray:
@@ -76,22 +67,22 @@ def perplexity(model: "Model", text: str, ctx: int = 512, progress: bool = False
     n_chunks = len(ids) // ctx
     if n_chunks == 0:
         raise ValueError(f"the text has {len(ids)} tokens; perplexity with ctx={ctx} needs at least {ctx}")
-    uses_bos = model._tokenizer.add_bos and model._tokenizer.bos_id >= 0
-    bos = model._tokenizer.bos_id
+    bos_only = model.tokenize("", add_bos=True)  # [bos] when the model uses one, else []
     session = model.session(n_ctx=max(ctx, 16), n_threads=n_threads)
     first = ctx // 2
     nlls: List[np.ndarray] = []
-    _bar(progress, 0, n_chunks, "chunks")
-    for c in range(n_chunks):
-        chunk = list(ids[c * ctx:(c + 1) * ctx])
-        if uses_bos:
-            chunk[0] = bos
-        session.reset()
-        logits = session._native.evaluate_all(chunk)         # [ctx, n_vocab]
-        targets = np.asarray(chunk[first + 1:], dtype=np.int64)
-        nlls.append(chunk_nll(logits[first:ctx - 1], targets))
-        del logits
-        _bar(progress, c + 1, n_chunks, f"chunks, PPL so far {math.exp(float(np.concatenate(nlls).mean())):.4f}")
+    with ProgressBar(n_chunks, progress, "chunks", lambda done, total: f"{done}/{total}") as bar:
+        bar.update(0)
+        for c in range(n_chunks):
+            chunk = list(ids[c * ctx:(c + 1) * ctx])
+            if bos_only:
+                chunk[0] = bos_only[0]
+            session.reset()
+            logits = session.logits(chunk)         # [ctx, n_vocab]
+            targets = np.asarray(chunk[first + 1:], dtype=np.int64)
+            nlls.append(chunk_nll(logits[first:ctx - 1], targets))
+            del logits
+            bar.update(1, f"chunks, PPL so far {math.exp(float(np.concatenate(nlls).mean())):.4f}")
     nll = np.concatenate(nlls)
     mean = float(nll.mean())
     n = int(nll.size)
@@ -118,7 +109,6 @@ def bench(model: "Model", n_prompt: int = 512, n_gen: int = 128, reps: int = 3, 
     vocab = model.n_vocab
     need = max(n_prompt, n_gen + 1, 16)
     session = model.session(n_ctx=need, n_threads=n_threads)
-    native = session._native
     rows: List[Dict[str, Any]] = []
     tests = []
     if n_prompt > 0:
@@ -128,25 +118,19 @@ def bench(model: "Model", n_prompt: int = 512, n_gen: int = 128, reps: int = 3, 
     for kind, n in tests:
         ids = [int(t) for t in rng.integers(0, vocab, size=n + 1)]
         samples = []
-        for rep in range(reps + 1):  # rep 0 warms caches and pages in the weights
-            native.reset()
-            if kind == "pp":
-                t0 = time.perf_counter()
-                native.set_tokens(ids[:n])
-                dt = time.perf_counter() - t0
-            else:
-                native.set_tokens(ids[:1])
-                t0 = time.perf_counter()
-                for t in ids[1:n + 1]:
-                    native.append(t)
-                dt = time.perf_counter() - t0
-            if rep == 0 and not np.isfinite(native.last_logits()).all():
-                # check the result before timing it: a broken kernel path must not report a speed
-                raise RuntimeError(f"{kind}{n}: the model produced non-finite logits")
-            if rep > 0:
-                samples.append(n / dt)
-            _bar(progress, rep, reps, f"{kind}{n}")
-        rows.append(dict(test=f"{kind}{n}", n_tokens=n, reps=reps, threads=native.n_threads,
+        with ProgressBar(reps, progress, f"{kind}{n}", lambda done, total: f"{done}/{total}") as bar:
+            for rep in range(reps + 1):  # rep 0 warms caches and pages in the weights
+                if kind == "pp":
+                    dt, finite = session.time_evaluation(ids[:n])
+                else:  # ids[0] is the one token of context; n decode steps are timed
+                    dt, finite = session.time_evaluation(ids[:n + 1], decode=True)
+                if rep == 0 and not finite:
+                    # check the result before timing it: a broken kernel path must not report a speed
+                    raise RuntimeError(f"{kind}{n}: the model produced non-finite logits")
+                if rep > 0:
+                    samples.append(n / dt)
+                bar.update(0 if rep == 0 else 1)
+        rows.append(dict(test=f"{kind}{n}", n_tokens=n, reps=reps, threads=session.n_threads,
                          tokens_per_s=statistics.fmean(samples),
                          std=statistics.stdev(samples) if len(samples) > 1 else 0.0, samples=samples))
     return rows

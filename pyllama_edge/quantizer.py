@@ -2,7 +2,7 @@
 
 Memory stays bounded: the input is memory-mapped (ple.GGUFFile), each tensor is converted in row
 chunks of at most ``_CHUNK_VALUES`` floats, quantized in C++ (rows split over threads, GIL released)
-and appended to the output (gguf_stream.StreamingGGUFWriter); only one chunk of floats and its
+and appended to the output (gguf_writer.StreamingGGUFWriter); only one chunk of floats and its
 blocks are alive at a time. No dependency on the gguf package.
 
 Per-tensor types
@@ -62,14 +62,15 @@ Metadata is copied key by key as the raw bytes of each pair, so values keep thei
 from __future__ import annotations
 
 import os
-import sys
+import warnings
 from typing import Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from . import _core
 from .gguf_file import GGUFFile
-from .gguf_stream import StreamingGGUFWriter, kv_uint32, read_kv_section, replace_keys
+from .gguf_writer import StreamingGGUFWriter, kv_uint32, replace_keys
+from .progress import ProgressBar
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -197,25 +198,6 @@ def _encode(rows: np.ndarray, type_name: str, threads: int) -> np.ndarray:
     return _core.quant.quantize_weights(np.ascontiguousarray(rows), type_name, threads)
 
 
-class _Progress:
-    """A one-line progress bar on stderr (no dependency); silent when disabled."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.done, self.enabled = max(1, total), 0, enabled
-
-    def update(self, n: int, label: str) -> None:
-        self.done += n
-        if self.enabled:
-            frac = self.done / self.total
-            bar = "#" * int(30 * frac)
-            sys.stderr.write(f"\r[{bar:<30}] {100 * frac:5.1f}% {label[:40]:<40}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
-
-
 def _hparam(meta: Mapping[str, object], key: str, default: int) -> int:
     v = meta.get(key, default)
     if isinstance(v, (list, tuple, np.ndarray)):  # per-layer arrays: the rules read one value
@@ -225,7 +207,7 @@ def _hparam(meta: Mapping[str, object], key: str, default: int) -> int:
 
 def tensor_types(metadata: Mapping[str, object], shapes: Mapping[str, Tuple[int, ...]], type: str,
                  pure: bool = False) -> Dict[str, str]:
-    """{tensor name: type} that ``quantize(..., type, pure)`` gives a model with this metadata and
+    """{tensor name: type} that ``quantize_model(..., type, pure)`` gives a model with this metadata and
     these tensors (GGUF shapes, ne0 = row length first)."""
     target = file_type(type)
     arch = str(metadata.get("general.architecture", "llama"))
@@ -251,8 +233,8 @@ def _refuse_same_file(in_path: str, out_path: str) -> None:
                          "choose another output path")
 
 
-def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional[int] = None,
-             progress: bool = True, pure: bool = False) -> Dict[str, str]:
+def quantize_model(in_path: PathLike, out_path: PathLike, type: str, threads: Optional[int] = None,
+                   progress: bool = True, pure: bool = False) -> Dict[str, str]:
     """Quantize the F32/F16/BF16 GGUF file ``in_path`` to ``type`` (one of ``TYPES`` or ``ALIASES``)
     into ``out_path``, each tensor's type chosen by llama.cpp's rules (module docstring); ``pure``
     gives every matrix the base type instead.
@@ -277,7 +259,7 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
     types = tensor_types(src.metadata, {t.name: tuple(reversed(t.shape)) for t in infos}, target, pure)
     plan = [(t, types[t.name]) for t in infos]
 
-    alignment, kv = read_kv_section(in_path)
+    alignment, kv = src.alignment, src.metadata_pairs()
     kv = replace_keys(kv, {"general.file_type": kv_uint32("general.file_type", _FTYPE_ID[FILE_TYPES[target][0]]),
                            "general.quantization_version": kv_uint32("general.quantization_version", 2)})
     table = []
@@ -286,7 +268,7 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
         n = int(np.prod(t.shape)) if t.shape else 1
         table.append((t.name, tuple(reversed(t.shape)), _TYPE_ID[tt], n // block * type_size))
 
-    bar = _Progress(sum(int(np.prod(t.shape)) for t, _ in plan), progress)
+    bar = ProgressBar(sum(int(np.prod(t.shape)) for t, _ in plan), progress)
     try:
         # Written beside out_path and renamed over it when complete: a failure leaves an existing
         # out_path as it was and no partial file behind.
@@ -305,5 +287,14 @@ def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional
     return {t.name: tt for t, tt in plan}
 
 
-__all__ = ["quantize", "tensor_types", "choose_type", "file_type", "use_more_bits", "TYPES", "FILE_TYPES", "ALIASES",
+def quantize(in_path: PathLike, out_path: PathLike, type: str, threads: Optional[int] = None,
+             progress: bool = True, pure: bool = False) -> Dict[str, str]:
+    """Deprecated alias of :func:`quantize_model` (the name clashed with ``ple.quant.quantize``,
+    which quantizes activation blocks)."""
+    warnings.warn("pyllama_edge.quantize is deprecated: use pyllama_edge.quantize_model", DeprecationWarning,
+                  stacklevel=2)
+    return quantize_model(in_path, out_path, type, threads=threads, progress=progress, pure=pure)
+
+
+__all__ = ["quantize_model", "quantize", "tensor_types", "choose_type", "file_type", "use_more_bits", "TYPES", "FILE_TYPES", "ALIASES",
            "BASE_TYPES", "MIXES"]

@@ -51,7 +51,7 @@ def make_models(directory: Path, smollm2: str | None) -> Dict[str, Path]:
         elif ty == "F16":  # numpy's float16 conversion: exact and stable
             make_synthetic_llama(out, weight_type="F16", seed=7, **SHAPE)
         else:
-            ple.quantize(source, out, ty, progress=False, pure=True)
+            ple.quantize_model(source, out, ty, progress=False, pure=True)
         models[f"synthetic-{ty.lower()}"] = out
     if smollm2:
         models["smollm2-q4_1"] = Path(smollm2)

@@ -235,6 +235,7 @@ void GGUFFile::parse() {
   }
 
   metadata_.reserve(n_kv);
+  metadata_spans_.reserve(n_kv);
   uint64_t alignment_pos = 0;  // where general.alignment's value starts, for its error message
   for (uint64_t k = 0; k < n_kv; ++k) {
     const uint64_t key_pos = cur.pos();
@@ -252,6 +253,7 @@ void GGUFFile::parse() {
     GGUFValue value = read_value(cur, static_cast<GGUFValueType>(raw_type), "metadata '" + key + "'", 0);
     metadata_index_.emplace(key, metadata_.size());
     metadata_.emplace_back(std::move(key), std::move(value));
+    metadata_spans_.push_back({key_pos, cur.pos()});
   }
 
   if (const GGUFValue* a = find("general.alignment")) {

@@ -70,6 +70,12 @@ class GGUFFile {
   // Metadata in file order.
   const std::vector<std::pair<std::string, GGUFValue>>& metadata() const { return metadata_; }
   const GGUFValue* find(const std::string& key) const;  // nullptr when absent
+  // Byte range [begin, end) of metadata pair k (key, type and value) in the file: a writer copies
+  // pairs through unchanged, so every value keeps its exact GGUF type.
+  struct ByteSpan {
+    uint64_t begin = 0, end = 0;
+  };
+  ByteSpan metadata_span(size_t k) const { return metadata_spans_.at(k); }
   // Typed getters: FormatError naming the key when present with a different type.
   bool has(const std::string& key) const { return find(key) != nullptr; }
   uint64_t get_uint(const std::string& key) const;  // any non-negative integer type
@@ -95,6 +101,7 @@ class GGUFFile {
   uint64_t data_offset_ = 0;
   std::vector<std::pair<std::string, GGUFValue>> metadata_;
   std::unordered_map<std::string, size_t> metadata_index_;
+  std::vector<ByteSpan> metadata_spans_;  // parallel to metadata_
   std::vector<GGUFTensorInfo> tensors_;
   std::unordered_map<std::string, size_t> tensor_index_;
 };

@@ -65,6 +65,19 @@ void register_gguf(py::module_& m) {
       .def_property_readonly("closed", &PyGGUFReader::closed)
       .def("metadata", &PyGGUFReader::metadata)
       .def("tensor_infos", &PyGGUFReader::tensor_infos)
+      // [(key, the pair's raw bytes)] in file order, for the GGUF writer: the only GGUF parser is
+      // this one, and copying raw pairs keeps every value's exact type.
+      .def("metadata_pairs",
+           [](const PyGGUFReader& r) {
+             const GGUFFile& f = r.file();
+             py::list out;
+             for (size_t k = 0; k < f.metadata().size(); ++k) {
+               const GGUFFile::ByteSpan span = f.metadata_span(k);
+               const char* begin = reinterpret_cast<const char*>(f.bytes() + span.begin);
+               out.append(py::make_tuple(f.metadata()[k].first, py::bytes(begin, span.end - span.begin)));
+             }
+             return out;
+           })
       .def("raw", &PyGGUFReader::raw, py::arg("name"))
       .def("dequantize", &PyGGUFReader::dequantize, py::arg("name"))
       .def("close", &PyGGUFReader::close);

@@ -1,9 +1,10 @@
-"""A small streaming GGUF writer (no dependency on the gguf package), for the quantizer.
+"""A streaming GGUF writer for the quantizer (no dependency on the gguf package).
 
-Metadata is copied as the raw bytes of each key/value pair of the source file (so every value keeps
-its exact GGUF type: uint32 stays uint32, arrays keep their element type); selected keys can be
-replaced. Tensor data is appended in pieces, each tensor padded to the file's alignment, so a
-tensor never has to be held in memory whole.
+It writes; it never parses. Metadata comes from the core's GGUF reader as the raw bytes of each
+key/value pair of the source file (``GGUFFile.metadata_pairs()``), so every value keeps its exact
+GGUF type (uint32 stays uint32, arrays keep their element type); selected keys can be replaced.
+Tensor data is appended in pieces, each tensor padded to the file's alignment, so a tensor never
+has to be held in memory whole.
 
 GGUF v3 layout: magic "GGUF", u32 version, u64 n_tensors, u64 n_kv, the key/value pairs (u64-length
 key, u32 value type, value), the tensor infos (u64-length name, u32 n_dims, u64 dims (ne0 first),
@@ -12,70 +13,11 @@ u32 type, u64 offset into the data section), padding to the alignment, the data 
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from . import _core
-from .errors import GGUFError
 
-# value type id -> fixed size in bytes (strings 8, arrays 9 are variable)
-_FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 GGUF_TYPE_UINT32 = 4
-GGUF_TYPE_STRING = 8
-
-
-def read_kv_section(path: str) -> Tuple[int, List[Tuple[str, bytes]]]:
-    """(alignment, [(key, raw bytes of the whole pair)]) of a GGUF file, in file order."""
-    with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24 or head[:4] != b"GGUF":
-            raise GGUFError(f"{path}: not a GGUF file (bad magic)")
-        version, _n_tensors, n_kv = struct.unpack("<IQQ", head[4:])
-        if version < 2:
-            raise GGUFError(f"{path}: GGUF version {version} is not supported")
-        pairs: List[Tuple[str, bytes]] = []
-        alignment = 32
-        for _ in range(n_kv):
-            start = f.tell()
-            key = _read_str(f, path)
-            (vtype,) = struct.unpack("<I", _exact(f, 4, path))
-            value_start = f.tell()
-            _skip_value(f, vtype, path)
-            end = f.tell()
-            if key == "general.alignment" and vtype == GGUF_TYPE_UINT32:
-                f.seek(value_start)
-                (alignment,) = struct.unpack("<I", _exact(f, 4, path))
-            f.seek(start)
-            pairs.append((key, _exact(f, end - start, path)))
-    return alignment, pairs
-
-
-def _exact(f: BinaryIO, n: int, path: str) -> bytes:
-    b = f.read(n)
-    if len(b) != n:
-        raise GGUFError(f"{path}: truncated metadata at byte {f.tell()}")
-    return b
-
-
-def _read_str(f: BinaryIO, path: str) -> str:
-    (n,) = struct.unpack("<Q", _exact(f, 8, path))
-    return _exact(f, n, path).decode("utf-8", errors="replace")
-
-
-def _skip_value(f: BinaryIO, vtype: int, path: str) -> None:
-    if vtype in _FIXED:
-        f.seek(_FIXED[vtype], 1)
-    elif vtype == GGUF_TYPE_STRING:
-        (n,) = struct.unpack("<Q", _exact(f, 8, path))
-        f.seek(n, 1)
-    elif vtype == 9:
-        sub, count = struct.unpack("<IQ", _exact(f, 12, path))
-        if sub in _FIXED:
-            f.seek(_FIXED[sub] * count, 1)
-        else:
-            for _ in range(count):
-                _skip_value(f, sub, path)
-    else:
-        raise GGUFError(f"{path}: unknown metadata value type {vtype} at byte {f.tell()}")
 
 
 def _str(s: str) -> bytes:
@@ -84,7 +26,16 @@ def _str(s: str) -> bytes:
 
 
 def kv_uint32(key: str, value: int) -> Tuple[str, bytes]:
+    """A (key, raw pair bytes) metadata entry holding a uint32."""
     return key, _str(key) + struct.pack("<II", GGUF_TYPE_UINT32, int(value))
+
+
+def replace_keys(pairs: Sequence[Tuple[str, bytes]], new: Dict[str, Tuple[str, bytes]]) -> List[Tuple[str, bytes]]:
+    """pairs with the given keys replaced in place (or appended when absent)."""
+    out = [new.get(k, (k, raw)) for k, raw in pairs]
+    present = {k for k, _ in pairs}
+    out += [v for k, v in new.items() if k not in present]
+    return out
 
 
 class StreamingGGUFWriter:
@@ -96,7 +47,8 @@ class StreamingGGUFWriter:
 
     def __init__(self, path: str, kv: Sequence[Tuple[str, bytes]], tensors: Sequence[Tuple[str, Sequence[int], int, int]],
                  alignment: int = 32):
-        """tensors: (name, dims ne0-first, ggml type id, nbytes) in file order."""
+        """kv: (key, raw pair bytes) in file order; tensors: (name, dims ne0-first, ggml type id,
+        nbytes) in file order."""
         self.alignment = alignment
         self._sizes: List[int] = []
         self._f = _core.AtomicFileWriter(path)
@@ -155,11 +107,3 @@ class StreamingGGUFWriter:
             self.commit()
         else:
             self.discard()
-
-
-def replace_keys(pairs: List[Tuple[str, bytes]], new: Dict[str, Tuple[str, bytes]]) -> List[Tuple[str, bytes]]:
-    """pairs with the given keys replaced in place (or appended when absent)."""
-    out = [new.get(k, (k, raw)) for k, raw in pairs]
-    present = {k for k, _ in pairs}
-    out += [v for k, v in new.items() if k not in present]
-    return out
