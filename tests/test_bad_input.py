@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import pyllama_edge as ple
-from model_files import synthetic
+from support.model_files import synthetic
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +239,7 @@ def test_raw_view_of_a_truncated_file_is_sigbus_and_a_copy_is_not(tiny, tmp_path
     import subprocess
     import sys
 
-    from conftest import PACKAGE_PARENT
+    from support.test_data import PACKAGE_PARENT
 
     path = copy(tiny, tmp_path)
     code = ("import os, sys, pyllama_edge as ple\n"

@@ -8,7 +8,7 @@ import pytest
 
 import pyllama_edge as ple
 from pyllama_edge.cli import main
-from model_files import synthetic
+from support.model_files import synthetic
 from test_interleave import INTERLEAVED_NAMES
 
 

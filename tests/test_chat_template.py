@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import pyllama_edge as ple
 from pyllama_edge.chat_template import (CHATML_TEMPLATE, LLAMA3_TEMPLATE, MAX_OUTPUT_CHARS, ChatTemplateError,
                                         render)
 
@@ -125,3 +126,8 @@ def test_deep_nesting_is_refused_before_python_compiles_it():
     # the built-in templates are far from the limit
     from pyllama_edge.chat_template import _depth, _environment
     assert max(_depth(_environment().parse(t)) for t in (LLAMA3_TEMPLATE, CHATML_TEMPLATE)) < 30
+
+
+def test_chat_template_error_is_exported_with_the_other_errors():
+    assert ple.ChatTemplateError is ChatTemplateError and issubclass(ChatTemplateError, ValueError)
+    assert "ChatTemplateError" in ple.__all__ and ple.errors.ChatTemplateError is ChatTemplateError

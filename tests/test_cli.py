@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import PACKAGE_PARENT
+from support.test_data import PACKAGE_PARENT
 
 from pyllama_edge.cli import describe, main
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from model_files import synthetic
+from support.model_files import synthetic
 
 PROMPTS = ["The capital of France", "Hello, world!", "Numbers like 2024", "A small model reads", "I am fine"]
 

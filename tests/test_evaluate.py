@@ -116,6 +116,28 @@ def test_bench_cli_table(tiny_f32, capsys):
     assert any("pp8" in l for l in out) and any("tg2" in l for l in out)
 
 
+def test_time_evaluation_times_prefill_and_decode(tiny_f32):
+    m = ple.Model(tiny_f32, n_ctx=64)
+    with m.session() as s:
+        seconds, finite = s.time_evaluation(list(range(1, 17)))
+        assert seconds > 0 and finite and len(s.history) == 16
+        seconds, finite = s.time_evaluation(list(range(1, 9)), decode=True)
+        assert seconds > 0 and finite and s.history == list(range(1, 9))
+        with pytest.raises(ValueError, match="at least 2 tokens"):
+            s.time_evaluation([1], decode=True)
+
+
+def test_memory_estimate_is_what_a_session_allocates(tiny_f32):
+    m = ple.Model(tiny_f32, n_ctx=96)
+    with ple.GGUFFile(tiny_f32) as g:
+        for kv_type in ("f16", "q8_0"):
+            e = g.memory_estimate(96, kv_type)
+            assert e["n_ctx"] == 96
+            assert e["kv_cache_bytes"] == m.session(kv_type=kv_type).kv_cache_bytes
+        assert e["weight_bytes"] == sum(t.nbytes for t in g.tensors.values())
+        assert g.memory_estimate()["n_ctx"] == min(4096, g.metadata["llama.context_length"])
+
+
 def test_bench_rejects_bad_arguments(tiny_f32):
     from pyllama_edge.evaluate import bench
     m = ple.Model(tiny_f32, n_ctx=32)

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyllama_edge as ple
-from model_files import synthetic
+from support.model_files import synthetic
+
+pytestmark = pytest.mark.fuzz
 
 ANY_NUMBER = st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
                        st.none(), st.text(max_size=3))

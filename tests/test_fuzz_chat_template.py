@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pyllama_edge.chat_template import CHATML_TEMPLATE, LLAMA3_TEMPLATE, MAX_RENDER_SECONDS, ChatTemplateError, render
+
+pytestmark = pytest.mark.fuzz
 
 EXPRS = [
     "message['role']", "message['content']", "message.content", "bos_token", "eos_token", "messages|length",

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pyllama_edge as ple
-from gguf_builder import GGUF, KV, Arr, Raw, Tensor
+from support.gguf_builder import GGUF, KV, Arr, Raw, Tensor
 
 T = GGUFValueType
 Q = GGMLQuantizationType

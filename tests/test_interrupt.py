@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from conftest import PACKAGE_PARENT
-from model_files import ENGLISH
+from support.test_data import PACKAGE_PARENT
+from support.model_files import ENGLISH
 
 CHILD = r"""
 import json, os, signal, sys, threading, time
@@ -69,7 +69,7 @@ def interrupt_soon():
 threading.Thread(target=interrupt_soon, daemon=True).start()
 result = {}
 try:
-    ple.quantize(src, out, "Q4_K", progress=False, threads=1)
+    ple.quantize_model(src, out, "Q4_K", progress=False, threads=1)
     result["interrupted"] = False
 except KeyboardInterrupt as e:
     result["latency_s"] = time.perf_counter() - sent[0]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from model_files import synthetic
+from support.model_files import synthetic
 
 GREEDY = dict(max_tokens=12, temperature=0.0)
 PROMPTS = ["The capital of France is", "Once upon a time", "def fibonacci(n):", "My favourite colour is"]

@@ -19,7 +19,7 @@ import pytest
 
 import pyllama_edge as ple
 from pyllama_edge import quant
-from conftest import PACKAGE_PARENT
+from support.test_data import PACKAGE_PARENT
 
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 2.0 ** -24
@@ -347,6 +347,7 @@ def native_tests_binary(request, tmp_path_factory) -> Path:
     return build / "ple_native_tests"
 
 
+@pytest.mark.emulation
 @pytest.mark.skipif(QEMU is None, reason="qemu-x86_64-static is not installed (apt-get install qemu-user-static)")
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="x86-64 guard")
 @pytest.mark.parametrize("cpu,expected", [("Haswell", "avx2"), ("qemu64", "scalar")])
@@ -364,6 +365,7 @@ def test_qemu_guard(native_tests_binary: Path, cpu: str, expected: str) -> None:
     assert re.search(r"\b0 failed", out.stdout), out.stdout
 
 
+@pytest.mark.native
 def test_isa_objects_export_only_kernels(native_tests_binary: Path) -> None:
     """A per-ISA object may define nothing the linker could merge with baseline code (no weak or
     COMDAT symbols from inline or template helpers), only its own __<isa> kernels."""

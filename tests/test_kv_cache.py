@@ -16,10 +16,10 @@ import pytest
 from gguf import GGMLQuantizationType, quants
 
 import pyllama_edge as ple
-from model_files import ENGLISH, synthetic
+from support.model_files import ENGLISH, synthetic
 from pyllama_edge.cli import main
-from reference.fast_reader import FastReader
-from reference.llama_ref import ReferenceLlama
+from support.reference.fast_reader import FastReader
+from support.reference.llama_ref import ReferenceLlama
 
 
 def q8_0_round_trip(a: np.ndarray) -> np.ndarray:

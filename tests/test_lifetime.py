@@ -12,8 +12,8 @@ import weakref
 import pytest
 
 import pyllama_edge as ple
-from conftest import PACKAGE_PARENT
-from model_files import synthetic
+from support.test_data import PACKAGE_PARENT
+from support.model_files import synthetic
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import tracemalloc
 import pytest
 
 import pyllama_edge as ple
-from model_files import synthetic
+from support.model_files import synthetic
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -1,4 +1,4 @@
-"""The engine's forward pass against the numpy reference (tests/reference/llama_ref.py).
+"""The engine's forward pass against the numpy reference (tests/support/reference/llama_ref.py).
 
 Tolerances, measured and stated:
 - float_activations=True (weights dequantized, float activations): the only difference from the
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from model_files import ENGLISH
-from reference.fast_reader import FastReader
-from reference.llama_ref import ReferenceLlama
+from support.model_files import ENGLISH
+from support.reference.fast_reader import FastReader
+from support.reference.llama_ref import ReferenceLlama
 
 
 def reference(path, **kwargs) -> ReferenceLlama:

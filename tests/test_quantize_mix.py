@@ -55,7 +55,7 @@ def sources(tmp_path_factory):
 def test_types_and_rmse_match_llama_cpp(model, qtype, sources, tmp_path):
     src, ref = sources(model)
     out = tmp_path / f"{qtype}.gguf"
-    chosen = ple.quantize(src, out, qtype, threads=2, progress=False)
+    chosen = ple.quantize_model(src, out, qtype, threads=2, progress=False)
     want = MODELS[model]["types"][qtype]
     assert chosen == quant_fixture.types(out)
     assert ple.GGUFFile(out).metadata["general.file_type"] == MODELS[model]["file_type"][qtype]
@@ -84,7 +84,7 @@ def test_tied_head_files_run(model, qtype, sources, tmp_path):
     """Our engine reads a tied token_embd stored Q6_K or Q8_0 (both as embedding and output head)."""
     src, _ = sources(model)
     out = tmp_path / f"{qtype}.gguf"
-    ple.quantize(src, out, qtype, progress=False)
+    ple.quantize_model(src, out, qtype, progress=False)
     m = ple.Model(out, n_ctx=32)
     logits = m.logits(m.tokenize("the capital of France"))
     assert logits.shape[1] == MODELS[model]["shapes"]["token_embd.weight"][1] and np.isfinite(logits).all()

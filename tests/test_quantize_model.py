@@ -11,7 +11,7 @@ import pytest
 import pyllama_edge as ple
 from pyllama_edge.cli import main
 from pyllama_edge.quantizer import BASE_TYPES, choose_type, tensor_types, use_more_bits
-from conftest import PACKAGE_PARENT
+from support.test_data import PACKAGE_PARENT
 
 # Upper bounds on RMS(dequantized - source) / RMS(source) per tensor for N(0, s^2) weights. Typical
 # values on these tensors are about 0.86x these (Q4_0 0.086, Q2_K 0.286, Q6_K 0.0177, ...).
@@ -26,7 +26,7 @@ REL_LOGITS = {"Q4_0": 0.6, "Q4_1": 0.6, "Q5_0": 0.35, "Q5_1": 0.35, "Q8_0": 0.06
 @pytest.fixture(scope="module")
 def src_f32(synthetic_dir):
     """Rows a multiple of 256, so every k-quant applies without fallback."""
-    from model_files import synthetic
+    from support.model_files import synthetic
     return synthetic(synthetic_dir, "quant_src_f32", weight_type="F32", n_embd=256, n_ff=768, n_ctx_train=4096)
 
 
@@ -48,7 +48,7 @@ def _dequant(t):
 @pytest.mark.parametrize("qtype", BASE_TYPES + ("Q4_K_M", "Q5_K_M"))
 def test_round_trip(qtype, src_f32, src_logits, tmp_path):
     out = tmp_path / f"{qtype}.gguf"
-    chosen = ple.quantize(src_f32, out, qtype, threads=2, progress=False)
+    chosen = ple.quantize_model(src_f32, out, qtype, threads=2, progress=False)
     src, dst = _tensors(src_f32), _tensors(out)
     assert list(src) == list(dst)  # same tensors, same order
     for name, t in dst.items():
@@ -74,13 +74,13 @@ def test_round_trip(qtype, src_f32, src_logits, tmp_path):
 
 def test_output_independent_of_thread_count(src_f32, tmp_path):
     a, b = tmp_path / "t1.gguf", tmp_path / "t3.gguf"
-    ple.quantize(src_f32, a, "Q4_K_M", threads=1, progress=False)
-    ple.quantize(src_f32, b, "Q4_K_M", threads=3, progress=False)
+    ple.quantize_model(src_f32, a, "Q4_K_M", threads=1, progress=False)
+    ple.quantize_model(src_f32, b, "Q4_K_M", threads=3, progress=False)
     assert a.read_bytes() == b.read_bytes()
 
 
 def test_progress_bar_on_stderr(src_f32, tmp_path, capsys):
-    ple.quantize(src_f32, tmp_path / "p.gguf", "Q8_0", progress=True)
+    ple.quantize_model(src_f32, tmp_path / "p.gguf", "Q8_0", progress=True)
     err = capsys.readouterr().err
     assert "100.0%" in err and "output.weight" in err
 
@@ -88,17 +88,24 @@ def test_progress_bar_on_stderr(src_f32, tmp_path, capsys):
 @pytest.mark.parametrize("qtype,base", [("Q3_K", "Q3_K"), ("Q4_0", "Q4_0"), ("Q4_K_M", "Q4_K")])
 def test_pure_gives_every_matrix_the_base_type(qtype, base, src_f32, tmp_path):
     out = tmp_path / "pure.gguf"
-    chosen = ple.quantize(src_f32, out, qtype, progress=False, pure=True)
+    chosen = ple.quantize_model(src_f32, out, qtype, progress=False, pure=True)
     for name, t in _tensors(src_f32).items():
         assert chosen[name] == ("F32" if len(t.shape) == 1 else base), name
     assert _tensors(out)["output.weight"].tensor_type.name == base
     # the default is llama.cpp's mix: the output head gets more bits
-    assert ple.quantize(src_f32, out, qtype, progress=False)["output.weight"] == "Q6_K"
+    assert ple.quantize_model(src_f32, out, qtype, progress=False)["output.weight"] == "Q6_K"
+
+
+def test_quantize_is_a_deprecated_alias(src_f32, tmp_path):
+    with pytest.warns(DeprecationWarning, match="quantize_model"):
+        chosen = ple.quantize(src_f32, tmp_path / "old.gguf", "Q8_0", progress=False)
+    assert chosen == ple.quantize_model(src_f32, tmp_path / "new.gguf", "Q8_0", progress=False)
+    assert (tmp_path / "old.gguf").read_bytes() == (tmp_path / "new.gguf").read_bytes()
 
 
 def test_metadata_kept_and_file_type_updated(src_f32, tmp_path):
     out = tmp_path / "q8.gguf"
-    ple.quantize(src_f32, out, "Q4_K_M", progress=False)
+    ple.quantize_model(src_f32, out, "Q4_K_M", progress=False)
     a, b = ple.GGUFFile(src_f32).metadata, ple.GGUFFile(out).metadata
     assert b["general.file_type"] == gguf.LlamaFileType.MOSTLY_Q4_K_M
     assert b["general.quantization_version"] == 2
@@ -136,7 +143,7 @@ def test_mix_choices(mix, base):
 
 
 def test_mix_in_file(src_f32, tmp_path):
-    chosen = ple.quantize(src_f32, tmp_path / "m.gguf", "Q5_K_M", progress=False)
+    chosen = ple.quantize_model(src_f32, tmp_path / "m.gguf", "Q5_K_M", progress=False)
     # 2 layers: use_more_bits is true for layer 1 only
     assert chosen["blk.0.attn_v.weight"] == "Q5_K" and chosen["blk.1.attn_v.weight"] == "Q6_K"
     assert chosen["blk.0.ffn_down.weight"] == "Q5_K" and chosen["blk.1.ffn_down.weight"] == "Q6_K"
@@ -191,18 +198,18 @@ def test_tensor_types_reads_the_hyper_parameters():
 
 def test_fallback_file_loads(tiny_f32, tmp_path):
     out = tmp_path / "fb.gguf"
-    chosen = ple.quantize(tiny_f32, out, "Q4_K_M", progress=False)  # n_embd 128: no 256-multiple rows
+    chosen = ple.quantize_model(tiny_f32, out, "Q4_K_M", progress=False)  # n_embd 128: no 256-multiple rows
     assert chosen["blk.0.attn_q.weight"] == "Q5_0" and chosen["output.weight"] == "Q8_0"
     m = ple.Model(out, n_ctx=32)
     assert np.isfinite(m.logits(m.tokenize("hello world"))).all()
 
 
 def test_f16_and_bf16_inputs(synthetic_dir, tmp_path):
-    from model_files import synthetic
+    from support.model_files import synthetic
     for wt in ("F16", "BF16"):
         src = synthetic(synthetic_dir, f"quant_src_{wt}", weight_type=wt, n_embd=256, n_ff=768, n_ctx_train=4096)
         out = tmp_path / f"{wt}.gguf"
-        ple.quantize(src, out, "Q8_0", progress=False)
+        ple.quantize_model(src, out, "Q8_0", progress=False)
         s, d = _tensors(src), _tensors(out)
         x, y = _dequant(s["blk.0.ffn_up.weight"]), _dequant(d["blk.0.ffn_up.weight"])
         assert np.sqrt(np.mean((y - x) ** 2)) / np.sqrt(np.mean(x ** 2)) < REL_RMSE["Q8_0"]
@@ -210,15 +217,15 @@ def test_f16_and_bf16_inputs(synthetic_dir, tmp_path):
 
 def test_bad_arguments(src_f32, smollm2_path, tmp_path):
     with pytest.raises(ValueError, match="unknown quantization type.*Q4_K_S"):
-        ple.quantize(src_f32, tmp_path / "x.gguf", "Q7_K")
+        ple.quantize_model(src_f32, tmp_path / "x.gguf", "Q7_K")
     with pytest.raises(ValueError, match="F32/F16/BF16 input"):
-        ple.quantize(smollm2_path, tmp_path / "x.gguf", "Q4_0")
+        ple.quantize_model(smollm2_path, tmp_path / "x.gguf", "Q4_0")
     with pytest.raises(FileNotFoundError):
-        ple.quantize(tmp_path / "missing.gguf", tmp_path / "x.gguf", "Q4_0")
+        ple.quantize_model(tmp_path / "missing.gguf", tmp_path / "x.gguf", "Q4_0")
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"definitely not gguf")
     with pytest.raises(ple.GGUFError, match="not a GGUF file"):
-        ple.quantize(bad, tmp_path / "x.gguf", "Q4_0")
+        ple.quantize_model(bad, tmp_path / "x.gguf", "Q4_0")
     with pytest.raises(ValueError, match="not a multiple"):
         ple.quant.quantize_weights(np.zeros((2, 100), np.float32), "Q4_0")  # 100 is not a multiple of 32
 
@@ -233,12 +240,12 @@ def test_non_finite_weights_rejected(tmp_path):
         f.write(np.array([np.nan], np.float32).tobytes())
     out = tmp_path / "out.gguf"
     with pytest.raises(ValueError, match="blk.1.ffn_up.weight.*NaN"):
-        ple.quantize(src, out, "Q4_K", progress=False)
+        ple.quantize_model(src, out, "Q4_K", progress=False)
     assert not out.exists()
     # An existing output stays as it was, and no temporary file is left beside it.
     out.write_bytes(b"the previous model")
     with pytest.raises(ValueError, match="NaN"):
-        ple.quantize(src, out, "Q4_K", progress=False)
+        ple.quantize_model(src, out, "Q4_K", progress=False)
     assert out.read_bytes() == b"the previous model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nan.gguf", "out.gguf"]
 
@@ -263,7 +270,7 @@ def test_output_that_is_the_input_is_refused(src_f32, tmp_path, monkeypatch, how
         out = tmp_path / "hard.gguf"
         os.link(src, out)
     with pytest.raises(ValueError, match="is the input") as e:
-        ple.quantize(src, out, "Q4_0", progress=False)
+        ple.quantize_model(src, out, "Q4_0", progress=False)
     assert str(out) in str(e.value) and str(src) in str(e.value)
     assert hashlib.sha256(src.read_bytes()).hexdigest() == digest
     assert main(["quantize", str(src), str(out), "Q4_0", "--quiet"]) == 1
@@ -275,7 +282,7 @@ def test_quantize_replaces_a_symlinked_output_without_writing_through_it(src_f32
     victim.write_text("precious")
     out = tmp_path / "out.gguf"
     out.symlink_to(victim)
-    ple.quantize(src_f32, out, "Q8_0", progress=False)
+    ple.quantize_model(src_f32, out, "Q8_0", progress=False)
     assert victim.read_text() == "precious" and not out.is_symlink()
     assert gguf.GGUFReader(str(out)).tensors[0].tensor_type.name == "Q8_0"
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from conftest import PACKAGE_PARENT, ROOT
+from support.test_data import PACKAGE_PARENT, ROOT
 
 
 def readme_python_example() -> str:

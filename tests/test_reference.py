@@ -1,4 +1,4 @@
-"""The numpy reference forward (tests/reference/llama_ref.py) and the synthetic-model generator
+"""The numpy reference forward (tests/support/reference/llama_ref.py) and the synthetic-model generator
 (tools/make_synthetic_llama.py): the reference against a real model, the synthetic models against
 the reference's sensitivity to RoPE and masking bugs, the generator's output format and determinism.
 Run with -s to see the measured magnitudes."""
@@ -15,7 +15,7 @@ import pytest
 import gguf  # noqa: E402
 from gguf.quants import dequantize  # noqa: E402
 
-from reference.llama_ref import ReferenceLlama  # noqa: E402
+from support.reference.llama_ref import ReferenceLlama  # noqa: E402
 from tools.kquants import QUANTIZERS  # noqa: E402
 from tools.make_synthetic_llama import (PRESETS, SUPPORTED_TYPES, llama3_rope_factors,  # noqa: E402
                                         make_synthetic_llama)

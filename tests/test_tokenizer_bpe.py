@@ -12,8 +12,8 @@ from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
 
 from pyllama_edge import _core
 from tools.gguf_vocab import add_llama3_vocab
-from tokenizer_corpus import corpus
-from tokenizer_util import CONTROL, USER_DEFINED, gpt2_byte_alphabet, write_gguf, write_vocab
+from support.tokenizer_corpus import corpus
+from support.tokenizer_util import CONTROL, USER_DEFINED, gpt2_byte_alphabet, write_gguf, write_vocab
 
 CORPUS = corpus()
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from pyllama_edge import GGUFError, UnsupportedModelError, _core
-from tokenizer_util import BYTE, CONTROL, NORMAL, UNKNOWN, gpt2_byte_alphabet, write_gguf, write_vocab
+from support.tokenizer_util import BYTE, CONTROL, NORMAL, UNKNOWN, gpt2_byte_alphabet, write_gguf, write_vocab
 
 ALPHABET = gpt2_byte_alphabet()
 BPE_TOKENS = ALPHABET + ["ab", "abc", "<|eot|>"]

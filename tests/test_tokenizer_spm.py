@@ -11,8 +11,8 @@ import pytest
 import sentencepiece as spm
 
 from pyllama_edge import _core
-from tokenizer_corpus import corpus, training_text
-from tokenizer_util import CONTROL, sentencepiece_pieces, write_vocab
+from support.tokenizer_corpus import corpus, training_text
+from support.tokenizer_util import CONTROL, sentencepiece_pieces, write_vocab
 
 CORPUS = corpus()
 CONTROL_TEXT = re.compile(r"(<s>|</s>|<unk>)")

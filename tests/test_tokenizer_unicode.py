@@ -27,7 +27,7 @@ def test_unicode_tables_are_current(tmp_path):
 
 def test_whitespace_class_is_onigurumas():
     """\\s in HF's regex engine: U+0009-000D, U+0085, Zs, Zl, Zp; not U+001C-001F (Python's isspace)."""
-    from tools.gen_unicode_tables import SPACE, char_class  # the repo root is on sys.path (conftest)
+    from tools.gen_unicode_tables import SPACE, char_class  # `tools` is registered by tests/support
     split = pre_tokenizers.Split(Regex(r"\s+"), "isolated")
     for cp in [0x09, 0x0B, 0x1C, 0x1F, 0x20, 0x85, 0xA0, 0x1680, 0x180E, 0x200B, 0x2028, 0x202F, 0x3000, 0xFEFF]:
         text = f"a{chr(cp)}b"

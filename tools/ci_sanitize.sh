@@ -40,10 +40,11 @@ preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)
 # Python's own allocations are never freed at exit by design: leak checking off here (stage 1
 # checks leaks of the core). The package copy comes first on sys.path; run from outside the
 # checkout so its pyllama_edge/ (no sanitized _core) does not shadow it. -s: a sanitizer report
-# goes to stderr and must not be swallowed by pytest's capture when the process aborts.
+# goes to stderr and must not be swallowed by pytest's capture when the process aborts. -m '':
+# every tier of the listed files (test_fuzz_api.py is in the fuzz tier).
 (cd "$pkg" && PYTHONPATH="$pkg" LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  python3 -m pytest -p no:cacheprovider -q -s "$root/tests/test_smoke.py" "$root/tests/test_gguf_corrupt.py" \
+  python3 -m pytest -p no:cacheprovider -q -s -m '' "$root/tests/test_smoke.py" "$root/tests/test_gguf_corrupt.py" \
     "$root/tests/test_bad_input.py" "$root/tests/test_concurrency.py" "$root/tests/test_fuzz_api.py" \
     -k "not mutated")
 stamp

@@ -82,8 +82,9 @@ def _spm_proto() -> bytes:
 
 
 def build(directory: Path) -> Dict[str, bytes]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tokenizer_util import sentencepiece_pieces, write_vocab  # noqa: E402
+    if str(ROOT / "tests") not in sys.path:  # run as a script (pytest has tests/ on its path already)
+        sys.path.insert(0, str(ROOT / "tests"))
+    from support.tokenizer_util import sentencepiece_pieces, write_vocab  # noqa: E402
     from tools.gguf_vocab import add_bpe_vocab  # noqa: F401,E402
     from tools.make_synthetic_llama import make_synthetic_llama, small_vocab  # noqa: E402
 

