@@ -1,12 +1,15 @@
 """Side-by-side speed of pyllama_edge and llama.cpp (through llama-cpp-python) on one GGUF file.
 
     python bench/compare_llamacpp.py MODEL.gguf --threads 2 [--reps 3] [--llamacpp-python PATH]
+                                     [--baseline-python PATH]
 
 pp512: one 512-token prompt evaluated as a batch. tg128: 128 tokens decoded one at a time after
 a short prompt (greedy ids are not needed for speed; the same fixed ids feed both engines). Each
 measurement runs in a fresh worker process; engines alternate; the median of --reps is reported.
 llama-cpp-python lives in its own virtualenv (see bench/README.md); --llamacpp-python names its
-interpreter. The roofline line divides this machine's read bandwidth, measured with the same
+interpreter. --baseline-python adds a third engine: pyllama_edge as installed for another
+interpreter (an earlier build in its own virtualenv), for before/after tables of a change measured
+in the same run. The roofline line divides this machine's read bandwidth, measured with the same
 thread count by bench/read_bandwidth.c, by the weight bytes one decoded token streams (every
 matrix once, the output head included).
 """
@@ -95,6 +98,7 @@ def main() -> int:
     p.add_argument("--pp", type=int, default=512)
     p.add_argument("--tg", type=int, default=128)
     p.add_argument("--llamacpp-python", default=os.environ.get("LLAMACPP_PYTHON", "/var/cache/ple/llamacpp-venv/bin/python"))
+    p.add_argument("--baseline-python", help="an interpreter with an earlier pyllama_edge build, run as a third engine")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
 
@@ -103,11 +107,14 @@ def main() -> int:
     bytes_per_token = m._native.weight_bytes_per_token
     del m
     engines = {"pyllama_edge": sys.executable, "llama.cpp": a.llamacpp_python}
+    if a.baseline_python:
+        engines["baseline"] = a.baseline_python
+    worker_engine = {"pyllama_edge": "pyllama_edge", "llama.cpp": "llama.cpp", "baseline": "pyllama_edge"}
     results = {e: {"pp": [], "tg": []} for e in engines}
     for rep in range(a.reps):
         order = list(engines) if rep % 2 == 0 else list(reversed(engines))
         for e in order:
-            r = run_worker(engines[e], e, a.model, a.threads, a.pp, a.tg)
+            r = run_worker(engines[e], worker_engine[e], a.model, a.threads, a.pp, a.tg)
             results[e]["pp"].append(r["pp"])
             results[e]["tg"].append(r["tg"])
     med = {e: {k: statistics.median(v) for k, v in results[e].items()} for e in engines}
@@ -119,10 +126,15 @@ def main() -> int:
         return 0
     name = os.path.basename(a.model)
     print(f"{name}, {a.threads} thread(s), median of {a.reps} (tokens/s)")
-    print(f"{'test':<8}{'pyllama_edge':>14}{'llama.cpp':>12}{'ratio':>8}")
+    baseline = "baseline" in med
+    print(f"{'test':<8}{'pyllama_edge':>14}{'llama.cpp':>12}{'ratio':>8}" + (f"{'baseline':>10}{'new/base':>10}" if baseline else ""))
     for k, label in (("pp", f"pp{a.pp}"), ("tg", f"tg{a.tg}")):
         ours, theirs = med["pyllama_edge"][k], med["llama.cpp"][k]
-        print(f"{label:<8}{ours:>14.1f}{theirs:>12.1f}{ours / theirs:>7.2f}x")
+        line = f"{label:<8}{ours:>14.1f}{theirs:>12.1f}{ours / theirs:>7.2f}x"
+        if baseline:
+            base = med["baseline"][k]
+            line += f"{base:>10.1f}{ours / base:>9.3f}x"
+        print(line)
     print(f"roofline: {bw:.1f} GB/s read ({bw_how}) / {bytes_per_token / 1e6:.1f} MB per token = {roof:.0f} tok/s; "
           f"decode reaches {med['pyllama_edge']['tg'] / roof:.0%} (pyllama_edge), "
           f"{med['llama.cpp']['tg'] / roof:.0%} (llama.cpp)")

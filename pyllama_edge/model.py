@@ -20,64 +20,17 @@ from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
 Stop = Union[None, str, Sequence[str]]
+Prompt = Union[str, Sequence[int]]
 
 KV_TYPES = ("f16", "q8_0")  # KV-cache element types
-_SAMPLING_DEFAULTS = dict(max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05, repeat_penalty=1.0,
-                          frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None, stop=None)
-INT32_MAX = 2**31 - 1
-INT64_MAX = 2**63 - 1
 
 
-def _stop_list(stop: Stop) -> List[str]:
-    if stop is None:
-        return []
-    if isinstance(stop, str):
-        stop = [stop]
-    if isinstance(stop, (bytes, bytearray, memoryview)):
-        raise TypeError(f"stop must be a str or a list of str, got {type(stop).__name__}")
-    out = list(stop)
-    for s in out:
-        if not isinstance(s, str):
-            raise TypeError(f"stop must be a str or a list of str, got an item of type {type(s).__name__}")
-        try:
-            s.encode("utf-8")
-        except UnicodeEncodeError as e:  # a lone surrogate can never occur in generated text
-            raise ValueError(f"stop string {s!r} is not valid Unicode text: {e.reason} at index {e.start}") from None
-    return out
-
-
-def _check_int(name: str, value: Any, lo: Optional[int] = None, hi: Optional[int] = None) -> int:
-    """`value` as an int in [lo, hi]: the range of the C++ type it becomes, so an overflow is a
-    ValueError naming the parameter rather than a pybind11 signature mismatch."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = int(value)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
-    return value
-
-
-def _check_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} is out of range, got {value}") from None
-
-
-def _native_session(model: "_core.LlamaModel", n_ctx: Optional[int] = None, n_batch: int = 512,
+def _native_session(model: "_core.Model", n_ctx: Optional[int] = None, n_batch: int = 512,
                     n_threads: Optional[int] = None, float_activations: bool = False,
                     kv_type: str = "f16") -> "_core.Session":
-    """A checked native session (KV cache, scratch, thread pool) over `model`."""
-    if n_ctx is not None:
-        n_ctx = _check_int("n_ctx", n_ctx, 1, INT32_MAX)  # beyond the model's context: ValueError from the core
-    n_batch = _check_int("n_batch", n_batch, 1, INT32_MAX)
-    if n_threads is not None:
-        n_threads = _check_int("n_threads", n_threads, 1, 1024)
-    if not isinstance(kv_type, str) or kv_type.lower() not in KV_TYPES:
-        raise ValueError(f"kv_type must be one of {', '.join(map(repr, KV_TYPES))}, got {kv_type!r}")
-    return _core.Session(model, n_ctx or 0, n_batch, n_threads or 0, bool(float_activations), kv_type.lower())
+    """A native session (KV cache, scratch; the model's shared thread pool) over `model`; the core
+    checks every argument."""
+    return _core.Session(model, n_ctx, n_batch, n_threads, bool(float_activations), kv_type)
 
 
 class Session:
@@ -103,9 +56,7 @@ class Session:
         # makes no cycle: dropping both frees the mapping and the KV cache without the gc.
         self.model = model
         self._core_session: Optional[_core.Session] = native
-        self.last_finish_reason: Optional[str] = None
-        self.last_usage: Dict[str, int] = {}
-        self.last_prompt_evaluated = 0  # prompt tokens the last call evaluated; the rest came from the cache
+        self.last_result: Optional[_core.GenerationResult] = None  # of the last finished call
         model._sessions.add(self)  # Model.close() closes it too
 
     @property
@@ -165,19 +116,25 @@ class Session:
         self._native.save(os.fspath(path))
 
     # -- generation ---------------------------------------------------------------------------
-    def _generator(self, prompt_ids: List[int], max_tokens=256, temperature=0.8, top_k=40, top_p=0.95, min_p=0.05,
-                   repeat_penalty=1.0, frequency_penalty=0.0, presence_penalty=0.0, penalty_last_n=64, seed=None,
-                   stop: Stop = None) -> "_core.Generator":
-        max_tokens = _check_int("max_tokens", max_tokens, -1, INT64_MAX) if max_tokens is not None else -1
-        if seed is None:
-            seed = int.from_bytes(os.urandom(8), "little")
-        seed = _check_int("seed", seed, 0, 2**64 - 1)
-        return _core.Generator(
-            self._native, self.model._tokenizer, prompt_ids, max_tokens, _stop_list(stop),
-            _check_float("temperature", temperature), _check_int("top_k", top_k, -2**31, INT32_MAX),
-            _check_float("top_p", top_p), _check_float("min_p", min_p), _check_float("repeat_penalty", repeat_penalty),
-            _check_float("frequency_penalty", frequency_penalty), _check_float("presence_penalty", presence_penalty),
-            _check_int("penalty_last_n", penalty_last_n, -2**31, INT32_MAX), seed)
+    @property
+    def last_finish_reason(self) -> Optional[str]:
+        """"stop" or "length": how the last finished call on this session ended."""
+        return self.last_result.finish_reason if self.last_result else None
+
+    @property
+    def last_usage(self) -> Dict[str, Any]:
+        """OpenAI's usage object of the last finished call ({} before one)."""
+        return self.last_result.usage if self.last_result else {}
+
+    @property
+    def last_prompt_evaluated(self) -> int:
+        """Prompt tokens the last call evaluated; the rest came from the KV cache."""
+        r = self.last_result
+        return r.prompt_tokens - r.prompt_cached_tokens if r else 0
+
+    def _generator(self, prompt: Union[Prompt, "_core.Prompt"], params: Dict[str, Any]) -> "_core.Generator":
+        """The native decode loop; the core checks the prompt and parameters before any work."""
+        return self._native.generate(prompt, _core.GenerateParams(**params))
 
     def _pieces(self, gen: "_core.Generator") -> Iterator[str]:
         try:
@@ -186,33 +143,27 @@ class Session:
                     raise ValueError("this Session is closed")
                 yield piece
         finally:
-            self.last_finish_reason = gen.finish_reason or "stop"
-            self.last_prompt_evaluated = gen.n_prompt_evaluated
-            self.last_usage = {"prompt_tokens": gen.n_prompt_tokens, "completion_tokens": gen.n_generated,
-                               "total_tokens": gen.n_prompt_tokens + gen.n_generated,
-                               # OpenAI's name for prompt tokens reused from the KV cache
-                               "prompt_tokens_details": {"cached_tokens": gen.n_prompt_tokens - gen.n_prompt_evaluated}}
+            if gen.finished:
+                self.last_result = gen.result
 
-    def stream(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> Iterator[str]:
+    def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[str]:
         """Yields text pieces as they are generated. Parameters are checked before any work."""
-        gen = self._generator(self.model._prompt_ids(prompt), **kwargs)
-        return self._pieces(gen)
+        return self._pieces(self._generator(prompt, kwargs))
 
-    def generate(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> str:
+    def generate(self, prompt: Prompt, **kwargs: Any) -> str:
         return "".join(self.stream(prompt, **kwargs))
 
     def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
                     **kwargs: Any) -> Iterator[str]:
         """special_in_messages: see Model.chat_stream."""
-        gen = self._generator(self.model._chat_ids(messages, special_in_messages), **kwargs)
-        return self._pieces(gen)
+        return self._pieces(self._generator(self.model._chat_prompt(messages, special_in_messages), kwargs))
 
     def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
         return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
         """Teacher-forced logits, float32 [len(ids), n_vocab]."""
-        return self._native.evaluate_all(self.model._check_ids(ids))
+        return self._native.evaluate_all(ids)
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -343,9 +294,9 @@ class Model:
         # directory (True: <cache dir>/layouts, see hub.cache_dir) holding one file per model and
         # kernel path, written on the first load and memory-mapped on later ones; False: a copy in
         # this process's memory. See bench/README.md for the costs.
-        self._core_model: Optional[_core.LlamaModel] = _core.LlamaModel(
+        self._core_model: Optional[_core.Model] = _core.Model(
             self.file._reader, bool(interleave_weights), _layout_cache_dir(layout_cache) if interleave_weights else "")
-        self._core_tokenizer: Optional[_core.Tokenizer] = _core.Tokenizer(self.file._reader)
+        self._core_tokenizer: Optional[_core.Tokenizer] = self._core_model.tokenizer
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for
         # evaluation against a float reference.
@@ -358,11 +309,10 @@ class Model:
         self._n_ctx = first.n_ctx
         self._pool = _SessionPool(make)
         self._pool.give_back(first)
-        meta = self.file.metadata
-        self.name = meta.get("general.name") or os.path.basename(self.path)
-        template = meta.get("tokenizer.chat_template")
-        self.chat_template: str = template if isinstance(template, str) and template else fallback_template(self._has_token)
-        self.chat_template_is_builtin = not (isinstance(template, str) and template)
+        self.name = self._core_model.name or os.path.basename(self.path)
+        template = self._core_model.chat_template
+        self.chat_template: str = template or fallback_template(self._has_token)
+        self.chat_template_is_builtin = not template
 
     @classmethod
     def default(cls, **kwargs: Any) -> "Model":
@@ -372,7 +322,7 @@ class Model:
 
     # -- lifetime -----------------------------------------------------------------------------
     @property
-    def _native(self) -> "_core.LlamaModel":
+    def _native(self) -> "_core.Model":
         if self._core_model is None:
             raise ValueError(f"Model {self.path!r} is closed")
         return self._core_model
@@ -438,33 +388,12 @@ class Model:
         return self._tokenizer.encode(data, bool(add_bos) and self._tokenizer.add_bos, bool(special))
 
     def detokenize(self, ids: Sequence[int], special: bool = False) -> str:
-        return self._tokenizer.decode(self._check_ids(ids), bool(special))
-
-    def _check_ids(self, ids: Sequence[int]) -> List[int]:
-        out = [_check_int("token id", i) for i in ids]
-        n = self.n_vocab
-        for i, t in enumerate(out):
-            if not 0 <= t < n:
-                raise ValueError(f"token id {t} at index {i} is out of range for a vocabulary of {n}")
-        return out
-
-    def _prompt_ids(self, prompt: Union[str, Sequence[int]]) -> List[int]:
-        if isinstance(prompt, str):
-            return self.tokenize(prompt, add_bos=True, special=False)
-        if isinstance(prompt, (bytes, bytearray, memoryview)):  # would otherwise read as token ids
-            raise TypeError(f"prompt must be a str or a list of token ids, got {type(prompt).__name__} "
-                            "(decode it first, e.g. prompt.decode('utf-8'))")
-        if not isinstance(prompt, (Sequence, np.ndarray)):
-            raise TypeError(f"prompt must be a str or a list of token ids, got {type(prompt).__name__}")
-        return self._check_ids(prompt)
+        return self._tokenizer.decode(ids, bool(special))
 
     def render_chat(self, messages: Sequence[Dict[str, Any]], add_generation_prompt: bool = True,
                     tools: Optional[list] = None) -> str:
-        bos = self._tokenizer.bos_id
-        eos = self._tokenizer.eos_id
         return render(self.chat_template, messages, add_generation_prompt=add_generation_prompt, tools=tools,
-                      bos_token=self._tokenizer.token_text(bos) if bos >= 0 else "",
-                      eos_token=self._tokenizer.token_text(eos) if eos >= 0 else "")
+                      bos_token=self._native.bos_text, eos_token=self._native.eos_text)
 
     def _render_chat_literal(self, messages: Sequence[Dict[str, Any]]) -> Tuple[bytes, List[Tuple[int, int]]]:
         """The rendered chat as UTF-8 and the byte ranges in it of control-token text that came
@@ -500,18 +429,16 @@ class Model:
     def tokenize_chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> List[int]:
         """The prompt ids `chat(messages)` evaluates: the chat template rendered and tokenized, with
         control tokens only from the template's markup unless special_in_messages (see chat_stream)."""
-        return self._chat_ids(messages, special_in_messages)
+        return self._native.tokenize(self._chat_prompt(messages, special_in_messages))
 
-    def _chat_ids(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> List[int]:
+    def _chat_prompt(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> "_core.Prompt":
+        """The rendered chat (the template runs here, in the sandbox) as a prompt whose markup makes
+        control tokens and whose messages' own text does not, unless special_in_messages."""
         if special_in_messages:
             data, literal = self.render_chat(messages).encode("utf-8"), []
         else:
             data, literal = self._render_chat_literal(messages)
-        ids = self._tokenizer.encode(data, self._tokenizer.add_bos, True, literal)
-        bos = self._tokenizer.bos_id
-        if len(ids) >= 2 and ids[0] == bos and ids[1] == bos:  # the template wrote BOS itself
-            ids = ids[1:]
-        return ids
+        return _core.Prompt.from_text(data, True, literal)
 
     # -- sessions ---------------------------------------------------------------------------------
     def perplexity(self, text: str, ctx: int = 512, progress: bool = False, n_threads: Optional[int] = None):
@@ -536,22 +463,24 @@ class Model:
         return s
 
     # -- calls on pooled sessions -------------------------------------------------------------
-    def _start(self, ids: List[int], kwargs: Dict[str, Any]) -> Tuple[Session, Iterator[str]]:
-        """Takes a pooled session for one call; the returned pieces give it back when they end."""
+    def _start(self, prompt: Union[Prompt, "_core.Prompt"], kwargs: Dict[str, Any]) -> Tuple["_core.Generator", Iterator[str]]:
+        """Takes a pooled session for one call (the one sharing the longest prefix with the prompt);
+        the returned pieces give it back when they end. The generator's `result` is the call's."""
+        ids = self._native.tokenize(prompt)
         native = self._pool.take(ids)
         try:
             session = Session._over(self, native)
-            gen = session._generator(ids, **kwargs)  # checks the parameters before any work
+            gen = session._generator(ids, kwargs)  # the core checks everything before any work
         except BaseException:
             self._pool.give_back(native)
             raise
-        return session, _giving_back(self._pool, session, session._pieces(gen))
+        return gen, _giving_back(self._pool, session, session._pieces(gen))
 
-    def generate(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> str:
+    def generate(self, prompt: Prompt, **kwargs: Any) -> str:
         return "".join(self.stream(prompt, **kwargs))
 
-    def stream(self, prompt: Union[str, Sequence[int]], **kwargs: Any) -> Iterator[str]:
-        return self._start(self._prompt_ids(prompt), kwargs)[1]
+    def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[str]:
+        return self._start(prompt, kwargs)[1]
 
     def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
         return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
@@ -561,10 +490,10 @@ class Model:
         """special_in_messages: False (default) tokenizes control-token text inside the messages
         ("<|im_end|>", "<|eot_id|>") as plain text, so only the chat template's own markup makes
         control tokens; True lets message text make them too (for callers writing markup)."""
-        return self._start(self._chat_ids(messages, special_in_messages), kwargs)[1]
+        return self._start(self._chat_prompt(messages, special_in_messages), kwargs)[1]
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
-        ids = self._check_ids(ids)
+        ids = _core.Prompt.from_ids(ids).ids  # TypeError / ValueError for what cannot be token ids
         native = self._pool.take(ids)
         try:
             return native.evaluate_all(ids)
@@ -572,8 +501,8 @@ class Model:
             self._pool.give_back(native)
 
     # -- OpenAI-shaped results, as llama-cpp-python returns them --------------------------------
-    def create_completion(self, prompt: Union[str, Sequence[int]], stream: bool = False, **kwargs: Any):
-        sess, pieces = self._start(self._prompt_ids(prompt), kwargs)
+    def create_completion(self, prompt: Prompt, stream: bool = False, **kwargs: Any):
+        gen, pieces = self._start(prompt, kwargs)
         cid, created = f"cmpl-{uuid.uuid4()}", int(time.time())
 
         def chunk(text: str, finish: Optional[str]) -> Dict[str, Any]:
@@ -581,34 +510,34 @@ class Model:
                     "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]}
 
         if stream:
-            def gen() -> Iterator[Dict[str, Any]]:
+            def chunks() -> Iterator[Dict[str, Any]]:
                 for piece in pieces:
                     yield chunk(piece, None)
-                yield chunk("", sess.last_finish_reason)
-            return gen()
+                yield chunk("", gen.result.finish_reason)
+            return chunks()
         text = "".join(pieces)
-        out = chunk(text, sess.last_finish_reason)
-        out["usage"] = sess.last_usage
+        out = chunk(text, gen.result.finish_reason)
+        out["usage"] = gen.result.usage
         return out
 
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
                                special_in_messages: bool = False, **kwargs: Any):
-        sess, pieces = self._start(self._chat_ids(messages, special_in_messages), kwargs)
+        gen, pieces = self._start(self._chat_prompt(messages, special_in_messages), kwargs)
         cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
 
         if stream:
-            def gen() -> Iterator[Dict[str, Any]]:
+            def chunks() -> Iterator[Dict[str, Any]]:
                 base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": self.path}
                 yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "logprobs": None, "finish_reason": None}]}
                 for piece in pieces:
                     yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}]}
-                yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": sess.last_finish_reason}]}
-            return gen()
+                yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": gen.result.finish_reason}]}
+            return chunks()
         text = "".join(pieces)
         return {"id": cid, "object": "chat.completion", "created": created, "model": self.path,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                             "finish_reason": sess.last_finish_reason}],
-                "usage": sess.last_usage}
+                             "finish_reason": gen.result.finish_reason}],
+                "usage": gen.result.usage}
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"n_ctx={self.n_ctx}"

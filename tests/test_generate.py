@@ -117,7 +117,7 @@ def test_repeat_penalty_changes_output(smollm2):
 
 def test_chat_uses_file_template_without_doubled_bos(tiny_llama3_q8):
     m = ple.Model(tiny_llama3_q8, n_ctx=256)
-    ids = m._chat_ids([{"role": "user", "content": "Hi"}])
+    ids = m.tokenize_chat([{"role": "user", "content": "Hi"}])
     assert ids[0] == 128000 and ids[1] != 128000
     assert not m.chat_template_is_builtin
     text = m.detokenize(ids, special=True)

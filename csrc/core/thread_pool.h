@@ -20,8 +20,8 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Runs fn(thread_index, n_threads) on every thread and returns when all are done. Not
-  // reentrant: one caller at a time (a Session owns its pool).
+  // Runs fn(thread_index, n_threads) on every thread and returns when all are done. Callers on
+  // several threads (sessions sharing their model's pool) take turns; fn must not call run().
   void run(const std::function<void(int, int)>& fn);
 
   // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end).
@@ -38,6 +38,7 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::mutex run_mutex_;  // one job at a time
 };
 
 }  // namespace ple

@@ -1,26 +1,50 @@
 #include "model/generator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
+#include "model/session.h"
 
 namespace ple {
 
-Generator::Generator(Session& session, const Tokenizer& tokenizer, std::vector<int32_t> prompt, const GenerateParams& params)
-    : session_(session), tokenizer_(tokenizer), prompt_(std::move(prompt)), params_(params), sampler_(params.sampling),
-      detokenizer_(tokenizer) {
-  if (prompt_.empty()) throw InvalidArgument("the prompt is empty (no tokens); pass some text or enable add_bos");
-  for (const std::string& s : params_.stop) {
+Prompt Prompt::from_ids(std::vector<int32_t> ids) {
+  Prompt p;
+  p.ids = std::move(ids);
+  return p;
+}
+
+Prompt Prompt::from_text(std::string text, bool parse_special, std::vector<ByteRange> literal) {
+  Prompt p;
+  p.is_text = true;
+  p.text = std::move(text);
+  p.parse_special = parse_special;
+  p.literal = std::move(literal);
+  return p;
+}
+
+void GenerateParams::validate() const {
+  sampling.validate();
+  if (max_tokens < -1) throw InvalidArgument("max_tokens must be >= 0, or -1 (until the context is full), got " + std::to_string(max_tokens));
+  for (const std::string& s : stop) {
     if (s.empty()) throw InvalidArgument("stop strings must not be empty");
-  }
-  if (static_cast<int64_t>(prompt_.size()) > session_.n_ctx()) {
-    throw ContextOverflowError("prompt of " + std::to_string(prompt_.size()) + " tokens does not fit the context of " +
-                               std::to_string(session_.n_ctx()) + " tokens");
   }
 }
 
+Generator::Generator(Session& session, std::vector<int32_t> prompt, const GenerateParams& params)
+    : session_(session),
+      tokenizer_(session.tokenizer()),
+      prompt_(std::move(prompt)),
+      params_(params),
+      sampler_(params.sampling),
+      detokenizer_(tokenizer_) {
+  params_.validate();
+  session_.check_prompt(prompt_);
+  result_.prompt_tokens = static_cast<int64_t>(prompt_.size());
+}
+
 void Generator::finish(const char* reason) {
-  if (finish_reason_.empty()) finish_reason_ = reason;
+  if (result_.finish_reason.empty()) result_.finish_reason = reason;
 }
 
 bool Generator::release_text(std::string* out) {
@@ -47,15 +71,33 @@ bool Generator::release_text(std::string* out) {
   return false;
 }
 
+int32_t Generator::sample_next() {
+  const int32_t n_vocab = static_cast<int32_t>(session_.n_vocab());
+  if (!params_.logits_mask) return sampler_.sample(session_.logits(), n_vocab);
+  allowed_.assign((static_cast<size_t>(n_vocab) + 31) / 32, ~0u);
+  if (!params_.logits_mask(previous_token_, allowed_.data(), n_vocab)) return sampler_.sample(session_.logits(), n_vocab);
+  const float* logits = session_.logits();
+  masked_logits_.resize(static_cast<size_t>(n_vocab));
+  bool any = false;
+  for (int32_t t = 0; t < n_vocab; ++t) {
+    const bool allowed = (allowed_[static_cast<size_t>(t) / 32] >> (t % 32)) & 1u;
+    masked_logits_[static_cast<size_t>(t)] = allowed ? logits[t] : -INFINITY;
+    any = any || allowed;
+  }
+  if (!any) throw InvalidArgument("the logits mask allows no token at generated position " + std::to_string(result_.completion_tokens));
+  return sampler_.sample(masked_logits_.data(), n_vocab);
+}
+
 bool Generator::next(std::string* piece) {
   piece->clear();
-  if (!finish_reason_.empty()) return false;
+  if (finished()) return false;
   if (!started_) {
     started_ = true;
-    n_prompt_evaluated_ = session_.set_tokens(prompt_);
+    const int64_t evaluated = session_.set_tokens(prompt_);
+    result_.prompt_cached_tokens = result_.prompt_tokens - evaluated;
     for (int32_t t : prompt_) sampler_.accept(t);
   }
-  while (finish_reason_.empty()) {
+  while (!finished()) {
     if (unevaluated_token_ >= 0) {
       if (static_cast<int64_t>(session_.history().size()) >= session_.n_ctx()) {
         finish("length");  // context full: stop cleanly instead of overflowing
@@ -64,18 +106,19 @@ bool Generator::next(std::string* piece) {
       session_.append(unevaluated_token_);
       unevaluated_token_ = -1;
     }
-    if (params_.max_tokens >= 0 && n_generated_ >= params_.max_tokens) {
+    if (params_.max_tokens >= 0 && result_.completion_tokens >= params_.max_tokens) {
       finish("length");
       break;
     }
-    const int32_t token = sampler_.sample(session_.logits(), session_.n_vocab());
+    const int32_t token = sample_next();
+    previous_token_ = token;
     sampler_.accept(token);
     if (!params_.ignore_eos && tokenizer_.is_eog(token)) {
       finish("stop");
       break;
     }
-    ++n_generated_;
-    generated_.push_back(token);
+    ++result_.completion_tokens;
+    result_.tokens.push_back(token);
     unevaluated_token_ = token;
     pending_ += detokenizer_.push(token);
     if (release_text(piece)) {

@@ -1,44 +1,80 @@
-// The decode loop: prefill the prompt, then sample -> detokenize -> check stops -> decode, one
-// token per step, handing out complete UTF-8 text pieces. Stop strings are never emitted: text
-// that could be the start of one is held back until it is ruled out.
+// Generation: a prompt (text or token ids) and GenerateParams in, text pieces out. The decode
+// loop: prefill the prompt, then mask -> sample -> detokenize -> check stops -> decode, one token
+// per step, handing out complete UTF-8 text pieces. Stop strings are never emitted: text that
+// could be the start of one is held back until it is ruled out. Start one with Session::generate.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "model/session.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ple {
 
+class Session;
+
+// What to continue: token ids as they are, or text the session's tokenizer encodes (with BOS
+// when the model's tokenizer adds one, never doubled when the text starts with it).
+struct Prompt {
+  bool is_text = false;
+  std::vector<int32_t> ids;
+  std::string text;
+  bool parse_special = false;      // control-token text in `text` becomes control tokens
+  std::vector<ByteRange> literal;  // byte ranges of `text` kept plain even so (chat messages)
+
+  static Prompt from_ids(std::vector<int32_t> ids);
+  // A chat prompt is rendered markup: parse_special with the messages' own text in `literal`.
+  static Prompt from_text(std::string text, bool parse_special = false, std::vector<ByteRange> literal = {});
+};
+
+// Restricts which tokens may come next (constrained decoding builds on it). Before each sampling
+// step it is called with the token sampled at the previous step (-1 at the first) and a bitmask
+// of n_vocab bits, all set (token t is bit t % 32 of word t / 32); it clears the bits of the
+// tokens that may not come next and returns true, or returns false to leave this step free.
+// Masked tokens are never sampled, end-of-generation tokens included; a mask that allows no
+// token ends the call with InvalidArgument.
+using LogitsMaskFn = std::function<bool(int32_t previous, uint32_t* allowed, int32_t n_vocab)>;
+
 struct GenerateParams {
   SamplerParams sampling;
-  int64_t max_tokens = 256;  // < 0: until the context is full
+  int64_t max_tokens = 256;  // -1: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
+  LogitsMaskFn logits_mask;  // empty: no constraint
+
+  // InvalidArgument naming the parameter when out of range (the sampler's too).
+  void validate() const;
+};
+
+// How a generation ended, in the terms of OpenAI's usage object.
+struct GenerationResult {
+  std::string finish_reason;        // "stop" (end-of-generation token or stop string) or "length"
+  int64_t prompt_tokens = 0;
+  int64_t prompt_cached_tokens = 0;  // reused from the session's KV cache, not evaluated
+  int64_t completion_tokens = 0;
+  std::vector<int32_t> tokens;      // the generated ids (a stop string's tokens included)
 };
 
 class Generator {
  public:
-  // The session and tokenizer must outlive the generator.
-  Generator(Session& session, const Tokenizer& tokenizer, std::vector<int32_t> prompt, const GenerateParams& params);
+  // Use Session::generate. The session (and its model) must outlive the generator.
+  Generator(Session& session, std::vector<int32_t> prompt, const GenerateParams& params);
 
   // Next non-empty piece of text, or false when generation has finished.
   bool next(std::string* piece);
-  // "stop" (end-of-generation token or stop string) or "length" (max_tokens or full context);
-  // empty while running.
-  const std::string& finish_reason() const { return finish_reason_; }
-  int64_t n_prompt_tokens() const { return static_cast<int64_t>(prompt_.size()); }
-  int64_t n_generated() const { return n_generated_; }
-  // Prompt tokens actually evaluated (the rest were reused from the session's KV cache).
-  int64_t n_prompt_evaluated() const { return n_prompt_evaluated_; }
-  const std::vector<int32_t>& generated_tokens() const { return generated_; }
+  bool finished() const { return !result_.finish_reason.empty(); }
+  // The outcome so far; complete once finished().
+  const GenerationResult& result() const { return result_; }
 
  private:
   void finish(const char* reason);
   // Moves what is safe to show from pending_ to *out; true when a stop string was found.
   bool release_text(std::string* out);
+  // The next token: the mask (if any) applied to the session's logits, then the sampler.
+  int32_t sample_next();
 
   Session& session_;
   const Tokenizer& tokenizer_;
@@ -47,12 +83,12 @@ class Generator {
   Sampler sampler_;
   StreamingDetokenizer detokenizer_;
   std::string pending_;
-  std::vector<int32_t> generated_;
   int32_t unevaluated_token_ = -1;  // sampled but not yet fed to the model
+  int32_t previous_token_ = -1;     // for the logits mask
   bool started_ = false;
-  int64_t n_generated_ = 0;
-  int64_t n_prompt_evaluated_ = 0;
-  std::string finish_reason_;
+  std::vector<uint32_t> allowed_;   // logits mask words
+  std::vector<float> masked_logits_;
+  GenerationResult result_;
 };
 
 }  // namespace ple

@@ -25,12 +25,14 @@ Session::Use::Use(const Session& s) : s_(s) {
 }
 Session::Use::~Use() { s_.in_use_.store(false); }
 
-Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& config)
-    : model_(std::move(model)),
+Session::Session(std::shared_ptr<const Model> model, const SessionConfig& config)
+    : owner_(std::move(model)),
+      model_(owner_->weights_ptr()),
       n_ctx_(config.n_ctx),
       n_batch_(config.n_batch),
       float_activations_(config.float_activations),
-      pool_(config.n_threads > 0 ? config.n_threads : default_thread_count()) {
+      pool_owner_(owner_->thread_pool(config.n_threads)),
+      pool_(*pool_owner_) {
   const LlamaHParams& hp = model_->hparams();
   if (n_ctx_ == 0) n_ctx_ = std::min<int64_t>(4096, hp.n_ctx_train);
   if (n_ctx_ < 1) throw InvalidArgument("n_ctx must be positive");
@@ -73,24 +75,30 @@ Session::Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& c
   attention_scratch_.scores.resize(static_cast<size_t>(score_floats));
 }
 
-void Session::check_tokens(const int32_t* tokens, int64_t n) const {
+void Session::check_prompt(const std::vector<int32_t>& tokens) const {
+  if (tokens.empty()) throw InvalidArgument("the prompt is empty (no tokens); pass some text or token ids");
+  const int64_t n = static_cast<int64_t>(tokens.size());
   for (int64_t i = 0; i < n; ++i) {
-    if (tokens[i] < 0 || tokens[i] >= n_vocab()) {
-      throw InvalidArgument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+    const int32_t t = tokens[static_cast<size_t>(i)];
+    if (t < 0 || t >= n_vocab()) {
+      throw InvalidArgument("token id " + std::to_string(t) + " at index " + std::to_string(i) +
                             " is out of range for a vocabulary of " + std::to_string(n_vocab()));
     }
   }
+  if (n > n_ctx_) {
+    throw ContextOverflowError("prompt of " + std::to_string(n) + " tokens does not fit the context of " +
+                               std::to_string(n_ctx_) + " tokens");
+  }
+}
+
+std::unique_ptr<Generator> Session::generate(const Prompt& prompt, const GenerateParams& params) {
+  return std::make_unique<Generator>(*this, owner_->tokenize(prompt), params);
 }
 
 int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   Use use(*this);
   model_->check_unchanged();
-  if (tokens.empty()) throw InvalidArgument("cannot evaluate an empty token sequence");
-  if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
-    throw ContextOverflowError("prompt of " + std::to_string(tokens.size()) + " tokens does not fit the context of " +
-                               std::to_string(n_ctx_) + " tokens");
-  }
-  check_tokens(tokens.data(), static_cast<int64_t>(tokens.size()));
+  check_prompt(tokens);
   size_t common = 0;
   while (common < history_.size() && common < tokens.size() && history_[common] == tokens[common]) ++common;
   // The last token must be evaluated again to produce logits (they are not kept per position).
@@ -111,7 +119,9 @@ void Session::append(int32_t token) {
   if (static_cast<int64_t>(history_.size()) >= n_ctx_) {
     throw ContextOverflowError("the context of " + std::to_string(n_ctx_) + " tokens is full");
   }
-  check_tokens(&token, 1);
+  if (token < 0 || token >= n_vocab()) {
+    throw InvalidArgument("token id " + std::to_string(token) + " is out of range for a vocabulary of " + std::to_string(n_vocab()));
+  }
   forward(&token, 1, static_cast<int64_t>(history_.size()), last_logits_.data(), false);
   history_.push_back(token);
 }
@@ -119,10 +129,7 @@ void Session::append(int32_t token) {
 void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   Use use(*this);
   model_->check_unchanged();
-  if (static_cast<int64_t>(tokens.size()) > n_ctx_) {
-    throw ContextOverflowError(std::to_string(tokens.size()) + " tokens do not fit the context of " + std::to_string(n_ctx_));
-  }
-  check_tokens(tokens.data(), static_cast<int64_t>(tokens.size()));
+  check_prompt(tokens);
   history_.clear();
   const size_t vocab = static_cast<size_t>(n_vocab());
   for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {

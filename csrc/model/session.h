@@ -1,6 +1,7 @@
-// One conversation's state over a shared LlamaModel: the KV cache (F16 or Q8_0), token history, scratch
-// buffers (allocated once, at construction) and a thread pool. Not shareable between threads:
-// concurrent use raises ConcurrentUseError instead of corrupting the cache.
+// One conversation's state over a shared Model: the KV cache (F16 or Q8_0), token history and
+// scratch buffers (allocated once, at construction); the thread pool is the model's, shared with
+// its other sessions. Not shareable between threads: concurrent use raises ConcurrentUseError
+// instead of corrupting the cache.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -10,8 +11,11 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "model/generator.h"
 #include "model/kv_cache.h"
 #include "model/llama_model.h"
+#include "model/model.h"
+#include "ops/attention.h"
 #include "ops/ops.h"
 
 namespace ple {
@@ -19,14 +23,21 @@ namespace ple {
 struct SessionConfig {
   int64_t n_ctx = 0;    // 0: min(4096, model context length)
   int64_t n_batch = 512;
-  int n_threads = 0;    // 0: physical cores
+  int n_threads = 0;    // 0: the model's default (performance/physical cores); pools are per Model
   bool float_activations = false;  // see ops::matmul: slower, for evaluation against a float reference
   GGMLType kv_type = GGMLType::F16;  // F16 or Q8_0 (half the memory; see model/kv_cache.h)
 };
 
 class Session {
  public:
-  Session(std::shared_ptr<const LlamaModel> model, const SessionConfig& config);
+  Session(std::shared_ptr<const Model> model, const SessionConfig& config);
+
+  // The one entry point for generation: tokenizes a text prompt, checks it and the parameters
+  // (InvalidArgument, ContextOverflowError) before any work, and returns the decode loop, which
+  // runs as its pieces are pulled. The session must outlive the generator; one generator at a time.
+  std::unique_ptr<Generator> generate(const Prompt& prompt, const GenerateParams& params);
+  // The checks every evaluation makes, in one place: non-empty, ids in the vocabulary, fits n_ctx.
+  void check_prompt(const std::vector<int32_t>& tokens) const;
 
   // Makes the history equal `tokens`, reusing the longest common prefix already in the cache;
   // afterwards logits() are the next-token logits after tokens.back(). Returns how many tokens
@@ -42,9 +53,11 @@ class Session {
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
   int n_threads() const { return pool_.size(); }
+  const Tokenizer& tokenizer() const { return owner_->tokenizer(); }
   uint64_t kv_cache_bytes() const { return kv_cache_.bytes(); }
   GGMLType kv_type() const { return kv_cache_.type(); }
   const LlamaModel& model() const { return *model_; }
+  const std::shared_ptr<const Model>& owner() const { return owner_; }
   void reset() { history_.clear(); }
 
   // Called on the calling thread before each layer of every forward pass; it may throw to abandon
@@ -72,16 +85,17 @@ class Session {
   };
 
  private:
-  void check_tokens(const int32_t* tokens, int64_t n) const;
   // Runs the forward pass over n tokens at positions n_past.. and writes their K/V into the
   // cache. logits_out: [n][vocab] when all_logits, else [vocab] for the last token.
   void forward(const int32_t* tokens, int64_t n, int64_t n_past, float* logits_out, bool all_logits);
 
-  std::shared_ptr<const LlamaModel> model_;
+  std::shared_ptr<const Model> owner_;
+  std::shared_ptr<const LlamaModel> model_;  // owner_->weights(), what the forward pass reads
   int64_t n_ctx_;
   int64_t n_batch_;
   bool float_activations_;
-  ThreadPool pool_;
+  std::shared_ptr<ThreadPool> pool_owner_;
+  ThreadPool& pool_;
   std::function<void()> interrupt_check_;
   std::vector<int32_t> history_;
   KVCache kv_cache_;

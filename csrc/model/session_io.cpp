@@ -143,7 +143,7 @@ void Session::load(const std::string& path) {
 
   std::vector<int32_t> tokens(n_tokens);
   std::memcpy(tokens.data(), r.take(n_tokens * 4, "tokens"), n_tokens * 4);
-  check_tokens(tokens.data(), static_cast<int64_t>(n_tokens));
+  if (n_tokens > 0) check_prompt(tokens);
   std::memcpy(last_logits_.data(), r.take(n_vocab * 4, "logits"), n_vocab * 4);
   for (uint64_t l = 0; l < n_layer; ++l) {
     std::memcpy(kv_cache_.k_rows(static_cast<int64_t>(l)), r.take(layer_bytes, "K cache"), layer_bytes);

@@ -1,17 +1,19 @@
-// Model, Session and Generator bindings. Every call that computes releases the GIL; the decode
-// loop runs in C++ and Python receives only text pieces.
+// Model, Session, GenerateParams and Generator bindings. Every call that computes releases the GIL;
+// the decode loop runs in C++ and Python receives only text pieces and a GenerationResult.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include <chrono>
 #include <functional>
+#include <random>
 
 #include "core/cpu_count.h"
 #include "core/error.h"
 #include "model/generator.h"
-#include "model/llama_model.h"
+#include "model/model.h"
 #include "model/session.h"
 #include "python/bindings.h"
+#include "python/py_args.h"
 #include "python/py_gguf.h"
 #include "tokenizer/tokenizer.h"
 
@@ -36,20 +38,9 @@ py::dict hparams_dict(const LlamaHParams& hp) {
   return d;
 }
 
-std::vector<int32_t> to_ids(const std::vector<int64_t>& ids) {
-  std::vector<int32_t> out;
-  out.reserve(ids.size());
-  for (int64_t id : ids) {
-    if (id < INT32_MIN || id > INT32_MAX) throw InvalidArgument("token id " + std::to_string(id) + " is out of range");
-    out.push_back(static_cast<int32_t>(id));
-  }
-  return out;
-}
-
-// Owns the generator and keeps the session and tokenizer it points into alive.
+// Owns the generator and keeps the session it runs on (and so the model) alive.
 struct PyGenerator {
   std::shared_ptr<Session> session;
-  std::shared_ptr<const Tokenizer> tokenizer;
   std::unique_ptr<Generator> generator;
 };
 
@@ -70,40 +61,168 @@ std::function<void()> signal_check() {
   };
 }
 
+// A str is text (control-token text stays plain), a Prompt is used as it is, anything else must
+// be a sequence of token ids.
+Prompt prompt_arg(py::handle prompt) {
+  if (py::isinstance<Prompt>(prompt)) return prompt.cast<Prompt>();
+  if (PyUnicode_Check(prompt.ptr())) {  // a lone surrogate: UnicodeEncodeError (a ValueError) naming it
+    return Prompt::from_text(py::reinterpret_borrow<py::str>(prompt).attr("encode")("utf-8").cast<std::string>());
+  }
+  if (PyBytes_Check(prompt.ptr()) || PyByteArray_Check(prompt.ptr()) || PyMemoryView_Check(prompt.ptr())) {
+    throw py::type_error("prompt must be a str or a list of token ids, got " +
+                         std::string(py::str(py::type::handle_of(prompt).attr("__name__"))) +
+                         " (decode it first, e.g. prompt.decode('utf-8'))");
+  }
+  if (!PySequence_Check(prompt.ptr())) {
+    throw py::type_error("prompt must be a str or a list of token ids, got " +
+                         std::string(py::str(py::type::handle_of(prompt).attr("__name__"))));
+  }
+  return Prompt::from_ids(token_ids_arg(prompt, "prompt"));
+}
+
+// A Python callable mask(previous: int, allowed: numpy uint32 array) -> bool as the core's
+// LogitsMaskFn. The array is a view of the generator's buffer, valid only during the call.
+LogitsMaskFn logits_mask_arg(py::handle fn) {
+  if (fn.is_none()) return {};
+  if (!PyCallable_Check(fn.ptr())) throw py::type_error("logits_mask must be callable, got " + std::string(py::str(py::type::handle_of(fn).attr("__name__"))));
+  // Dropped with the GIL held: the last copy may go away on a thread that released it.
+  std::shared_ptr<py::object> holder(new py::object(py::reinterpret_borrow<py::object>(fn)), [](py::object* o) {
+    py::gil_scoped_acquire gil;
+    delete o;
+  });
+  return [holder](int32_t previous, uint32_t* allowed, int32_t n_vocab) {
+    py::gil_scoped_acquire gil;
+    const py::ssize_t words = (static_cast<py::ssize_t>(n_vocab) + 31) / 32;
+    py::array_t<uint32_t> view({words}, {sizeof(uint32_t)}, allowed, py::none());
+    return (*holder)(previous, view).cast<bool>();
+  };
+}
+
+GenerateParams make_params(py::object max_tokens, py::object temperature, py::object top_k, py::object top_p,
+                           py::object min_p, py::object repeat_penalty, py::object frequency_penalty,
+                           py::object presence_penalty, py::object penalty_last_n, py::object seed, py::object stop,
+                           py::object ignore_eos, py::object logits_mask) {
+  GenerateParams p;
+  p.max_tokens = max_tokens.is_none() ? -1 : int_arg(max_tokens, "max_tokens", -1, INT64_MAX);
+  p.sampling.temperature = float_arg(temperature, "temperature");
+  p.sampling.top_k = static_cast<int32_t>(int_arg(top_k, "top_k", INT32_MIN, INT32_MAX));
+  p.sampling.top_p = float_arg(top_p, "top_p");
+  p.sampling.min_p = float_arg(min_p, "min_p");
+  p.sampling.repeat_penalty = float_arg(repeat_penalty, "repeat_penalty");
+  p.sampling.frequency_penalty = float_arg(frequency_penalty, "frequency_penalty");
+  p.sampling.presence_penalty = float_arg(presence_penalty, "presence_penalty");
+  p.sampling.penalty_last_n = static_cast<int32_t>(int_arg(penalty_last_n, "penalty_last_n", INT32_MIN, INT32_MAX));
+  p.sampling.seed = seed.is_none() ? (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()
+                                   : uint64_arg(seed, "seed");
+  p.stop = stop_arg(stop);
+  p.ignore_eos = ignore_eos.cast<bool>();
+  p.logits_mask = logits_mask_arg(logits_mask);
+  p.validate();
+  return p;
+}
+
+py::dict usage_dict(const GenerationResult& r) {
+  py::dict usage;
+  usage["prompt_tokens"] = r.prompt_tokens;
+  usage["completion_tokens"] = r.completion_tokens;
+  usage["total_tokens"] = r.prompt_tokens + r.completion_tokens;
+  py::dict details;
+  details["cached_tokens"] = r.prompt_cached_tokens;  // OpenAI's name for prompt tokens reused from the KV cache
+  usage["prompt_tokens_details"] = details;
+  return usage;
+}
+
 }  // namespace
 
 void register_model(py::module_& m) {
   g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
-  py::class_<LlamaModel, std::shared_ptr<LlamaModel>>(m, "LlamaModel")
+  py::class_<Model, std::shared_ptr<Model>>(m, "Model")
       .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir) {
              std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;
              ModelOptions options;
              options.interleave_weights = interleave_weights;
              options.layout_cache_dir = layout_cache_dir;
-             return std::make_shared<LlamaModel>(file, options);
+             return std::make_shared<Model>(file, options);
            }),
            py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "")
-      .def_property_readonly("interleaved_bytes", &LlamaModel::interleaved_bytes)
-      .def_property_readonly("layout_cache_path", &LlamaModel::layout_cache_path)
-      .def_property_readonly("hparams", [](const LlamaModel& model) { return hparams_dict(model.hparams()); })
-      .def_property_readonly("output_tied", &LlamaModel::output_tied)
-      .def_property_readonly("weight_bytes_per_token", &LlamaModel::weight_bytes_per_token);
+      .def(
+          "tokenize", [](const Model& model, py::handle prompt) {
+            const Prompt p = prompt_arg(prompt);
+            py::gil_scoped_release release;
+            return model.tokenize(p);
+          },
+          py::arg("prompt"), "The ids generation evaluates for a prompt (str, token ids or Prompt)")
+      .def_property_readonly("tokenizer", [](const Model& model) { return model.tokenizer_ptr(); })
+      .def_property_readonly("name", [](const Model& model) { return model.chat().name; })
+      .def_property_readonly("chat_template", [](const Model& model) { return model.chat().template_text; })
+      .def_property_readonly("bos_text", [](const Model& model) { return model.chat().bos_text; })
+      .def_property_readonly("eos_text", [](const Model& model) { return model.chat().eos_text; })
+      .def_property_readonly("interleaved_bytes", [](const Model& model) { return model.weights().interleaved_bytes(); })
+      .def_property_readonly("layout_cache_path", [](const Model& model) { return model.weights().layout_cache_path(); })
+      .def_property_readonly("hparams", [](const Model& model) { return hparams_dict(model.weights().hparams()); })
+      .def_property_readonly("output_tied", [](const Model& model) { return model.weights().output_tied(); })
+      .def_property_readonly("weight_bytes_per_token", [](const Model& model) { return model.weights().weight_bytes_per_token(); });
 
   m.def(
       "session_file_kv_type",
       [](const std::string& path) { return std::string(kv_type_name(session_file_kv_type(path))); },
       py::arg("path"));
 
+  py::class_<Prompt>(m, "Prompt")
+      .def_static("from_ids", [](py::handle ids) { return Prompt::from_ids(token_ids_arg(ids, "token ids")); }, py::arg("ids"),
+                  "Token ids (a sequence of ints; str and bytes are refused)")
+      .def_readonly("ids", &Prompt::ids)
+      .def_readonly("is_text", &Prompt::is_text)
+      .def_static(
+          "from_text",
+          [](const py::bytes& text, bool parse_special, const std::vector<std::pair<size_t, size_t>>& literal) {
+            std::vector<ByteRange> ranges;
+            ranges.reserve(literal.size());
+            for (const auto& [begin, end] : literal) ranges.push_back({begin, end});
+            return Prompt::from_text(std::string(text), parse_special, std::move(ranges));
+          },
+          py::arg("text"), py::arg("parse_special") = false, py::arg("literal") = std::vector<std::pair<size_t, size_t>>{},
+          "UTF-8 text; parse_special: control-token text becomes control tokens, except inside the literal byte ranges");
+
+  py::class_<GenerateParams>(m, "GenerateParams")
+      .def(py::init(&make_params), py::kw_only(), py::arg("max_tokens") = 256, py::arg("temperature") = 0.8,
+           py::arg("top_k") = 40, py::arg("top_p") = 0.95, py::arg("min_p") = 0.05, py::arg("repeat_penalty") = 1.0,
+           py::arg("frequency_penalty") = 0.0, py::arg("presence_penalty") = 0.0, py::arg("penalty_last_n") = 64,
+           py::arg("seed") = py::none(), py::arg("stop") = py::none(), py::arg("ignore_eos") = false,
+           py::arg("logits_mask") = py::none())
+      .def_property_readonly("max_tokens", [](const GenerateParams& p) { return p.max_tokens; })
+      .def_property_readonly("temperature", [](const GenerateParams& p) { return p.sampling.temperature; })
+      .def_property_readonly("top_k", [](const GenerateParams& p) { return p.sampling.top_k; })
+      .def_property_readonly("top_p", [](const GenerateParams& p) { return p.sampling.top_p; })
+      .def_property_readonly("min_p", [](const GenerateParams& p) { return p.sampling.min_p; })
+      .def_property_readonly("repeat_penalty", [](const GenerateParams& p) { return p.sampling.repeat_penalty; })
+      .def_property_readonly("frequency_penalty", [](const GenerateParams& p) { return p.sampling.frequency_penalty; })
+      .def_property_readonly("presence_penalty", [](const GenerateParams& p) { return p.sampling.presence_penalty; })
+      .def_property_readonly("penalty_last_n", [](const GenerateParams& p) { return p.sampling.penalty_last_n; })
+      .def_property_readonly("seed", [](const GenerateParams& p) { return p.sampling.seed; })
+      .def_property_readonly("stop", [](const GenerateParams& p) { return p.stop; })
+      .def_property_readonly("ignore_eos", [](const GenerateParams& p) { return p.ignore_eos; })
+      .def_property_readonly("has_logits_mask", [](const GenerateParams& p) { return static_cast<bool>(p.logits_mask); });
+
+  py::class_<GenerationResult>(m, "GenerationResult")
+      .def_readonly("finish_reason", &GenerationResult::finish_reason)
+      .def_readonly("prompt_tokens", &GenerationResult::prompt_tokens)
+      .def_readonly("prompt_cached_tokens", &GenerationResult::prompt_cached_tokens)
+      .def_readonly("completion_tokens", &GenerationResult::completion_tokens)
+      .def_readonly("tokens", &GenerationResult::tokens)
+      .def_property_readonly("usage", &usage_dict, "OpenAI's usage object");
+
   py::class_<Session, std::shared_ptr<Session>>(m, "Session")
-      .def(py::init([](std::shared_ptr<LlamaModel> model, int64_t n_ctx, int64_t n_batch, int n_threads,
-                       bool float_activations, const std::string& kv_type) {
+      .def(py::init([](std::shared_ptr<Model> model, py::object n_ctx, py::object n_batch, py::object n_threads,
+                       bool float_activations, py::object kv_type) {
              SessionConfig config;
              config.float_activations = float_activations;
-             config.kv_type = kv_type_from_name(kv_type);
-             config.n_ctx = n_ctx;
-             config.n_batch = n_batch;
-             config.n_threads = n_threads;
+             if (!PyUnicode_Check(kv_type.ptr())) throw py::value_error("kv_type must be 'f16' or 'q8_0', got " + std::string(py::repr(kv_type)));
+             config.kv_type = kv_type_from_name(kv_type.cast<std::string>());
+             config.n_ctx = n_ctx.is_none() ? 0 : int_arg(n_ctx, "n_ctx", 1, INT32_MAX);
+             config.n_batch = int_arg(n_batch, "n_batch", 1, INT32_MAX);
+             config.n_threads = n_threads.is_none() ? 0 : static_cast<int>(int_arg(n_threads, "n_threads", 1, 1024));
              std::shared_ptr<Session> session;
              {
                py::gil_scoped_release release;
@@ -112,19 +231,33 @@ void register_model(py::module_& m) {
              session->set_interrupt_check(signal_check());
              return session;
            }),
-           py::arg("model"), py::arg("n_ctx") = 0, py::arg("n_batch") = 512, py::arg("n_threads") = 0,
+           py::arg("model"), py::arg("n_ctx") = py::none(), py::arg("n_batch") = 512, py::arg("n_threads") = py::none(),
            py::arg("float_activations") = false, py::arg("kv_type") = "f16")
+      .def(
+          "generate",
+          [](std::shared_ptr<Session> s, py::handle prompt, const GenerateParams& params) {
+            const Prompt p = prompt_arg(prompt);
+            auto g = std::make_unique<PyGenerator>();
+            g->session = s;
+            {
+              py::gil_scoped_release release;  // tokenizing a long text
+              g->generator = s->generate(p, params);
+            }
+            return g;
+          },
+          py::arg("prompt"), py::arg("params"),
+          "The decode loop over a prompt (str, token ids or Prompt); checks everything before any work")
       .def("set_tokens",
-           [](Session& s, const std::vector<int64_t>& ids) {
-             const std::vector<int32_t> tokens = to_ids(ids);
+           [](Session& s, py::handle ids) {
+             const std::vector<int32_t> tokens = token_ids_arg(ids);
              py::gil_scoped_release release;
              return s.set_tokens(tokens);
            })
       .def("append",
-           [](Session& s, int64_t id) {
-             const std::vector<int32_t> token = to_ids({id});
+           [](Session& s, py::handle id) {
+             const int32_t token = static_cast<int32_t>(int_arg(id, "token id", INT32_MIN, INT32_MAX));
              py::gil_scoped_release release;
-             s.append(token[0]);
+             s.append(token);
            })
       .def("last_logits",
            [](const Session& s) {
@@ -133,8 +266,8 @@ void register_model(py::module_& m) {
              return out;
            })
       .def("evaluate_all",
-           [](Session& s, const std::vector<int64_t>& ids) {
-             const std::vector<int32_t> tokens = to_ids(ids);
+           [](Session& s, py::handle ids) {
+             const std::vector<int32_t> tokens = token_ids_arg(ids);
              py::array_t<float> out({static_cast<py::ssize_t>(tokens.size()), static_cast<py::ssize_t>(s.n_vocab())});
              float* dst = out.mutable_data();
              py::gil_scoped_release release;
@@ -162,33 +295,6 @@ void register_model(py::module_& m) {
       });
 
   py::class_<PyGenerator>(m, "Generator")
-      .def(py::init([](std::shared_ptr<Session> session, std::shared_ptr<Tokenizer> tokenizer, const std::vector<int64_t>& prompt,
-                       int64_t max_tokens, std::vector<std::string> stop, float temperature, int32_t top_k, float top_p,
-                       float min_p, float repeat_penalty, float frequency_penalty, float presence_penalty,
-                       int32_t penalty_last_n, uint64_t seed, bool ignore_eos) {
-             GenerateParams p;
-             p.max_tokens = max_tokens;
-             p.stop = std::move(stop);
-             p.ignore_eos = ignore_eos;
-             p.sampling.temperature = temperature;
-             p.sampling.top_k = top_k;
-             p.sampling.top_p = top_p;
-             p.sampling.min_p = min_p;
-             p.sampling.repeat_penalty = repeat_penalty;
-             p.sampling.frequency_penalty = frequency_penalty;
-             p.sampling.presence_penalty = presence_penalty;
-             p.sampling.penalty_last_n = penalty_last_n;
-             p.sampling.seed = seed;
-             auto g = std::make_unique<PyGenerator>();
-             g->session = std::move(session);
-             g->tokenizer = std::move(tokenizer);
-             g->generator = std::make_unique<Generator>(*g->session, *g->tokenizer, to_ids(prompt), p);
-             return g;
-           }),
-           py::arg("session"), py::arg("tokenizer"), py::arg("prompt"), py::arg("max_tokens"), py::arg("stop"),
-           py::arg("temperature"), py::arg("top_k"), py::arg("top_p"), py::arg("min_p"), py::arg("repeat_penalty"),
-           py::arg("frequency_penalty"), py::arg("presence_penalty"), py::arg("penalty_last_n"), py::arg("seed"),
-           py::arg("ignore_eos") = false)
       .def("__iter__", [](PyGenerator& g) -> PyGenerator& { return g; })
       .def("__next__",
            [](PyGenerator& g) {
@@ -201,11 +307,15 @@ void register_model(py::module_& m) {
              if (!more) throw py::stop_iteration();
              return py::str(piece);  // complete UTF-8 by construction
            })
-      .def_property_readonly("finish_reason", [](const PyGenerator& g) { return g.generator->finish_reason(); })
-      .def_property_readonly("n_prompt_tokens", [](const PyGenerator& g) { return g.generator->n_prompt_tokens(); })
-      .def_property_readonly("n_generated", [](const PyGenerator& g) { return g.generator->n_generated(); })
-      .def_property_readonly("n_prompt_evaluated", [](const PyGenerator& g) { return g.generator->n_prompt_evaluated(); })
-      .def_property_readonly("generated_tokens", [](const PyGenerator& g) { return g.generator->generated_tokens(); });
+      .def_property_readonly("finished", [](const PyGenerator& g) { return g.generator->finished(); })
+      .def_property_readonly(
+          "result",
+          [](const PyGenerator& g) -> py::object {
+            if (!g.generator->finished()) return py::none();
+            return py::cast(g.generator->result());
+          },
+          "The GenerationResult once finished, else None")
+      .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; });
 
   m.def("default_thread_count", &default_thread_count);
 }

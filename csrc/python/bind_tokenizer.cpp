@@ -4,6 +4,7 @@
 
 #include "io/gguf.h"
 #include "python/bindings.h"
+#include "python/py_args.h"
 #include "python/py_gguf.h"
 #include "tokenizer/tokenizer.h"
 
@@ -67,10 +68,10 @@ void register_tokenizer(py::module_& m) {
           },
           py::arg("text"))
       .def(
-          "decode", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool special) { return utf8_replace(decode_released(t, ids, special)); },
+          "decode", [](const Tokenizer& t, py::handle ids, bool special) { return utf8_replace(decode_released(t, token_ids_arg(ids), special)); },
           py::arg("ids"), py::arg("special") = false)
       .def(
-          "decode_bytes", [](const Tokenizer& t, const std::vector<int32_t>& ids, bool special) { return py::bytes(decode_released(t, ids, special)); },
+          "decode_bytes", [](const Tokenizer& t, py::handle ids, bool special) { return py::bytes(decode_released(t, token_ids_arg(ids), special)); },
           py::arg("ids"), py::arg("special") = false)
       .def(
           "token_piece", [](const Tokenizer& t, int32_t id, bool special) { return py::bytes(t.token_piece(id, special)); },

@@ -15,7 +15,7 @@
 
 #include "io/gguf.h"
 #include "kernels/kernel_table.h"
-#include "model/llama_model.h"
+#include "model/model.h"
 #include "model/session.h"
 #include "tokenizer/tokenizer.h"
 
@@ -26,9 +26,8 @@ int main(int argc, char** argv) {
   }
   try {
     const auto file = ple::GGUFFile::open(argv[1]);
-    const auto model = std::make_shared<const ple::LlamaModel>(file);
-    const ple::Tokenizer tokenizer(*file);
-    const std::vector<int32_t> ids = tokenizer.encode(argv[2], /*add_bos=*/true, /*parse_special=*/false);
+    const auto model = std::make_shared<const ple::Model>(file);
+    const std::vector<int32_t> ids = model->tokenizer().encode(argv[2], /*add_bos=*/true, /*parse_special=*/false);
     ple::SessionConfig config;
     config.n_ctx = 256;
     config.n_threads = 1;
@@ -51,9 +50,9 @@ int main(int argc, char** argv) {
     ok = (std::fclose(out) == 0) && ok;
     if (!ok) throw std::runtime_error(std::string("short write to ") + argv[3]);
     const ple::kernels::KernelTable& k = ple::kernels::active_kernels();
-    const char* tile = k.for_type(model->output().type).prefill_tile.name;
+    const char* tile = k.for_type(model->weights().output().type).prefill_tile.name;
     std::printf("isa=%s tokens=%zu vocab=%zu output_dot=%s output_tile=%s\n", k.isa, ids.size(), vocab,
-                k.for_type(model->output().type).dot_name, tile != nullptr ? tile : "none");
+                k.for_type(model->weights().output().type).dot_name, tile != nullptr ? tile : "none");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ple_logits: %s\n", e.what());
     return 1;
