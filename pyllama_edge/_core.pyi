@@ -1,12 +1,58 @@
 """
-pyllama_edge native core (type stubs; generated with pybind11-stubgen, then the submodule line edited)
+pyllama_edge native core (type stubs written by tools/make_core_stub.py)
 """
 from __future__ import annotations
 import collections.abc
 import numpy
 import numpy.typing
+import types
 import typing
-__all__: list[str] = ['ContextOverflowError', 'GGUFError', 'GGUFReader', 'GenerateParams', 'GenerationResult', 'Generator', 'Model', 'Prompt', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'default_thread_count', 'kernel_info', 'quant', 'session_file_kv_type']
+import typing_extensions
+__all__: list[str] = ['AtomicFileWriter', 'ContextOverflowError', 'GGUFError', 'GGUFReader', 'GenerateParams', 'GenerationResult', 'Generator', 'Model', 'Prompt', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'bench_evaluation', 'default_thread_count', 'kernel_info', 'layout_cache_info', 'memory_estimate', 'quant', 'session_file_kv_type']
+class _QuantModule(types.ModuleType):
+    """block-format conversions"""
+    @staticmethod
+    def activation_type(arg0: str) -> str:
+        ...
+    @staticmethod
+    def block_geometry(arg0: str) -> tuple[int, int]:
+        ...
+    @staticmethod
+    def dequantize(raw: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        ...
+    @staticmethod
+    def dot(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> float:
+        """
+        Dot of n elements: weight blocks w against activation bytes a (the activation type paired with the weight type).
+        """
+    @staticmethod
+    def dot_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        dot() of every row of the 2-D weight array w with a, on one thread without the GIL.
+        """
+    @staticmethod
+    def gemv_interleaved(groups: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        dot() of every interleaved row with a, through the interleaved GEMV (one thread).
+        """
+    @staticmethod
+    def interleave_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        The whole 8-row groups of w in the load-time interleaved layout: uint8 [groups, group_bytes].
+        """
+    @staticmethod
+    def matmul_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, kernel: str = 'tile', isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        out[t, r] = dot(w[r], a[t]) through the table's 'dot', 'tile' or 'panel' kernel, on one thread without the GIL.
+        """
+    @staticmethod
+    def quantize(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], type_name: str, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
+        ...
+    @staticmethod
+    def quantize_weights(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], type_name: str, n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> numpy.typing.NDArray[numpy.uint8]:
+        """
+        Quantize float32 rows [n_rows, n_cols] to a weight type; returns uint8 [n_rows, row_bytes].
+        """
 class GGUFError(ValueError):
     pass
 class UnsupportedModelError(GGUFError):
@@ -21,6 +67,8 @@ class GGUFReader:
     def dequantize(self, name: str) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def metadata(self) -> dict:
+        ...
+    def metadata_pairs(self) -> list:
         ...
     def raw(self, name: str) -> numpy.ndarray:
         ...
@@ -47,13 +95,13 @@ class GGUFReader:
 class Tokenizer:
     def __init__(self, reader: GGUFReader) -> None:
         ...
-    def decode(self, ids: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], special: bool = False) -> str:
-        ...
-    def decode_bytes(self, ids: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], special: bool = False) -> bytes:
-        ...
-    def encode(self, text: str, add_bos: bool = True, special: bool = False, literal: collections.abc.Sequence[tuple[int, int]] = []) -> list[int]:
-        ...
     def control_token_spans(self, text: str) -> list[tuple[int, int]]:
+        ...
+    def decode(self, ids: typing.Any, special: bool = False) -> str:
+        ...
+    def decode_bytes(self, ids: typing.Any, special: bool = False) -> bytes:
+        ...
+    def encode(self, text: str, add_bos: bool = True, special: bool = False, literal: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]] = []) -> list[int]:
         ...
     def is_control(self, id: typing.SupportsInt | typing.SupportsIndex) -> bool:
         ...
@@ -89,25 +137,23 @@ class StreamingDetokenizer:
     def push(self, id: typing.SupportsInt | typing.SupportsIndex) -> str:
         ...
 class Model:
-    """File, weights, tokenizer and chat metadata of one model; its sessions share its thread pools."""
     def __init__(self, reader: GGUFReader, interleave_weights: bool = True, layout_cache_dir: str = '') -> None:
         ...
-    def tokenize(self, prompt: str | collections.abc.Sequence[int] | Prompt) -> list[int]:
-        ...
+    def tokenize(self, prompt: typing.Any) -> list[int]:
+        """
+        The ids generation evaluates for a prompt (str, token ids or Prompt)
+        """
     @property
-    def tokenizer(self) -> Tokenizer:
-        ...
-    @property
-    def name(self) -> str:
+    def bos_text(self) -> str:
         ...
     @property
     def chat_template(self) -> str:
         ...
     @property
-    def bos_text(self) -> str:
+    def eos_text(self) -> str:
         ...
     @property
-    def eos_text(self) -> str:
+    def hparams(self) -> dict:
         ...
     @property
     def interleaved_bytes(self) -> int:
@@ -116,21 +162,28 @@ class Model:
     def layout_cache_path(self) -> str:
         ...
     @property
-    def hparams(self) -> dict:
+    def name(self) -> str:
         ...
     @property
     def output_tied(self) -> bool:
+        ...
+    @property
+    def tokenizer(self) -> Tokenizer:
         ...
     @property
     def weight_bytes_per_token(self) -> int:
         ...
 class Prompt:
     @staticmethod
-    def from_ids(ids: collections.abc.Sequence[int]) -> Prompt:
-        ...
+    def from_ids(ids: typing.Any) -> Prompt:
+        """
+        Token ids (a sequence of ints; str and bytes are refused)
+        """
     @staticmethod
-    def from_text(text: bytes, parse_special: bool = False, literal: collections.abc.Sequence[tuple[int, int]] = []) -> Prompt:
-        ...
+    def from_text(text: bytes, parse_special: bool = False, literal: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex]] = []) -> Prompt:
+        """
+        UTF-8 text; parse_special: control-token text becomes control tokens, except inside the literal byte ranges
+        """
     @property
     def ids(self) -> list[int]:
         ...
@@ -138,10 +191,37 @@ class Prompt:
     def is_text(self) -> bool:
         ...
 class GenerateParams:
-    def __init__(self, *, max_tokens: int | None = 256, temperature: float = 0.8, top_k: int = 40, top_p: float = 0.95, min_p: float = 0.05, repeat_penalty: float = 1.0, frequency_penalty: float = 0.0, presence_penalty: float = 0.0, penalty_last_n: int = 64, seed: int | None = None, stop: str | collections.abc.Sequence[str] | None = None, ignore_eos: bool = False, logits_mask: collections.abc.Callable[[int, numpy.typing.NDArray[numpy.uint32]], bool] | None = None) -> None:
+    def __init__(self, *, max_tokens: typing.Any = 256, temperature: typing.Any = 0.8, top_k: typing.Any = 40, top_p: typing.Any = 0.95, min_p: typing.Any = 0.05, repeat_penalty: typing.Any = 1.0, frequency_penalty: typing.Any = 0.0, presence_penalty: typing.Any = 0.0, penalty_last_n: typing.Any = 64, seed: typing.Any = None, stop: typing.Any = None, ignore_eos: typing.Any = False, logits_mask: typing.Any = None) -> None:
+        ...
+    @property
+    def frequency_penalty(self) -> float:
+        ...
+    @property
+    def has_logits_mask(self) -> bool:
+        ...
+    @property
+    def ignore_eos(self) -> bool:
         ...
     @property
     def max_tokens(self) -> int:
+        ...
+    @property
+    def min_p(self) -> float:
+        ...
+    @property
+    def penalty_last_n(self) -> int:
+        ...
+    @property
+    def presence_penalty(self) -> float:
+        ...
+    @property
+    def repeat_penalty(self) -> float:
+        ...
+    @property
+    def seed(self) -> int:
+        ...
+    @property
+    def stop(self) -> list[str]:
         ...
     @property
     def temperature(self) -> float:
@@ -152,61 +232,54 @@ class GenerateParams:
     @property
     def top_p(self) -> float:
         ...
-    @property
-    def min_p(self) -> float:
-        ...
-    @property
-    def repeat_penalty(self) -> float:
-        ...
-    @property
-    def frequency_penalty(self) -> float:
-        ...
-    @property
-    def presence_penalty(self) -> float:
-        ...
-    @property
-    def penalty_last_n(self) -> int:
-        ...
-    @property
-    def seed(self) -> int:
-        ...
-    @property
-    def stop(self) -> list[str]:
-        ...
-    @property
-    def ignore_eos(self) -> bool:
-        ...
-    @property
-    def has_logits_mask(self) -> bool:
-        ...
 class GenerationResult:
     @property
-    def finish_reason(self) -> str:
+    def completion_tokens(self) -> int:
         ...
     @property
-    def prompt_tokens(self) -> int:
+    def finish_reason(self) -> str:
         ...
     @property
     def prompt_cached_tokens(self) -> int:
         ...
     @property
-    def completion_tokens(self) -> int:
+    def prompt_tokens(self) -> int:
         ...
     @property
     def tokens(self) -> list[int]:
         ...
     @property
     def usage(self) -> dict:
+        """
+        OpenAI's usage object
+        """
+class Generator:
+    def __iter__(self) -> Generator:
+        ...
+    def __next__(self) -> str:
+        ...
+    @property
+    def finished(self) -> bool:
+        ...
+    @property
+    def result(self) -> typing.Any:
+        """
+        The GenerationResult once finished, else None
+        """
+    @property
+    def tokens_so_far(self) -> list[int]:
         ...
 class Session:
-    def __init__(self, model: Model, n_ctx: int | None = None, n_batch: int = 512, n_threads: int | None = None, float_activations: bool = False, kv_type: str = 'f16') -> None:
+    def __init__(self, model: Model, n_ctx: typing.Any = None, n_batch: typing.Any = 512, n_threads: typing.Any = None, float_activations: bool = False, kv_type: typing.Any = 'f16') -> None:
         ...
-    def generate(self, prompt: str | collections.abc.Sequence[int] | Prompt, params: GenerateParams) -> Generator:
+    def append(self, arg0: typing.Any) -> None:
         ...
-    def append(self, arg0: int) -> None:
+    def evaluate_all(self, arg0: typing.Any) -> numpy.typing.NDArray[numpy.float32]:
         ...
-    def evaluate_all(self, arg0: collections.abc.Sequence[int]) -> numpy.typing.NDArray[numpy.float32]:
-        ...
+    def generate(self, prompt: typing.Any, params: GenerateParams) -> Generator:
+        """
+        The decode loop over a prompt (str, token ids or Prompt); checks everything before any work
+        """
     def last_logits(self) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def load(self, arg0: str) -> None:
@@ -215,7 +288,7 @@ class Session:
         ...
     def save(self, arg0: str) -> None:
         ...
-    def set_tokens(self, arg0: collections.abc.Sequence[int]) -> int:
+    def set_tokens(self, arg0: typing.Any) -> int:
         ...
     @property
     def history(self) -> list[int]:
@@ -232,26 +305,31 @@ class Session:
     @property
     def n_threads(self) -> int:
         ...
-class Generator:
-    def __iter__(self) -> Generator:
+class AtomicFileWriter:
+    """
+    Writes `path` through a fresh temporary file beside it, renamed over it by commit(); discard() (or dropping the writer uncommitted) removes the temporary.
+    """
+    def __init__(self, path: str) -> None:
         ...
-    def __next__(self) -> str:
+    def commit(self) -> None:
+        ...
+    def discard(self) -> None:
+        ...
+    def write(self, data: typing_extensions.Buffer) -> None:
         ...
     @property
-    def finished(self) -> bool:
+    def temporary_path(self) -> str:
         ...
-    @property
-    def result(self) -> GenerationResult | None:
-        ...
-    @property
-    def tokens_so_far(self) -> list[int]:
-        ...
-def default_thread_count() -> int:
+def bench_evaluation(session: Session, tokens: typing.Any, decode: bool) -> tuple[float, bool]:
     ...
-def session_file_kv_type(path: str) -> str:
+def default_thread_count() -> int:
     ...
 def kernel_info() -> dict:
     ...
-
-# The block-format submodule; pyllama_edge/quant.py holds its typed wrappers.
-quant: typing.Any
+def layout_cache_info(arg0: str) -> typing.Any:
+    ...
+def memory_estimate(reader: GGUFReader, n_ctx: typing.SupportsInt | typing.SupportsIndex = 0, kv_type: str = 'f16') -> typing.Any:
+    ...
+def session_file_kv_type(path: str) -> str:
+    ...
+quant: _QuantModule

@@ -108,7 +108,7 @@ class Session:
         """(seconds, last logits finite) of evaluating ``ids`` from an empty cache: one batched
         prefill, or with ``decode`` the first token untimed, then one decode step per later token.
         Timed in C++ (no Python between steps); for benchmarks (pyllama_edge.evaluate.bench)."""
-        seconds, finite = _core.bench_evaluation(self._native, self.model._check_ids(ids), bool(decode))
+        seconds, finite = _core.bench_evaluation(self._native, ids, bool(decode))
         return seconds, finite
 
     def save(self, path: Union[str, os.PathLike]) -> None:

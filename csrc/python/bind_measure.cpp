@@ -6,6 +6,7 @@
 #include "model/kv_cache.h"
 #include "model/memory_estimate.h"
 #include "python/bindings.h"
+#include "python/py_args.h"
 #include "python/py_gguf.h"
 
 namespace py = pybind11;
@@ -27,7 +28,8 @@ void register_measure(py::module_& m) {
       py::arg("reader"), py::arg("n_ctx") = 0, py::arg("kv_type") = "f16");
   m.def(
       "bench_evaluation",
-      [](Session& session, const std::vector<int32_t>& tokens, bool decode) {
+      [](Session& session, py::handle ids, bool decode) {
+        const std::vector<int32_t> tokens = token_ids_arg(ids);
         BenchTiming t;
         {
           py::gil_scoped_release release;

@@ -213,6 +213,29 @@ void register_model(py::module_& m) {
       .def_readonly("tokens", &GenerationResult::tokens)
       .def_property_readonly("usage", &usage_dict, "OpenAI's usage object");
 
+  py::class_<PyGenerator>(m, "Generator")
+      .def("__iter__", [](PyGenerator& g) -> PyGenerator& { return g; })
+      .def("__next__",
+           [](PyGenerator& g) {
+             std::string piece;
+             bool more;
+             {
+               py::gil_scoped_release release;
+               more = g.generator->next(&piece);
+             }
+             if (!more) throw py::stop_iteration();
+             return py::str(piece);  // complete UTF-8 by construction
+           })
+      .def_property_readonly("finished", [](const PyGenerator& g) { return g.generator->finished(); })
+      .def_property_readonly(
+          "result",
+          [](const PyGenerator& g) -> py::object {
+            if (!g.generator->finished()) return py::none();
+            return py::cast(g.generator->result());
+          },
+          "The GenerationResult once finished, else None")
+      .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; });
+
   py::class_<Session, std::shared_ptr<Session>>(m, "Session")
       .def(py::init([](std::shared_ptr<Model> model, py::object n_ctx, py::object n_batch, py::object n_threads,
                        bool float_activations, py::object kv_type) {
@@ -293,29 +316,6 @@ void register_model(py::module_& m) {
         Session::Use use(s);
         s.reset();
       });
-
-  py::class_<PyGenerator>(m, "Generator")
-      .def("__iter__", [](PyGenerator& g) -> PyGenerator& { return g; })
-      .def("__next__",
-           [](PyGenerator& g) {
-             std::string piece;
-             bool more;
-             {
-               py::gil_scoped_release release;
-               more = g.generator->next(&piece);
-             }
-             if (!more) throw py::stop_iteration();
-             return py::str(piece);  // complete UTF-8 by construction
-           })
-      .def_property_readonly("finished", [](const PyGenerator& g) { return g.generator->finished(); })
-      .def_property_readonly(
-          "result",
-          [](const PyGenerator& g) -> py::object {
-            if (!g.generator->finished()) return py::none();
-            return py::cast(g.generator->result());
-          },
-          "The GenerationResult once finished, else None")
-      .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; });
 
   m.def("default_thread_count", &default_thread_count);
 }
