@@ -226,16 +226,19 @@ def run_python(code: str, env_isa) -> str:
 
 
 def test_isa_selection_and_cap() -> None:
-    """Widest usable path by default; PYLLAMA_EDGE_ISA only narrows; unknown names give scalar."""
+    """Widest usable path by default; PYLLAMA_EDGE_ISA only narrows; unknown names raise."""
     code = "import pyllama_edge as p; i = p.system_info(); print(i['isa'], i['isa_cap'])"
     assert run_python(code, None) == f"{ISAS[-1]} None"
     assert run_python(code, "") == f"{ISAS[-1]} None"
     assert run_python(code, "scalar") == "scalar scalar"
-    assert run_python(code, "no-such-isa") == "scalar no-such-isa"
     for isa in ISAS[1:]:  # case-insensitive; a usable cap is the path taken
         assert run_python(code, isa.upper()).split()[0] == isa
     other = "avx2" if "neon" in BUILT_ISAS else "neon"  # the other architecture's name: unknown here
-    assert run_python(code, other).split()[0] == "scalar"
+    accepted = "scalar, neon, dotprod, i8mm" if other == "avx2" else "scalar, avx2, avx512"
+    raises = "import pyllama_edge as p\ntry:\n    p.system_info()\nexcept ValueError as e:\n    print(e)"
+    for bad in ("no-such-isa", other):
+        message = run_python(raises, bad)
+        assert f"PYLLAMA_EDGE_ISA='{bad}'" in message and f"accepted values: {accepted}" in message, message
     # A cap above what the CPU has still picks the widest usable path, never an unusable one.
     assert run_python(code, BUILT_ISAS[-1]).split()[0] == ISAS[-1]
 
@@ -250,7 +253,7 @@ def test_isa_argument_and_report() -> None:
     np.testing.assert_array_equal(quant.quantize(x, "Q8_0", reference=True, isa="scalar"), quant.quantize(x, "Q8_0", isa="scalar"))
     info = ple.system_info()
     assert info["isa"] in info["available_isas"] and set(info["available_isas"]) <= set(info["built_isas"])
-    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512vnni", "neon": "__neon", "dotprod": "__dotprod",
+    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512", "neon": "__neon", "dotprod": "__dotprod",
               "i8mm": "__dotprod"}[info["isa"]]
     # ARM tiers above NEON re-implement the integer dots only; float dots and attention stay NEON's.
     arm_upper = info["isa"] in ("dotprod", "i8mm")
@@ -258,10 +261,10 @@ def test_isa_argument_and_report() -> None:
         assert name.endswith("__neon" if arm_upper and t in FLOAT_TYPES else suffix), info["dot_kernels"]
     assert all(name.endswith("__neon" if arm_upper else suffix) for name in info["attention_kernels"])
     tiles = info["tile_kernels"]
-    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512vnni", "i8mm": "__i8mm"}.get(info["isa"])
+    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512", "i8mm": "__i8mm"}.get(info["isa"])
     assert all(name.endswith(tile_suffix) for names in tiles.values() for name in names) if tile_suffix else not tiles, tiles
     if info["isa"] == "i8mm":
-        assert tiles["Q4_0"] == ["qgemm_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qgemm_q8_0_q8_0_2x2__i8mm"]
+        assert tiles["Q4_0"] == ["qtile_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qtile_q8_0_q8_0_2x2__i8mm"]
 
 
 # ---- matrix kernels from Python (quant.matmul_rows / interleave_rows / gemv_interleaved) ----
@@ -372,8 +375,7 @@ def test_isa_objects_export_only_kernels(native_tests_binary: Path) -> None:
     if not objects or shutil.which("nm") is None:
         pytest.skip("ISA object files or nm not found next to the native test binary")
     for obj in objects:
-        isa = next(sfx for part, sfx in [("avx512vnni", "avx512vnni"), ("avx2", "avx2"), ("neon_dot", "dotprod"),
-                                         ("neon_i8mm", "i8mm"), ("neon", "neon")] if f"_{part}." in obj.name)
+        isa = next(isa for isa in ("avx512", "avx2", "dotprod", "i8mm", "neon") if f"_{isa}." in obj.name)  # files end _<isa>.cpp
         out = subprocess.run(["nm", "-C", "--defined-only", "--extern-only", str(obj)], capture_output=True, text=True, check=True)
         for line in out.stdout.splitlines():
             kind, name = line.split()[1], " ".join(line.split()[2:])

@@ -101,8 +101,6 @@ struct KernelTable {
   const char* isa = "scalar";
   WeightKernels weights[kGGMLTypeCount];    // indexed by type id
   QuantizeRowFn quantize[kGGMLTypeCount] = {};  // activation types only
-  // Weight types (offline model quantization): quality first, not on the inference path.
-  QuantizeRowFn quantize_weight[kGGMLTypeCount] = {};
   DotF16F32Fn dot_f16_f32 = nullptr;
   AxpyF16Fn axpy_f16 = nullptr;
   const char* dot_f16_f32_name = nullptr;
@@ -114,7 +112,6 @@ struct KernelTable {
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }
-  QuantizeRowFn weight_quantizer(GGMLType t) const { return quantize_weight[static_cast<uint32_t>(t)]; }
 };
 
 // The scalar twins: the specification every SIMD path is tested against.
@@ -124,7 +121,7 @@ const KernelTable& reference_kernels();
 // only when it was built (PLE_BUILT_*) and its features are detected (cpu_features.h). The
 // environment variable PYLLAMA_EDGE_ISA caps the choice, it never widens it: on x86 "scalar",
 // "avx2" or "avx512", on AArch64 "scalar", "neon", "dotprod" or "i8mm" (case-insensitive); any
-// other non-empty value selects "scalar".
+// other non-empty value throws InvalidArgument naming the accepted values (on every call).
 const KernelTable& active_kernels();
 
 // The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or

@@ -16,6 +16,7 @@
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
 #include "ops/ops.h"
+#include "quant/weight_quantizer.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -108,7 +109,7 @@ py::array_t<uint8_t> quantize_weights(py::array_t<float, py::array::c_style | py
                                       const std::string& type_name, int n_threads) {
   GGMLType type;
   const GGMLTypeInfo& info = type_by_name(type_name, &type);
-  const kernels::QuantizeRowFn fn = kernels::reference_kernels().weight_quantizer(type);
+  const WeightQuantizeFn fn = weight_quantizer(type);
   if (fn == nullptr) throw UnsupportedError(std::string("no weight quantizer for type ") + info.name);
   if (x.ndim() != 2) throw InvalidArgument("quantize_weights expects a 2-D [rows, cols] array");
   const int64_t rows = x.shape(0), cols = x.shape(1);

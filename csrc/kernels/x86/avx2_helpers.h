@@ -3,7 +3,7 @@
 // (anonymous namespace), so no copy can be kept by the linker for code built with other flags.
 //
 // A family file names each kernel PLE_X86_FN(name), which is name__<isa> for the PLE_X86_ISA its
-// thin *_<isa>.cpp defines (avx2 or avx512vnni); PLE_X86_VNNI marks the AVX-512 VNNI build.
+// thin *_<isa>.cpp defines (avx2 or avx512); PLE_X86_VNNI marks the AVX-512 VNNI build.
 #pragma once
 #include <cstdint>
 #include <cstring>

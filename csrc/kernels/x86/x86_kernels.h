@@ -1,5 +1,5 @@
 // Declarations of the x86 SIMD kernels; each ISA's definitions live in its own files
-// (*_avx2.cpp: AVX2 + FMA + F16C; *_avx512vnni.cpp: AVX-512 F/BW/VL/VNNI), most of them one
+// (*_avx2.cpp: AVX2 + FMA + F16C; *_avx512.cpp: AVX-512 F/BW/VL/VNNI), most of them one
 // source (*_x86.inc) built once per ISA. Same contracts as the
 // __ref twins in kernels/ref/ref_kernels.h. Only dispatch.cpp may take their addresses, and only
 // after the CPU check.
@@ -42,12 +42,12 @@
 #define PLE_DECLARE_X86_PANEL(isa, type, act)                                                           \
   size_t panel_bytes_##type##__##isa(int64_t n);                                                        \
   void pack_panel_##type##__##isa(int64_t n, const void* w, size_t w_stride, void* panel);              \
-  void gemm_panel_##type##_##act##__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, \
+  void qpanel_##type##_##act##__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, \
                                           int64_t n_tokens, float* out, size_t out_stride);
 #define PLE_DECLARE_X86_INTERLEAVED(isa, type, act)                                                              \
   size_t interleaved_group_bytes_##type##x8__##isa(int64_t n);                                                   \
   void interleave_##type##x8__##isa(int64_t n, const void* w, size_t w_stride, void* out_group);                 \
-  void gemv_##type##x8_##act##__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void qgemv_##type##x8_##act##__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void pack_panel_from_##type##x8__##isa(int64_t n, const void* group, size_t w_stride, void* panel);
 #define PLE_DECLARE_X86_FAMILIES(isa)                                                                             \
   PLE_DECLARE_X86_TILES(isa, q4_0, q8_0, 4, 4)                                                                    \
@@ -75,9 +75,9 @@
 
 namespace ple::kernels {
 PLE_DECLARE_X86_KERNELS(avx2)
-PLE_DECLARE_X86_KERNELS(avx512vnni)
+PLE_DECLARE_X86_KERNELS(avx512)
 PLE_DECLARE_X86_FAMILIES(avx2)
-PLE_DECLARE_X86_FAMILIES(avx512vnni)
+PLE_DECLARE_X86_FAMILIES(avx512)
 }  // namespace ple::kernels
 
 #undef PLE_DECLARE_X86_TILES
