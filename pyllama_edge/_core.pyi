@@ -89,7 +89,11 @@ class StreamingDetokenizer:
     def push(self, id: typing.SupportsInt | typing.SupportsIndex) -> str:
         ...
 class LlamaModel:
-    def __init__(self, reader: GGUFReader) -> None:
+    def __init__(self, reader: GGUFReader, interleave_weights: bool = True, layout_cache_dir: str = "",
+                 isa: typing.Optional[str] = None) -> None:
+        ...
+    @property
+    def isa(self) -> str:
         ...
     @property
     def hparams(self) -> dict:

@@ -243,6 +243,22 @@ def test_isa_selection_and_cap() -> None:
     assert run_python(code, BUILT_ISAS[-1]).split()[0] == ISAS[-1]
 
 
+def test_model_isa_runs_each_path_in_one_process(tiny_f32) -> None:
+    """Model(isa=...) picks the table per model: every usable path in this one process, each
+    matching a scalar run within the F32 dot's rounding; an unusable name raises."""
+    ids = list(range(1, 9))
+    want = None
+    for isa in ISAS:
+        with ple.Model(tiny_f32, n_ctx=64, n_threads=2, layout_cache=False, isa=isa) as m:
+            assert m._native.isa == isa
+            got = m.logits(ids)
+        if want is None:
+            want = got
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="not usable on this machine"):
+        ple.Model(tiny_f32, n_ctx=64, isa="no-such-isa")
+
+
 def test_isa_argument_and_report() -> None:
     x = np.zeros(32, dtype=np.float32)
     with pytest.raises(ValueError, match="not usable"):

@@ -443,6 +443,17 @@ const KernelTable* kernel_table_for(const char* isa) {
   return nullptr;
 }
 
+const KernelTable& kernel_table_named(const std::string& isa) {
+  if (isa.empty()) return active_kernels();
+  const KernelTable* table = kernel_table_for(isa.c_str());
+  if (table == nullptr) {
+    std::string usable;
+    for (int i = 0; i < isa_lists().n_usable; ++i) usable += (i ? ", " : "") + std::string(isa_lists().usable[i]);
+    throw InvalidArgument("kernel ISA '" + isa + "' is not usable on this machine (usable: " + usable + ")");
+  }
+  return *table;
+}
+
 const char* const* usable_isas(int* count) {
   *count = isa_lists().n_usable;
   return isa_lists().usable;

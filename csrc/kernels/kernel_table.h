@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "quant/ggml_types.h"
 
@@ -123,6 +124,11 @@ const KernelTable& reference_kernels();
 // "avx2" or "avx512", on AArch64 "scalar", "neon", "dotprod" or "i8mm" (case-insensitive); any
 // other non-empty value throws InvalidArgument naming the accepted values (on every call).
 const KernelTable& active_kernels();
+
+// The table a model runs on: `isa` names one usable table (case-insensitive), empty means
+// active_kernels(). Throws InvalidArgument naming the usable ISAs when `isa` is not one of them.
+// An explicit name is not capped by PYLLAMA_EDGE_ISA: tests run two paths in one process.
+const KernelTable& kernel_table_named(const std::string& isa);
 
 // The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or
 // nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use

@@ -30,7 +30,8 @@ std::string shape_string(const GGUFTensorInfo& t) {
 
 }  // namespace
 
-LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options) : file_(std::move(file)) {
+LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options)
+    : file_(std::move(file)), kernels_(&kernels::kernel_table_named(options.isa)) {
   const GGUFFile& f = *file_;
   const std::string arch = f.get_string("general.architecture", "");
   if (arch.empty()) throw FormatError("GGUF: required metadata 'general.architecture' is missing");
@@ -82,7 +83,7 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions&
                       " disagrees with token_embd.weight rows " + std::to_string(hp_.n_vocab));
   }
   token_embd_ = matrix("token_embd.weight", hp_.n_embd, hp_.n_vocab);
-  if (kernels::active_kernels().for_type(token_embd_.type).dequantize == nullptr) {
+  if (kernels_->for_type(token_embd_.type).dequantize == nullptr) {
     throw UnsupportedError(std::string("tensor 'token_embd.weight' has unsupported type ") + ggml_type_name(token_embd_.type));
   }
   output_norm_ = vector("output_norm.weight", hp_.n_embd);
@@ -132,7 +133,7 @@ MatrixView LlamaModel::matrix(const std::string& name, int64_t cols, int64_t row
     throw FormatError("GGUF: tensor '" + name + "' has shape " + shape_string(*t) + ", expected [" + std::to_string(cols) +
                       ", " + std::to_string(rows) + "] from the hyper-parameters");
   }
-  const kernels::WeightKernels& k = kernels::active_kernels().for_type(t->type);
+  const kernels::WeightKernels& k = kernels_->for_type(t->type);
   if (k.dot == nullptr && name != "token_embd.weight") {
     throw UnsupportedError("tensor '" + name + "' has type " + ggml_type_name(t->type) + ", which this build cannot multiply");
   }
@@ -155,7 +156,7 @@ std::vector<float> LlamaModel::vector(const std::string& name, int64_t n) const 
   if (static_cast<int64_t>(t->n_elements()) != n || t->ne[0] != static_cast<uint64_t>(n)) {
     throw FormatError("GGUF: tensor '" + name + "' has shape " + shape_string(*t) + ", expected [" + std::to_string(n) + "]");
   }
-  const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(t->type).dequantize;
+  const kernels::DequantizeRowFn fn = kernels_->for_type(t->type).dequantize;
   if (fn == nullptr) throw UnsupportedError("tensor '" + name + "' has unsupported type " + ggml_type_name(t->type));
   std::vector<float> out(static_cast<size_t>(n));
   fn(file_->tensor_data(*t), out.data(), n);
@@ -163,7 +164,7 @@ std::vector<float> LlamaModel::vector(const std::string& name, int64_t n) const 
 }
 
 void LlamaModel::interleave_weights(const std::string& cache_dir) {
-  const kernels::KernelTable& k = kernels::active_kernels();
+  const kernels::KernelTable& k = *kernels_;
   std::vector<MatrixView*> matrices;
   for (LlamaLayer& l : layers_) {
     for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/gguf.h"
+#include "kernels/kernel_table.h"
 #include "ops/tensor_view.h"
 
 namespace ple {
@@ -45,6 +46,9 @@ struct ModelOptions {
   // lazily. Empty, or when the file cannot be read or written: a copy in anonymous memory, made
   // only when it fits in half of the available memory.
   std::string layout_cache_dir;
+  // The kernel path ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"); empty: the widest
+  // this CPU runs, capped by PYLLAMA_EDGE_ISA (kernels::kernel_table_named).
+  std::string isa;
 };
 
 class LlamaModel {
@@ -54,6 +58,8 @@ class LlamaModel {
 
   const LlamaHParams& hparams() const { return hp_; }
   const GGUFFile& file() const { return *file_; }
+  // The kernel table chosen for this model; the ops get it through their Context.
+  const kernels::KernelTable& kernels() const { return *kernels_; }
   const std::shared_ptr<const GGUFFile>& file_ptr() const { return file_; }
 
   const MatrixView& token_embd() const { return token_embd_; }
@@ -88,6 +94,7 @@ class LlamaModel {
   };
 
   std::shared_ptr<const GGUFFile> file_;
+  const kernels::KernelTable* kernels_;
   LlamaHParams hp_;
   MatrixView token_embd_, output_;
   bool output_tied_ = false;

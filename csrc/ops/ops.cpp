@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/fp16.h"
 #include "kernels/kernel_table.h"
 
 namespace ple::ops {
@@ -12,9 +13,10 @@ namespace ple::ops {
 namespace {
 
 // y = W x with each weight row dequantized to floats first, then an F32 dot.
-void matmul_float_activations(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-                              MatmulScratch& scratch) {
-  const kernels::KernelTable& k = kernels::active_kernels();
+void matmul_float_activations(const Context& ctx, const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
+  const kernels::KernelTable& k = ctx.kernels;
+  ThreadPool& pool = ctx.pool;
+  MatmulScratch& scratch = ctx.matmul;
   const kernels::DequantizeRowFn dequantize = k.for_type(w.type).dequantize;
   const kernels::DotFn dot = k.for_type(GGMLType::F32).dot;
   const int64_t cols = w.cols;
@@ -114,15 +116,16 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
 
 }  // namespace
 
-void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch, bool float_activations) {
+void matmul(const Context& ctx, const MatrixView& w, const float* x, int64_t n_tokens, float* y, bool float_activations) {
   const MatmulTarget target{&w, y};
-  matmul_group(&target, 1, x, n_tokens, pool, scratch, float_activations);
+  matmul_group(ctx, &target, 1, x, n_tokens, float_activations);
 }
 
-void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
-                  MatmulScratch& scratch, bool float_activations) {
-  const kernels::KernelTable& k = kernels::active_kernels();
+void matmul_group(const Context& ctx, const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens,
+                  bool float_activations) {
+  const kernels::KernelTable& k = ctx.kernels;
+  ThreadPool& pool = ctx.pool;
+  MatmulScratch& scratch = ctx.matmul;
   if (n_targets < 1 || n_targets > kMaxGroup) throw InvalidArgument("matmul_group takes 1 to 4 matrices");
   for (int i = 0; i < n_targets; ++i) {
     const GGMLType type = targets[i].w->type;
@@ -131,9 +134,9 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
   if (float_activations) {  // the slow evaluation path, one matrix at a time
     for (int i = 0; i < n_targets; ++i) {
       if (k.for_type(targets[i].w->type).activation_type != GGMLType::F32) {
-        matmul_float_activations(*targets[i].w, x, n_tokens, targets[i].y, pool, scratch);
+        matmul_float_activations(ctx, *targets[i].w, x, n_tokens, targets[i].y);
       } else {
-        matmul_group(&targets[i], 1, x, n_tokens, pool, scratch, false);
+        matmul_group(ctx, &targets[i], 1, x, n_tokens, false);
       }
     }
     return;
@@ -210,10 +213,19 @@ void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, cons
   }
 }
 
-void embedding_row(const MatrixView& table, int64_t index, float* out) {
-  const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(table.type).dequantize;
+void embedding_row(const Context& ctx, const MatrixView& table, int64_t index, float* out) {
+  const kernels::DequantizeRowFn fn = ctx.kernels.for_type(table.type).dequantize;
   if (fn == nullptr) throw UnsupportedError(std::string("cannot read embeddings of type ") + ggml_type_name(table.type));
   fn(table.row(index), out, table.cols);
+}
+
+void store_kv_row(const Context& ctx, GGMLType type, const float* x, uint8_t* row, int64_t n) {
+  if (type == GGMLType::F16) {
+    auto* halves = reinterpret_cast<uint16_t*>(row);
+    for (int64_t i = 0; i < n; ++i) halves[i] = fp32_to_fp16(x[i]);
+  } else {
+    ctx.kernels.quantizer(type)(x, row, n);
+  }
 }
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {

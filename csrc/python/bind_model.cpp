@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "core/cpu_count.h"
 #include "core/error.h"
@@ -75,15 +76,19 @@ std::function<void()> signal_check() {
 void register_model(py::module_& m) {
   g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::class_<LlamaModel, std::shared_ptr<LlamaModel>>(m, "LlamaModel")
-      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir) {
+      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir,
+                       const std::optional<std::string>& isa) {
              std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;
              ModelOptions options;
              options.interleave_weights = interleave_weights;
              options.layout_cache_dir = layout_cache_dir;
+             options.isa = isa.value_or("");
              return std::make_shared<LlamaModel>(file, options);
            }),
-           py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "")
+           py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "",
+           py::arg("isa") = py::none())
+      .def_property_readonly("isa", [](const LlamaModel& model) { return std::string(model.kernels().isa); })
       .def_property_readonly("interleaved_bytes", &LlamaModel::interleaved_bytes)
       .def_property_readonly("layout_cache_path", &LlamaModel::layout_cache_path)
       .def_property_readonly("hparams", [](const LlamaModel& model) { return hparams_dict(model.hparams()); })
