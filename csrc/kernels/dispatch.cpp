@@ -144,14 +144,14 @@ KernelTable make_avx2_table() {
   weight(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__avx2, pack_panel_q8_0__avx2, panel_bytes_q8_0__avx2, 8, "qpanel_q8_0_q8_0__avx2"};
   weight(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__avx2, pack_panel_q4_k__avx2, panel_bytes_q4_k__avx2, 8, "qpanel_q4_k_q8_k__avx2"};
   weight(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__avx2, pack_panel_q6_k__avx2, panel_bytes_q6_k__avx2, 8, "qpanel_q6_k_q8_k__avx2"};
-  weight(t, G::Q4_0).interleaved = InterleavedKernels{interleave_q4_0x8__avx2, interleaved_group_bytes_q4_0x8__avx2, qgemv_q4_0x8_q8_0__avx2,
+  weight(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__avx2, packed_group_bytes_q4_0x8__avx2, qgemv_q4_0x8_q8_0__avx2,
                                                       pack_panel_from_q4_0x8__avx2, 8, "qgemv_q4_0x8_q8_0__avx2", nullptr};
-  weight(t, G::Q4_1).interleaved = InterleavedKernels{interleave_q4_1x8__avx2, interleaved_group_bytes_q4_1x8__avx2, qgemv_q4_1x8_q8_1__avx2,
+  weight(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__avx2, packed_group_bytes_q4_1x8__avx2, qgemv_q4_1x8_q8_1__avx2,
                                                       pack_panel_from_q4_1x8__avx2, 8, "qgemv_q4_1x8_q8_1__avx2", nullptr};
-  weight(t, G::Q8_0).interleaved = InterleavedKernels{interleave_q8_0x8__avx2, interleaved_group_bytes_q8_0x8__avx2, qgemv_q8_0x8_q8_0__avx2,
+  weight(t, G::Q8_0).packed = PackedKernels{pack_q8_0x8__avx2, packed_group_bytes_q8_0x8__avx2, qgemv_q8_0x8_q8_0__avx2,
                                                       pack_panel_from_q8_0x8__avx2, 8, "qgemv_q8_0x8_q8_0__avx2",
-                                                      interleave_accepts_q8_0x8__avx2};
-  weight(t, G::Q4_K).interleaved = InterleavedKernels{interleave_q4_kx8__avx2, interleaved_group_bytes_q4_kx8__avx2, qgemv_q4_kx8_q8_k__avx2,
+                                                      pack_accepts_q8_0x8__avx2};
+  weight(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx2, packed_group_bytes_q4_kx8__avx2, qgemv_q4_kx8_q8_k__avx2,
                                                       pack_panel_from_q4_kx8__avx2, 8, "qgemv_q4_kx8_q8_k__avx2", nullptr};
   return t;
 }
@@ -202,14 +202,14 @@ KernelTable make_avx512_table() {
   weight(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__avx512, pack_panel_q8_0__avx512, panel_bytes_q8_0__avx512, 8, "qpanel_q8_0_q8_0__avx512"};
   weight(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__avx512, pack_panel_q4_k__avx512, panel_bytes_q4_k__avx512, 8, "qpanel_q4_k_q8_k__avx512"};
   weight(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__avx512, pack_panel_q6_k__avx512, panel_bytes_q6_k__avx512, 8, "qpanel_q6_k_q8_k__avx512"};
-  weight(t, G::Q4_0).interleaved = InterleavedKernels{interleave_q4_0x8__avx512, interleaved_group_bytes_q4_0x8__avx512, qgemv_q4_0x8_q8_0__avx512,
+  weight(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__avx512, packed_group_bytes_q4_0x8__avx512, qgemv_q4_0x8_q8_0__avx512,
                                                       pack_panel_from_q4_0x8__avx512, 8, "qgemv_q4_0x8_q8_0__avx512", nullptr};
-  weight(t, G::Q4_1).interleaved = InterleavedKernels{interleave_q4_1x8__avx512, interleaved_group_bytes_q4_1x8__avx512, qgemv_q4_1x8_q8_1__avx512,
+  weight(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__avx512, packed_group_bytes_q4_1x8__avx512, qgemv_q4_1x8_q8_1__avx512,
                                                       pack_panel_from_q4_1x8__avx512, 8, "qgemv_q4_1x8_q8_1__avx512", nullptr};
-  weight(t, G::Q8_0).interleaved = InterleavedKernels{interleave_q8_0x8__avx512, interleaved_group_bytes_q8_0x8__avx512, qgemv_q8_0x8_q8_0__avx512,
+  weight(t, G::Q8_0).packed = PackedKernels{pack_q8_0x8__avx512, packed_group_bytes_q8_0x8__avx512, qgemv_q8_0x8_q8_0__avx512,
                                                       pack_panel_from_q8_0x8__avx512, 8, "qgemv_q8_0x8_q8_0__avx512",
-                                                      interleave_accepts_q8_0x8__avx512};
-  weight(t, G::Q4_K).interleaved = InterleavedKernels{interleave_q4_kx8__avx512, interleaved_group_bytes_q4_kx8__avx512, qgemv_q4_kx8_q8_k__avx512,
+                                                      pack_accepts_q8_0x8__avx512};
+  weight(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx512, packed_group_bytes_q4_kx8__avx512, qgemv_q4_kx8_q8_k__avx512,
                                                       pack_panel_from_q4_kx8__avx512, 8, "qgemv_q4_kx8_q8_k__avx512", nullptr};
   return t;
 }

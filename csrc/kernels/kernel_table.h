@@ -66,25 +66,26 @@ struct PanelKernel {
   const char* name = nullptr;
 };
 
-// Rows interleaved once at load time, for decode: `interleave` rewrites `rows` weight rows
-// (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes (the rows' bytes
-// block-interleaved, plus at most a few percent of unpacked scales); `gemv` computes
-// out[g * rows + r] = dot(n, row g * rows + r, a) for n_groups consecutive groups; `pack_panel`
-// builds the prefill panel of one group (its w_stride is ignored). Outputs equal the table's
-// `dot` bit for bit.
-using InterleaveFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
+// A load-time packed layout (built by csrc/weights/ once per model; ruy's pack): `pack` rewrites
+// `rows` weight rows (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes
+// (x86: the rows' blocks interleaved, plus at most a few percent of unpacked scales); `gemv`
+// computes out[g * rows + r] = dot(n, row g * rows + r, a) for n_groups consecutive groups (decode);
+// `pack_panel` builds the prefill panel of one group (its w_stride is ignored). Outputs equal the
+// table's `dot` bit for bit. A table adds a layout for a type by filling its slot; the model and
+// the ops need no change.
+using PackFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
 // Whether a matrix of `rows` rows can take the layout (a GEMV may rely on a property of the
 // quants, checked once at load time); nullptr: every matrix of the type can.
-using InterleaveAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
-using InterleavedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
-struct InterleavedKernels {
-  InterleaveFn interleave = nullptr;  // nullptr: weights of this type stay as they are in the file
+using PackAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
+using PackedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+struct PackedKernels {
+  PackFn pack = nullptr;  // nullptr: weights of this type stay as they are in the file
   PanelBytesFn group_bytes = nullptr;
-  InterleavedGemvFn gemv = nullptr;
+  PackedGemvFn gemv = nullptr;
   PackPanelFn pack_panel = nullptr;
   int rows = 0;
   const char* name = nullptr;
-  InterleaveAcceptsFn accepts = nullptr;
+  PackAcceptsFn accepts = nullptr;
 };
 
 struct WeightKernels {
@@ -95,7 +96,7 @@ struct WeightKernels {
   TileKernel decode_tile;                // tokens == 1: several rows against one token
   TileKernel prefill_tile;               // tokens > 1: rows x tokens
   PanelKernel prefill_panel;             // tokens > 1, preferred over prefill_tile when set
-  InterleavedKernels interleaved;        // optional load-time layout (LlamaModel), decode and prefill
+  PackedKernels packed;                  // optional load-time layout (csrc/weights/), decode and prefill
 };
 
 struct KernelTable {

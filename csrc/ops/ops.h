@@ -7,6 +7,7 @@
 #include "kernels/kernel_table.h"
 #include "ops/context.h"
 #include "ops/tensor_view.h"
+#include "weights/weight_matrix.h"
 
 namespace ple::ops {
 
@@ -15,24 +16,19 @@ namespace ple::ops {
 // are split across threads. With float_activations, quantized weight rows are dequantized and
 // multiplied with the float activations instead: several times slower, but free of the 8-bit
 // activation rounding, for evaluation against a float reference.
-void matmul(const Context& ctx, const MatrixView& w, const float* x, int64_t n_tokens, float* y,
+void matmul(const Context& ctx, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
             bool float_activations = false);
 
 // Several matrices applied to the same input (Q, K and V; gate and up): one matmul each, but the
 // activations are quantized once per activation type and all rows are split over the threads in
 // one pass (one barrier instead of one per matrix). All matrices have x's column count.
 struct MatmulTarget {
-  const MatrixView* w;
-  float* y;  // [n_tokens][w->rows]
+  const WeightMatrix* w;
+  float* y;  // [n_tokens][w->view.rows]
 };
 constexpr int kMaxGroup = 4;
 void matmul_group(const Context& ctx, const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens,
                   bool float_activations = false);
-
-// Rewrites `groups` whole groups of kernels.rows rows of w (n columns, w_stride bytes apart) into
-// the kernels' interleaved layout at out, group g at out + g * group_bytes(n).
-void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, const uint8_t* w, size_t w_stride, int64_t groups,
-                     uint8_t* out);
 
 // Row `index` of an embedding matrix (any dequantizable type) as floats.
 void embedding_row(const Context& ctx, const MatrixView& table, int64_t index, float* out);

@@ -17,6 +17,7 @@
 #include "kernels/kernel_table.h"
 #include "ops/ops.h"
 #include "quant/weight_quantizer.h"
+#include "weights/packed_weights.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -288,10 +289,10 @@ py::array_t<float> matmul_rows(py::array_t<uint8_t, py::array::c_style> w, const
   return out;
 }
 
-const kernels::InterleavedKernels& interleaved_kernels(const std::string& type_name, const Isa& isa, GGMLType* type) {
+const kernels::PackedKernels& interleaved_kernels(const std::string& type_name, const Isa& isa, GGMLType* type) {
   type_by_name(type_name, type);
-  const kernels::InterleavedKernels& il = table_for(false, isa).for_type(*type).interleaved;
-  if (il.interleave == nullptr) {
+  const kernels::PackedKernels& il = table_for(false, isa).for_type(*type).packed;
+  if (il.pack == nullptr) {
     throw InvalidArgument("no interleaved layout for " + type_name + " on " + table_for(false, isa).isa);
   }
   return il;
@@ -299,11 +300,11 @@ const kernels::InterleavedKernels& interleaved_kernels(const std::string& type_n
 
 // The whole groups of rows of w in the table's load-time interleaved layout (the rows after the
 // last whole group are left out): uint8 [groups, group_bytes]. ValueError when the kernels do
-// not accept the matrix (InterleavedKernels::accepts: a Q8_0 quant of -128).
+// not accept the matrix (PackedKernels::accepts: a Q8_0 quant of -128).
 py::array_t<uint8_t> interleave_rows(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_name, int64_t n,
                                      const Isa& isa) {
   GGMLType type;
-  const kernels::InterleavedKernels& il = interleaved_kernels(type_name, isa, &type);
+  const kernels::PackedKernels& il = interleaved_kernels(type_name, isa, &type);
   const GGMLTypeInfo& info = ggml_type_info(type);
   if (w.ndim() != 2) throw InvalidArgument("weights must be a 2-D uint8 array, one row of blocks per row");
   if (n <= 0 || n % info.block_size != 0 || static_cast<uint64_t>(w.shape(1)) != static_cast<uint64_t>(n) / info.block_size * info.type_size) {
@@ -319,7 +320,7 @@ py::array_t<uint8_t> interleave_rows(py::array_t<uint8_t, py::array::c_style> w,
     std::vector<float> w_copy;
     const uint8_t* wd = aligned_rows(w, w_copy);
     accepted = il.accepts == nullptr || il.accepts(n, wd, w_stride, groups * il.rows);
-    if (accepted) ops::interleave_rows(il, n, wd, w_stride, groups, dst);
+    if (accepted) pack_rows(il, n, wd, w_stride, groups, dst);
   }
   if (!accepted) throw InvalidArgument("the " + type_name + " rows cannot take the interleaved layout (" + il.name + ")");
   return out;
@@ -330,7 +331,7 @@ py::array_t<uint8_t> interleave_rows(py::array_t<uint8_t, py::array::c_style> w,
 py::array_t<float> gemv_interleaved(py::array_t<uint8_t, py::array::c_style> groups, const std::string& type_name,
                                     py::array a, int64_t n, const Isa& isa) {
   GGMLType type;
-  const kernels::InterleavedKernels& il = interleaved_kernels(type_name, isa, &type);
+  const kernels::PackedKernels& il = interleaved_kernels(type_name, isa, &type);
   const GGMLTypeInfo& info = ggml_type_info(type);
   const kernels::WeightKernels& k = table_for(false, isa).for_type(type);
   check_dot_operands(info, k, static_cast<uint64_t>(n) / info.block_size * info.type_size, a, n);

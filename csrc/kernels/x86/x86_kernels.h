@@ -31,7 +31,7 @@
 // The kernel families built for both AVX2 and AVX-512 VNNI (*_x86.inc): multi-row tiles
 // (kernel_table.h, DotTileFn) of the legacy formats, 8 rows x 1 token for decode and R rows x T
 // tokens for prefill; the k-quant tiles, 1 row x 4 tokens (prefill) and 4 rows x 1 token
-// (decode); prefill panels (PanelKernel); load-time interleaved rows (InterleavedKernels); and
+// (decode); prefill panels (PanelKernel); load-time interleaved rows (PackedKernels); and
 // grouped-query attention over the F16 KV cache (AttendScoresF16Fn / AttendValuesF16Fn).
 #define PLE_DECLARE_X86_TILES(isa, type, act, R, T)                                                        \
   void qtile_##type##_##act##_8x1__##isa(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o); \
@@ -45,8 +45,8 @@
   void qpanel_##type##_##act##__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, \
                                           int64_t n_tokens, float* out, size_t out_stride);
 #define PLE_DECLARE_X86_INTERLEAVED(isa, type, act)                                                              \
-  size_t interleaved_group_bytes_##type##x8__##isa(int64_t n);                                                   \
-  void interleave_##type##x8__##isa(int64_t n, const void* w, size_t w_stride, void* out_group);                 \
+  size_t packed_group_bytes_##type##x8__##isa(int64_t n);                                                   \
+  void pack_##type##x8__##isa(int64_t n, const void* w, size_t w_stride, void* out_group);                 \
   void qgemv_##type##x8_##act##__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void pack_panel_from_##type##x8__##isa(int64_t n, const void* group, size_t w_stride, void* panel);
 #define PLE_DECLARE_X86_FAMILIES(isa)                                                                             \
@@ -66,7 +66,7 @@
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_0, q8_0)                                                                    \
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_1, q8_1)                                                                    \
   PLE_DECLARE_X86_INTERLEAVED(isa, q8_0, q8_0)                                                                    \
-  bool interleave_accepts_q8_0x8__##isa(int64_t n, const void* w, size_t w_stride, int64_t rows);                \
+  bool pack_accepts_q8_0x8__##isa(int64_t n, const void* w, size_t w_stride, int64_t rows);                \
   PLE_DECLARE_X86_INTERLEAVED(isa, q4_k, q8_k)                                                                    \
   void attend_scores_f16__##isa(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q, \
                                 size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);  \
