@@ -167,3 +167,6 @@ def kernel_info() -> dict:
 
 # The block-format submodule; pyllama_edge/quant.py holds its typed wrappers.
 quant: typing.Any
+
+# Private kernel test hooks (csrc/python/bind_testing.cpp); not public API.
+_testing: typing.Any

@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from pyllama_edge import quant
+from pyllama_edge import _core, quant
 from conftest import PACKAGE_PARENT
+
+_testing = _core._testing
 
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 2.0 ** -24
@@ -283,62 +285,68 @@ def test_isa_argument_and_report() -> None:
         assert tiles["Q4_0"] == ["qtile_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qtile_q8_0_q8_0_2x2__i8mm"]
 
 
-# ---- matrix kernels from Python (quant.matmul_rows / interleave_rows / gemv_interleaved) ----
+# ---- matrix kernels through the matmul driver (_core._testing.Matmul) ----
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("t", ["Q4_0", "Q4_1", "Q5_0", "Q8_0", "Q4_K", "Q6_K"])
 def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
-    """Every kernel the table has, through the bindings, with rows and tokens the kernels' shapes
-    leave over (21 rows, 5 and 1 tokens): the same float32 as the dot, bit for bit."""
+    """Every kernel the table has, through the driver the model runs (ops::matmul), with rows and
+    tokens the kernels' shapes leave over (21 rows, 5 and 1 tokens), on one and three threads:
+    the same float32 as the dot of each pair, bit for bit."""
     rng = np.random.default_rng(5)
     n = 512
     w = quant.quantize_weights(rng.standard_normal((21, n)).astype(np.float32), t)
     act = quant.activation_type(t)
-    a = np.stack([quant.quantize(rng.standard_normal(n).astype(np.float32), act) for _ in range(5)])
-    want = quant.matmul_rows(w, t, a, n, kernel="dot", isa=isa)
-    assert np.array_equal(want[2], quant.dot_rows(w, t, a[2], n, isa=isa))
+    x = rng.standard_normal((5, n)).astype(np.float32)
+    want = _testing.Matmul(w, t, isa=isa, kernels="dot").run(x)
+    for token in range(5):
+        assert np.array_equal(want[token], quant.dot_rows(w, t, quant.quantize(x[token], act, isa=isa), n, isa=isa))
     ran = 0
-    for kernel in ("tile", "panel"):
-        for tokens in (a, a[:1]):
-            try:
-                got = quant.matmul_rows(w, t, tokens, n, kernel=kernel, isa=isa)
-            except ValueError as e:
-                assert "no " in str(e)  # this table has no such kernel for the type
-                continue
-            assert np.array_equal(got, want[: len(tokens)]), (t, isa, kernel, len(tokens))
-            ran += 1
-    try:
-        groups = quant.interleave_rows(w, t, n, isa=isa)
-    except ValueError as e:
-        assert "no interleaved layout" in str(e)
-    else:
-        assert groups.shape[0] == 21 // 8
-        assert np.array_equal(quant.gemv_interleaved(groups, t, a[3], n, isa=isa), want[3, :16])
+    for kernels in ("tile", "panel"):
+        try:
+            matmul = _testing.Matmul(w, t, isa=isa, kernels=kernels)
+        except ValueError as e:
+            assert "no " in str(e)  # this table has no such kernel for the type
+            continue
+        for tokens in (x, x[:1]):
+            assert np.array_equal(matmul.run(tokens), want[: len(tokens)]), (t, isa, kernels, len(tokens))
         ran += 1
+    try:
+        packed = _testing.Matmul(w, t, isa=isa, packed=True)
+    except ValueError as e:
+        assert "no packed layout" in str(e)
+    else:
+        assert packed.packed_rows == 16  # two groups of 8; rows 16..20 stay plain
+        for tokens in (x, x[:1]):  # the packed GEMV (decode) and the panel packed from groups (prefill)
+            assert np.array_equal(packed.run(tokens), want[: len(tokens)]), (t, isa, "packed", len(tokens))
+        ran += 1
+    for n_threads in (1, 3):
+        assert np.array_equal(_testing.Matmul(w, t, isa=isa, n_threads=n_threads).run(x), want)
     if isa in ("avx2", "avx512") and t in ("Q4_0", "Q8_0", "Q4_K"):
-        assert ran == 5  # decode and prefill tiles, the panel for both, the interleaved GEMV
+        assert ran == 3  # tiles, the panel, the packed layout
 
 
 def test_matrix_kernel_arguments_are_checked() -> None:
     rng = np.random.default_rng(6)
     w = quant.quantize_weights(rng.standard_normal((8, 64)).astype(np.float32), "Q8_0")
-    a = quant.quantize(rng.standard_normal(64).astype(np.float32), "Q8_0")[None, :]
-    with pytest.raises(ValueError, match="kernel must be"):
-        quant.matmul_rows(w, "Q8_0", a, 64, kernel="gemm")
-    with pytest.raises(ValueError, match="needs"):
-        quant.matmul_rows(w, "Q8_0", a[:, :-2], 64)
-    with pytest.raises(ValueError, match="must be a uint8 array"):  # never cast to bytes
-        quant.matmul_rows(w, "Q8_0", a.astype(np.float32), 64)
-    with pytest.raises(ValueError, match="no multi-row kernels"):
-        quant.matmul_rows(np.zeros((8, 256), np.uint8), "F32", a, 64)
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    with pytest.raises(ValueError, match="kernels must be"):
+        _testing.Matmul(w, "Q8_0", kernels="gemm")
+    with pytest.raises(ValueError, match="activations must be"):
+        _testing.Matmul(w, "Q8_0").run(x[:, :-2])
+    with pytest.raises(ValueError, match="not whole Q8_0 blocks"):
+        _testing.Matmul(w[:, :-2], "Q8_0")
+    with pytest.raises(ValueError, match="not usable on this machine"):
+        _testing.Matmul(w, "Q8_0", isa="no-such-isa")
+    with pytest.raises(ValueError, match="no tile"):
+        _testing.Matmul(np.zeros((8, 256), np.uint8), "F32", kernels="tile")
     if "q8_0x8" in " ".join(n for names in ple.system_info()["tile_kernels"].values() for n in names):
         bad = w.copy()
-        bad[3, 2 + 7] = 0x80  # a -128 quant: the interleaved Q8_0 GEMV cannot take the matrix
-        with pytest.raises(ValueError, match="cannot take the interleaved layout"):
-            quant.interleave_rows(bad, "Q8_0", 64)
-        groups = quant.interleave_rows(w, "Q8_0", 64)
-        with pytest.raises(ValueError, match="groups must be"):
-            quant.gemv_interleaved(groups[:, :-1], "Q8_0", a[0], 64)
+        bad[3, 2 + 7] = 0x80  # a -128 quant: the packed Q8_0 GEMV cannot take the matrix
+        with pytest.raises(ValueError, match="cannot take the packed layout"):
+            _testing.Matmul(bad, "Q8_0", packed=True)
+        assert _testing.Matmul(w, "Q8_0", packed=True).packed_rows == 8
+    assert not hasattr(quant, "matmul_rows") and not hasattr(quant, "interleave_rows")  # private now
 
 
 # ---- qemu guard ----
