@@ -12,7 +12,7 @@
 // Float part: per block, acc = fma(d_w * d_a, float(sum), acc) with sum the block's exact integer
 // sum (d_w * d_a is exact: a product of two fp16 values fits a float32). This differs from the
 // __ref twin only in rounding order (see tests/native/test_kernels_isa.cpp for the bound). The
-// prefill panels and packed GEMVs (qpanel_x86.h) run the same per-block sequence.
+// prefill panels and packed GEMVs (qpanel_x86.h, qgemv_packed_x86.h) run the same per-block sequence.
 //
 // Every kernel here is one template, `tile<Format, R, T>`: R weight rows x T activation rows
 // (tokens) at once, so each weight block is unpacked once for T tokens and each activation block
