@@ -3,11 +3,13 @@ elements):
 - test_dot_throughput: the one-row dot (ple.quant.dot_rows) against one activation row, GB/s of
   weight bytes streamed; checked first against the scalar reference (the float bound of
   tests/test_kernels_isa.py).
-- test_decode_kernel_throughput: what decode runs, one token through every row: the dot, the
-  decode tile, and the interleaved GEMV over rows in the load-time layout; GB/s.
-- test_prefill_kernel_throughput: what prompt processing runs, 64 tokens through every row: the
-  dot, the prefill tile and the prefill panel (packing included); weight bytes x tokens per
-  second, in GB/s (the rate at which the matrix would have to be streamed to do the same work).
+- test_decode_kernel_throughput: what decode runs, one token through every row of the matmul
+  driver (ops::matmul, through the private _core._testing.Matmul): the dot, the decode tile, and
+  the GEMV over rows in the load-time packed layout; GB/s.
+- test_prefill_kernel_throughput: what prompt processing runs, 64 tokens through every row of the
+  driver: the dot, the prefill tile and the prefill panel (packing included); weight bytes x
+  tokens per second, in GB/s (the rate at which the matrix would have to be streamed to do the
+  same work). Both include quantizing the activations, as the model's matmuls do.
 Multi-row kernels are checked first to equal the dot bit for bit.
 
     python -m pytest bench/test_bench_kernels.py --benchmark-enable --benchmark-columns=mean,stddev,rounds
@@ -24,7 +26,9 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from pyllama_edge import quant
+from pyllama_edge import _core, quant
+
+_testing = _core._testing
 
 ROWS = COLS = 4096
 EPS = 2.0 ** -24
@@ -110,22 +114,26 @@ def _record(benchmark, weight_bytes: int) -> None:
         benchmark.extra_info["GB/s best"] = round(weight_bytes / benchmark.stats.stats.min / 1e9, 2)
 
 
-@pytest.mark.parametrize("kernel", ["dot", "tile", "gemv"])
+def float_activations(tokens: int) -> np.ndarray:
+    """float32 [tokens, COLS]: the driver quantizes them itself, as the model's matmuls do."""
+    return np.random.default_rng(7).uniform(-1, 1, (tokens, COLS)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kernel", ["dot", "tile", "packed"])
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("t", MATRIX_TYPES)
 def test_decode_kernel_throughput(benchmark, t: str, isa: str, kernel: str) -> None:
-    w, a = operands(t)
+    """One token through the matmul driver (_core._testing.Matmul, one thread) with only the
+    dot, the decode tile, or the packed GEMV; the time includes quantizing the one activation row."""
+    w, _ = operands(t)
+    x = float_activations(1)
     try:
-        if kernel == "gemv":
-            groups = quant.interleave_rows(w, t, COLS, isa=isa)
-            run = functools.partial(quant.gemv_interleaved, groups, t, a, COLS, isa=isa)
-        else:
-            run = functools.partial(quant.matmul_rows, w, t, a[None, :], COLS, kernel=kernel, isa=isa)
-        got = np.asarray(run()).reshape(-1)
+        matmul = _testing.Matmul(w, t, isa=isa, kernels="all" if kernel == "packed" else kernel, packed=kernel == "packed")
     except ValueError as e:
         pytest.skip(str(e))  # this ISA has no such kernel for the type
-    assert np.array_equal(got, quant.dot_rows(w, t, a, COLS, isa=isa)), (t, isa, kernel)
-    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    got = matmul.run(x)[0]
+    assert np.array_equal(got, quant.dot_rows(w, t, quant.quantize(x[0], quant.activation_type(t), isa=isa), COLS, isa=isa))
+    benchmark.pedantic(functools.partial(matmul.run, x), rounds=5, iterations=1, warmup_rounds=1)
     _record(benchmark, w.nbytes)
 
 
@@ -134,16 +142,12 @@ def test_decode_kernel_throughput(benchmark, t: str, isa: str, kernel: str) -> N
 @pytest.mark.parametrize("t", MATRIX_TYPES)
 def test_prefill_kernel_throughput(benchmark, t: str, isa: str, kernel: str) -> None:
     w, _ = operands(t)
-    rng = np.random.default_rng(7)
-    act = quant.activation_type(t)
-    a = np.stack([quant.quantize(rng.uniform(-1, 1, COLS).astype(np.float32), act, isa="scalar")
-                  for _ in range(PREFILL_TOKENS)])
-    run = functools.partial(quant.matmul_rows, w, t, a, COLS, kernel=kernel, isa=isa)
+    x = float_activations(PREFILL_TOKENS)
     try:
-        got = run()
+        matmul = _testing.Matmul(w, t, isa=isa, kernels=kernel)
     except ValueError as e:
         pytest.skip(str(e))
-    want = quant.matmul_rows(w, t, a, COLS, kernel="dot", isa=isa)
-    assert np.array_equal(got, want), (t, isa, kernel)
-    benchmark.pedantic(run, rounds=3, iterations=1, warmup_rounds=1)
+    want = _testing.Matmul(w, t, isa=isa, kernels="dot").run(x)
+    assert np.array_equal(matmul.run(x), want), (t, isa, kernel)
+    benchmark.pedantic(functools.partial(matmul.run, x), rounds=3, iterations=1, warmup_rounds=1)
     _record(benchmark, w.nbytes * PREFILL_TOKENS)

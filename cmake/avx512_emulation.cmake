@@ -1,5 +1,5 @@
 # ple_kernel_tests_avx512emu: the kernel tests (test_kernels_isa.cpp) linked against the kernels
-# only, with each csrc/kernels/x86/*_avx512vnni.cpp compiled through a wrapper that defines
+# only, with each csrc/kernels/x86/*_avx512.cpp compiled through a wrapper that defines
 # PLE_SIMDE_AVX512: x86_intrin.h then maps the AVX-512 intrinsics to SIMDe's portable versions
 # and the file builds with the AVX2 flags. dispatch.cpp gets PLE_EMULATED_AVX512, which makes the
 # "avx512" table usable on any AVX2 CPU. Never part of a shipped build.
@@ -8,7 +8,7 @@ if(NOT PLE_X86)
 endif()
 find_path(PLE_SIMDE_INCLUDE_DIR simde/x86/avx512.h REQUIRED)
 
-file(GLOB _ple_emu_avx512 CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512vnni.cpp")
+file(GLOB _ple_emu_avx512 CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512.cpp")
 set(_ple_emu_wrappers "")
 foreach(_src IN LISTS _ple_emu_avx512)
   get_filename_component(_name "${_src}" NAME_WE)

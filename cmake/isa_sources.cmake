@@ -30,7 +30,7 @@ set(PLE_AVX2_FLAGS "-mavx2;-mfma;-mf16c;-ffp-contract=off")
 set(PLE_AVX512_FLAGS "-mavx2;-mfma;-mf16c;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-ffp-contract=off")
 if(PLE_X86 AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx2.cpp" "${PLE_AVX2_FLAGS}" PLE_BUILT_AVX2)
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512vnni.cpp" "${PLE_AVX512_FLAGS}" PLE_BUILT_AVX512)
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/x86/*_avx512.cpp" "${PLE_AVX512_FLAGS}" PLE_BUILT_AVX512)
 endif()
 
 # Feature detection runs before any check, so it is built at the baseline and never joins LTO
@@ -50,15 +50,16 @@ if(NOT DEFINED PLE_ARM_I8MM_FLAGS)
 endif()
 if(PLE_ARM AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon.cpp" "-ffp-contract=off" PLE_BUILT_NEON)
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_dot.cpp"
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_dotprod.cpp"
     "${PLE_ARM_DOTPROD_FLAGS};-ffp-contract=off" PLE_BUILT_DOTPROD)
-  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_neon_i8mm.cpp"
+  ple_add_isa_sources("${PROJECT_SOURCE_DIR}/csrc/kernels/arm/*_i8mm.cpp"
     "${PLE_ARM_I8MM_FLAGS};-ffp-contract=off" PLE_BUILT_I8MM)
 endif()
 
-# The scalar twins are the specification: no contraction of a*b+c into FMA, so every platform
-# computes them bit for bit the same.
-file(GLOB PLE_REF_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/csrc/kernels/ref/*.cpp")
+# The scalar twins are the specification, and the weight quantizers write model files: no
+# contraction of a*b+c into FMA, so every platform computes them bit for bit the same.
+file(GLOB PLE_REF_SOURCES CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/csrc/kernels/ref/*.cpp"
+  "${PROJECT_SOURCE_DIR}/csrc/quant/weight_quantizers.cpp")
 if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   set_source_files_properties(${PLE_REF_SOURCES} PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
 endif()

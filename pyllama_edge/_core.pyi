@@ -9,6 +9,8 @@ import types
 import typing
 import typing_extensions
 __all__: list[str] = ['AtomicFileWriter', 'ContextOverflowError', 'GGUFError', 'GGUFReader', 'GenerateParams', 'GenerationResult', 'Generator', 'Model', 'Prompt', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'bench_evaluation', 'default_thread_count', 'kernel_info', 'layout_cache_info', 'memory_estimate', 'quant', 'session_file_kv_type']
+class __TestingModule(types.ModuleType):
+    """Private hooks for kernel tests and benchmarks (not public API)."""
 class _QuantModule(types.ModuleType):
     """block-format conversions"""
     @staticmethod
@@ -29,21 +31,6 @@ class _QuantModule(types.ModuleType):
     def dot_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
         """
         dot() of every row of the 2-D weight array w with a, on one thread without the GIL.
-        """
-    @staticmethod
-    def gemv_interleaved(groups: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
-        """
-        dot() of every interleaved row with a, through the interleaved GEMV (one thread).
-        """
-    @staticmethod
-    def interleave_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, n: typing.SupportsInt | typing.SupportsIndex, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
-        """
-        The whole 8-row groups of w in the load-time interleaved layout: uint8 [groups, group_bytes].
-        """
-    @staticmethod
-    def matmul_rows(w: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], type_name: str, a: numpy.ndarray, n: typing.SupportsInt | typing.SupportsIndex, kernel: str = 'tile', isa: str | None = None) -> numpy.typing.NDArray[numpy.float32]:
-        """
-        out[t, r] = dot(w[r], a[t]) through the table's 'dot', 'tile' or 'panel' kernel, on one thread without the GIL.
         """
     @staticmethod
     def quantize(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32], type_name: str, reference: bool = False, isa: str | None = None) -> numpy.typing.NDArray[numpy.uint8]:
@@ -137,7 +124,7 @@ class StreamingDetokenizer:
     def push(self, id: typing.SupportsInt | typing.SupportsIndex) -> str:
         ...
 class Model:
-    def __init__(self, reader: GGUFReader, interleave_weights: bool = True, layout_cache_dir: str = '') -> None:
+    def __init__(self, reader: GGUFReader, interleave_weights: bool = True, layout_cache_dir: str = '', isa: str | None = None) -> None:
         ...
     def tokenize(self, prompt: typing.Any) -> list[int]:
         """
@@ -157,6 +144,9 @@ class Model:
         ...
     @property
     def interleaved_bytes(self) -> int:
+        ...
+    @property
+    def isa(self) -> str:
         ...
     @property
     def layout_cache_path(self) -> str:
@@ -332,4 +322,5 @@ def memory_estimate(reader: GGUFReader, n_ctx: typing.SupportsInt | typing.Suppo
     ...
 def session_file_kv_type(path: str) -> str:
     ...
+_testing: __TestingModule
 quant: _QuantModule

@@ -1,6 +1,6 @@
 """What the package keeps in its cache directory (hub.cache_dir()): downloaded models under
 models/, interleaved-weight layout files under layouts/ (one per model file and kernel path,
-model/layout_cache.h), and temporary files of writes in progress or interrupted."""
+io/layout_cache.h), and temporary files of writes in progress or interrupted."""
 from __future__ import annotations
 
 import os

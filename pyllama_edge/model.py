@@ -284,7 +284,8 @@ class Model:
 
     def __init__(self, path: Union[str, os.PathLike], n_ctx: Optional[int] = None, n_threads: Optional[int] = None,
                  n_batch: int = 512, float_activations: bool = False, kv_type: str = "f16",
-                 interleave_weights: bool = True, layout_cache: Union[bool, str, os.PathLike] = True):
+                 interleave_weights: bool = True, layout_cache: Union[bool, str, os.PathLike] = True,
+                 isa: Optional[str] = None):
         self.path = os.fspath(path)
         self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
         self.file = GGUFFile(self.path)
@@ -294,8 +295,10 @@ class Model:
         # directory (True: <cache dir>/layouts, see hub.cache_dir) holding one file per model and
         # kernel path, written on the first load and memory-mapped on later ones; False: a copy in
         # this process's memory. See bench/README.md for the costs.
+        # isa: the kernel path ("scalar", "avx2", ...; one of system_info()["available_isas"]);
+        # None: the widest this CPU runs, capped by PYLLAMA_EDGE_ISA.
         self._core_model: Optional[_core.Model] = _core.Model(
-            self.file._reader, bool(interleave_weights), _layout_cache_dir(layout_cache) if interleave_weights else "")
+            self.file._reader, bool(interleave_weights), _layout_cache_dir(layout_cache) if interleave_weights else "", isa)
         self._core_tokenizer: Optional[_core.Tokenizer] = self._core_model.tokenizer
         # float_activations: matmuls multiply dequantized weights with float activations instead of
         # 8-bit quantized ones (llama.cpp's scheme, the default). Several times slower; for

@@ -58,40 +58,6 @@ def dot_rows(w: np.ndarray, type_name: str, a: np.ndarray, n: int, *, reference:
     return _q.dot_rows(w.reshape(w.shape[0], -1), type_name, _activations(type_name, a), int(n), reference, isa)
 
 
-def _byte_rows(x: np.ndarray, what: str) -> np.ndarray:
-    """A 2-D C-contiguous uint8 array (a 1-D one is one row); any other dtype is refused rather
-    than cast, which would silently change the bytes."""
-    x = np.asarray(x)
-    if x.dtype != np.uint8:
-        raise ValueError(f"{what} must be a uint8 array of block bytes, not {x.dtype}")
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2:
-        raise ValueError(f"{what} must be a 1-D or 2-D uint8 array, not {x.ndim}-D")
-    return np.ascontiguousarray(x)
-
-
-def matmul_rows(w: np.ndarray, type_name: str, a: np.ndarray, n: int, *, kernel: str = "tile",
-                isa: Optional[str] = None) -> np.ndarray:
-    """float32 [tokens, rows]: :func:`dot` of every row of ``w`` with every activation row of the
-    uint8 array ``a`` (quantized weight types), through one of the kernel table's matrix kernels
-    on one thread: ``"dot"``, ``"tile"`` (decode tile for one token, else prefill tile) or
-    ``"panel"`` (prefill panel). Every output equals :func:`dot` bit for bit."""
-    return _q.matmul_rows(_byte_rows(w, "weights"), type_name, _byte_rows(a, "activations"), int(n), kernel, isa)
-
-
-def interleave_rows(w: np.ndarray, type_name: str, n: int, *, isa: Optional[str] = None) -> np.ndarray:
-    """The whole 8-row groups of ``w`` in the load-time interleaved layout the model uses for
-    decode (uint8 [groups, group bytes]); ValueError when the type has none on that path."""
-    return _q.interleave_rows(_byte_rows(w, "weights"), type_name, int(n), isa)
-
-
-def gemv_interleaved(groups: np.ndarray, type_name: str, a: np.ndarray, n: int, *, isa: Optional[str] = None) -> np.ndarray:
-    """:func:`dot` of every row held in ``groups`` (from :func:`interleave_rows`) with ``a``,
-    through the interleaved GEMV on one thread."""
-    return _q.gemv_interleaved(_byte_rows(groups, "groups"), type_name, _activations(type_name, a), int(n), isa)
-
-
 def activation_type(type_name: str) -> str:
     """The activation block type a weight type is multiplied with ("Q8_0", "Q8_K", "F32", ...)."""
     return _q.activation_type(type_name)

@@ -87,7 +87,7 @@ def test_engine_tracks_reference(model_path):
     assert agree >= 0.85
 
 
-# ---- the layout cache file (Model(layout_cache=...), model/layout_cache.h) ----
+# ---- the layout cache file (Model(layout_cache=...), io/layout_cache.h) ----
 
 def _logits(model: ple.Model) -> np.ndarray:
     return model.logits(model.tokenize(ENGLISH)[:40])

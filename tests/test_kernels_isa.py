@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 
 import pyllama_edge as ple
-from pyllama_edge import quant
+from pyllama_edge import _core, quant
 from support.test_data import PACKAGE_PARENT
+
+_testing = _core._testing
 
 ROOT = Path(__file__).resolve().parent.parent
 EPS = 2.0 ** -24
@@ -226,18 +228,37 @@ def run_python(code: str, env_isa) -> str:
 
 
 def test_isa_selection_and_cap() -> None:
-    """Widest usable path by default; PYLLAMA_EDGE_ISA only narrows; unknown names give scalar."""
+    """Widest usable path by default; PYLLAMA_EDGE_ISA only narrows; unknown names raise."""
     code = "import pyllama_edge as p; i = p.system_info(); print(i['isa'], i['isa_cap'])"
     assert run_python(code, None) == f"{ISAS[-1]} None"
     assert run_python(code, "") == f"{ISAS[-1]} None"
     assert run_python(code, "scalar") == "scalar scalar"
-    assert run_python(code, "no-such-isa") == "scalar no-such-isa"
     for isa in ISAS[1:]:  # case-insensitive; a usable cap is the path taken
         assert run_python(code, isa.upper()).split()[0] == isa
     other = "avx2" if "neon" in BUILT_ISAS else "neon"  # the other architecture's name: unknown here
-    assert run_python(code, other).split()[0] == "scalar"
+    accepted = "scalar, neon, dotprod, i8mm" if other == "avx2" else "scalar, avx2, avx512"
+    raises = "import pyllama_edge as p\ntry:\n    p.system_info()\nexcept ValueError as e:\n    print(e)"
+    for bad in ("no-such-isa", other):
+        message = run_python(raises, bad)
+        assert f"PYLLAMA_EDGE_ISA='{bad}'" in message and f"accepted values: {accepted}" in message, message
     # A cap above what the CPU has still picks the widest usable path, never an unusable one.
     assert run_python(code, BUILT_ISAS[-1]).split()[0] == ISAS[-1]
+
+
+def test_model_isa_runs_each_path_in_one_process(tiny_f32) -> None:
+    """Model(isa=...) picks the table per model: every usable path in this one process, each
+    matching a scalar run within the F32 dot's rounding; an unusable name raises."""
+    ids = list(range(1, 9))
+    want = None
+    for isa in ISAS:
+        with ple.Model(tiny_f32, n_ctx=64, n_threads=2, layout_cache=False, isa=isa) as m:
+            assert m._native.isa == isa
+            got = m.logits(ids)
+        if want is None:
+            want = got
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="not usable on this machine"):
+        ple.Model(tiny_f32, n_ctx=64, isa="no-such-isa")
 
 
 def test_isa_argument_and_report() -> None:
@@ -250,7 +271,7 @@ def test_isa_argument_and_report() -> None:
     np.testing.assert_array_equal(quant.quantize(x, "Q8_0", reference=True, isa="scalar"), quant.quantize(x, "Q8_0", isa="scalar"))
     info = ple.system_info()
     assert info["isa"] in info["available_isas"] and set(info["available_isas"]) <= set(info["built_isas"])
-    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512vnni", "neon": "__neon", "dotprod": "__dotprod",
+    suffix = {"scalar": "__ref", "avx2": "__avx2", "avx512": "__avx512", "neon": "__neon", "dotprod": "__dotprod",
               "i8mm": "__dotprod"}[info["isa"]]
     # ARM tiers above NEON re-implement the integer dots only; float dots and attention stay NEON's.
     arm_upper = info["isa"] in ("dotprod", "i8mm")
@@ -258,68 +279,74 @@ def test_isa_argument_and_report() -> None:
         assert name.endswith("__neon" if arm_upper and t in FLOAT_TYPES else suffix), info["dot_kernels"]
     assert all(name.endswith("__neon" if arm_upper else suffix) for name in info["attention_kernels"])
     tiles = info["tile_kernels"]
-    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512vnni", "i8mm": "__i8mm"}.get(info["isa"])
+    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512", "i8mm": "__i8mm"}.get(info["isa"])
     assert all(name.endswith(tile_suffix) for names in tiles.values() for name in names) if tile_suffix else not tiles, tiles
     if info["isa"] == "i8mm":
-        assert tiles["Q4_0"] == ["qgemm_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qgemm_q8_0_q8_0_2x2__i8mm"]
+        assert tiles["Q4_0"] == ["qtile_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qtile_q8_0_q8_0_2x2__i8mm"]
 
 
-# ---- matrix kernels from Python (quant.matmul_rows / interleave_rows / gemv_interleaved) ----
+# ---- matrix kernels through the matmul driver (_core._testing.Matmul) ----
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("t", ["Q4_0", "Q4_1", "Q5_0", "Q8_0", "Q4_K", "Q6_K"])
 def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
-    """Every kernel the table has, through the bindings, with rows and tokens the kernels' shapes
-    leave over (21 rows, 5 and 1 tokens): the same float32 as the dot, bit for bit."""
+    """Every kernel the table has, through the driver the model runs (ops::matmul), with rows and
+    tokens the kernels' shapes leave over (21 rows, 5 and 1 tokens), on one and three threads:
+    the same float32 as the dot of each pair, bit for bit."""
     rng = np.random.default_rng(5)
     n = 512
     w = quant.quantize_weights(rng.standard_normal((21, n)).astype(np.float32), t)
     act = quant.activation_type(t)
-    a = np.stack([quant.quantize(rng.standard_normal(n).astype(np.float32), act) for _ in range(5)])
-    want = quant.matmul_rows(w, t, a, n, kernel="dot", isa=isa)
-    assert np.array_equal(want[2], quant.dot_rows(w, t, a[2], n, isa=isa))
+    x = rng.standard_normal((5, n)).astype(np.float32)
+    want = _testing.Matmul(w, t, isa=isa, kernels="dot").run(x)
+    for token in range(5):
+        assert np.array_equal(want[token], quant.dot_rows(w, t, quant.quantize(x[token], act, isa=isa), n, isa=isa))
     ran = 0
-    for kernel in ("tile", "panel"):
-        for tokens in (a, a[:1]):
-            try:
-                got = quant.matmul_rows(w, t, tokens, n, kernel=kernel, isa=isa)
-            except ValueError as e:
-                assert "no " in str(e)  # this table has no such kernel for the type
-                continue
-            assert np.array_equal(got, want[: len(tokens)]), (t, isa, kernel, len(tokens))
-            ran += 1
-    try:
-        groups = quant.interleave_rows(w, t, n, isa=isa)
-    except ValueError as e:
-        assert "no interleaved layout" in str(e)
-    else:
-        assert groups.shape[0] == 21 // 8
-        assert np.array_equal(quant.gemv_interleaved(groups, t, a[3], n, isa=isa), want[3, :16])
+    for kernels in ("tile", "panel"):
+        try:
+            matmul = _testing.Matmul(w, t, isa=isa, kernels=kernels)
+        except ValueError as e:
+            assert "no " in str(e)  # this table has no such kernel for the type
+            continue
+        for tokens in (x, x[:1]):
+            assert np.array_equal(matmul.run(tokens), want[: len(tokens)]), (t, isa, kernels, len(tokens))
         ran += 1
+    try:
+        packed = _testing.Matmul(w, t, isa=isa, packed=True)
+    except ValueError as e:
+        assert "no packed layout" in str(e)
+    else:
+        assert packed.packed_rows == 16  # two groups of 8; rows 16..20 stay plain
+        for tokens in (x, x[:1]):  # the packed GEMV (decode) and the panel packed from groups (prefill)
+            assert np.array_equal(packed.run(tokens), want[: len(tokens)]), (t, isa, "packed", len(tokens))
+        ran += 1
+    for n_threads in (1, 3):
+        assert np.array_equal(_testing.Matmul(w, t, isa=isa, n_threads=n_threads).run(x), want)
     if isa in ("avx2", "avx512") and t in ("Q4_0", "Q8_0", "Q4_K"):
-        assert ran == 5  # decode and prefill tiles, the panel for both, the interleaved GEMV
+        assert ran == 3  # tiles, the panel, the packed layout
 
 
 def test_matrix_kernel_arguments_are_checked() -> None:
     rng = np.random.default_rng(6)
     w = quant.quantize_weights(rng.standard_normal((8, 64)).astype(np.float32), "Q8_0")
-    a = quant.quantize(rng.standard_normal(64).astype(np.float32), "Q8_0")[None, :]
-    with pytest.raises(ValueError, match="kernel must be"):
-        quant.matmul_rows(w, "Q8_0", a, 64, kernel="gemm")
-    with pytest.raises(ValueError, match="needs"):
-        quant.matmul_rows(w, "Q8_0", a[:, :-2], 64)
-    with pytest.raises(ValueError, match="must be a uint8 array"):  # never cast to bytes
-        quant.matmul_rows(w, "Q8_0", a.astype(np.float32), 64)
-    with pytest.raises(ValueError, match="no multi-row kernels"):
-        quant.matmul_rows(np.zeros((8, 256), np.uint8), "F32", a, 64)
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    with pytest.raises(ValueError, match="kernels must be"):
+        _testing.Matmul(w, "Q8_0", kernels="gemm")
+    with pytest.raises(ValueError, match="activations must be"):
+        _testing.Matmul(w, "Q8_0").run(x[:, :-2])
+    with pytest.raises(ValueError, match="not whole Q8_0 blocks"):
+        _testing.Matmul(w[:, :-2], "Q8_0")
+    with pytest.raises(ValueError, match="not usable on this machine"):
+        _testing.Matmul(w, "Q8_0", isa="no-such-isa")
+    with pytest.raises(ValueError, match="no tile"):
+        _testing.Matmul(np.zeros((8, 256), np.uint8), "F32", kernels="tile")
     if "q8_0x8" in " ".join(n for names in ple.system_info()["tile_kernels"].values() for n in names):
         bad = w.copy()
-        bad[3, 2 + 7] = 0x80  # a -128 quant: the interleaved Q8_0 GEMV cannot take the matrix
-        with pytest.raises(ValueError, match="cannot take the interleaved layout"):
-            quant.interleave_rows(bad, "Q8_0", 64)
-        groups = quant.interleave_rows(w, "Q8_0", 64)
-        with pytest.raises(ValueError, match="groups must be"):
-            quant.gemv_interleaved(groups[:, :-1], "Q8_0", a[0], 64)
+        bad[3, 2 + 7] = 0x80  # a -128 quant: the packed Q8_0 GEMV cannot take the matrix
+        with pytest.raises(ValueError, match="cannot take the packed layout"):
+            _testing.Matmul(bad, "Q8_0", packed=True)
+        assert _testing.Matmul(w, "Q8_0", packed=True).packed_rows == 8
+    assert not hasattr(quant, "matmul_rows") and not hasattr(quant, "interleave_rows")  # private now
 
 
 # ---- qemu guard ----
@@ -374,8 +401,7 @@ def test_isa_objects_export_only_kernels(native_tests_binary: Path) -> None:
     if not objects or shutil.which("nm") is None:
         pytest.skip("ISA object files or nm not found next to the native test binary")
     for obj in objects:
-        isa = next(sfx for part, sfx in [("avx512vnni", "avx512vnni"), ("avx2", "avx2"), ("neon_dot", "dotprod"),
-                                         ("neon_i8mm", "i8mm"), ("neon", "neon")] if f"_{part}." in obj.name)
+        isa = next(isa for isa in ("avx512", "avx2", "dotprod", "i8mm", "neon") if f"_{isa}." in obj.name)  # files end _<isa>.cpp
         out = subprocess.run(["nm", "-C", "--defined-only", "--extern-only", str(obj)], capture_output=True, text=True, check=True)
         for line in out.stdout.splitlines():
             kind, name = line.split()[1], " ".join(line.split()[2:])

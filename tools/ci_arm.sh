@@ -92,7 +92,7 @@ cmake --build build/arm64 -j "$jobs"
 # A per-ISA object may define only its own kernels: an inline or template helper emitted as a weak
 # symbol could be the copy the linker keeps for baseline code.
 for obj in build/arm64/CMakeFiles/ple_core.dir/csrc/kernels/arm/*.o; do
-  case "$obj" in *_neon_dot.cpp.o) isa=dotprod ;; *_neon_i8mm.cpp.o) isa=i8mm ;; *) isa=neon ;; esac
+  case "$obj" in *_dotprod.cpp.o) isa=dotprod ;; *_i8mm.cpp.o) isa=i8mm ;; *) isa=neon ;; esac
   bad=$(aarch64-linux-gnu-nm -C --defined-only --extern-only "$obj" | grep -v " T .*__${isa}(" || true)
   if [ -n "$bad" ]; then echo "   FAIL: $obj defines more than its __$isa kernels:"; echo "$bad"; exit 1; fi
 done
@@ -100,7 +100,7 @@ done
 # target attributes). clang's aarch64 code generation is the nearest check available here.
 if command -v clang++ >/dev/null 2>&1; then
   for f in csrc/kernels/arm/*.cpp; do
-    case "$f" in *_neon_dot.cpp) march=(-march=armv8.2-a+dotprod) ;; *_neon_i8mm.cpp) march=(-march=armv8.2-a+dotprod+i8mm) ;; *) march=() ;; esac
+    case "$f" in *_dotprod.cpp) march=(-march=armv8.2-a+dotprod) ;; *_i8mm.cpp) march=(-march=armv8.2-a+dotprod+i8mm) ;; *) march=() ;; esac
     clang++ --target=aarch64-linux-gnu -std=c++17 -O2 -Wall -Wextra -Werror -ffp-contract=off "${march[@]}" \
       -Icsrc -c "$f" -o "$probe/clang-$(basename "$f").o"
   done

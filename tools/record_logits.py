@@ -11,7 +11,7 @@ prefill logits of every position in one batch and in odd chunks, decode (one tok
 without the load-time weight layout, a Q8_0 KV cache, and a greedy generation's text. Each digest
 is the SHA-256 of the float32 logits, so "equal" means bit for bit.
 
-Each kernel path runs in a child process with PYLLAMA_EDGE_ISA set (the table is chosen per process).
+Every kernel path runs in this process: each Model is given its table (Model(isa=...)).
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List
@@ -64,12 +63,12 @@ def _digest(array) -> str:
     return hashlib.sha256(np.ascontiguousarray(array, dtype=np.float32).tobytes()).hexdigest()[:32]
 
 
-def digests_of(path: Path) -> Dict[str, str]:
-    """Every case's digest for one model, on the kernel path of this process."""
+def digests_of(path: Path, isa: str) -> Dict[str, str]:
+    """Every case's digest for one model on one kernel path."""
     import pyllama_edge as ple
 
     out: Dict[str, str] = {}
-    base = dict(n_ctx=256, n_threads=2, layout_cache=False)
+    base = dict(n_ctx=256, n_threads=2, layout_cache=False, isa=isa)
     with ple.Model(path, **base) as m:
         ids = m.tokenize(PROMPT)
         out["prefill"] = _digest(m.logits(ids))
@@ -83,31 +82,8 @@ def digests_of(path: Path) -> Dict[str, str]:
 
 
 def record_isa(models: Dict[str, Path], isa: str) -> Dict[str, Dict[str, str]]:
-    """Runs digests_of for every model in a child process whose kernel table is `isa`."""
-    code = ("import json, sys; from pathlib import Path; from tools.record_logits import digests_of; "
-            "print(json.dumps({k: digests_of(Path(p)) for k, p in json.loads(sys.argv[1]).items()}))")
-    env = {**os.environ, "PYLLAMA_EDGE_ISA": isa}
-    root = Path(__file__).resolve().parent.parent
-    # The installed package, not the checkout's (which has no compiled core): run from elsewhere
-    # with the checkout's tools importable.
-    result = subprocess.run([sys.executable, "-c", code, json.dumps({k: str(p) for k, p in models.items()})],
-                            env=env, cwd=str(_tools_only_dir(root)), capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"recording under {isa} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _tools_only_dir(root: Path) -> Path:
-    """A directory holding only a link to the checkout's tools/ package, so a child process started
-    there imports `tools` from the checkout and `pyllama_edge` from site-packages."""
-    import tempfile
-
-    d = Path(tempfile.gettempdir()) / f"ple-record-tools-{os.getuid()}-{hashlib.sha256(str(root).encode()).hexdigest()[:8]}"
-    d.mkdir(exist_ok=True)
-    link = d / "tools"
-    if not link.exists():
-        link.symlink_to(root / "tools")
-    return d
+    """digests_of for every model, with the models' kernel table `isa` (Model(isa=...))."""
+    return {name: digests_of(path, isa) for name, path in models.items()}
 
 
 def usable_isas() -> List[str]:

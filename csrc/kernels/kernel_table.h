@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "quant/ggml_types.h"
 
@@ -65,25 +66,26 @@ struct PanelKernel {
   const char* name = nullptr;
 };
 
-// Rows interleaved once at load time, for decode: `interleave` rewrites `rows` weight rows
-// (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes (the rows' bytes
-// block-interleaved, plus at most a few percent of unpacked scales); `gemv` computes
-// out[g * rows + r] = dot(n, row g * rows + r, a) for n_groups consecutive groups; `pack_panel`
-// builds the prefill panel of one group (its w_stride is ignored). Outputs equal the table's
-// `dot` bit for bit.
-using InterleaveFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
+// A load-time packed layout (built by csrc/weights/ once per model; ruy's pack): `pack` rewrites
+// `rows` weight rows (w_stride bytes apart) of n columns into one group of `group_bytes(n)` bytes
+// (x86: the rows' blocks interleaved, plus at most a few percent of unpacked scales); `gemv`
+// computes out[g * rows + r] = dot(n, row g * rows + r, a) for n_groups consecutive groups (decode);
+// `pack_panel` builds the prefill panel of one group (its w_stride is ignored). Outputs equal the
+// table's `dot` bit for bit. A table adds a layout for a type by filling its slot; the model and
+// the ops need no change.
+using PackFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_group);
 // Whether a matrix of `rows` rows can take the layout (a GEMV may rely on a property of the
 // quants, checked once at load time); nullptr: every matrix of the type can.
-using InterleaveAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
-using InterleavedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
-struct InterleavedKernels {
-  InterleaveFn interleave = nullptr;  // nullptr: weights of this type stay as they are in the file
+using PackAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
+using PackedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+struct PackedKernels {
+  PackFn pack = nullptr;  // nullptr: weights of this type stay as they are in the file
   PanelBytesFn group_bytes = nullptr;
-  InterleavedGemvFn gemv = nullptr;
+  PackedGemvFn gemv = nullptr;
   PackPanelFn pack_panel = nullptr;
   int rows = 0;
   const char* name = nullptr;
-  InterleaveAcceptsFn accepts = nullptr;
+  PackAcceptsFn accepts = nullptr;
 };
 
 struct WeightKernels {
@@ -94,15 +96,13 @@ struct WeightKernels {
   TileKernel decode_tile;                // tokens == 1: several rows against one token
   TileKernel prefill_tile;               // tokens > 1: rows x tokens
   PanelKernel prefill_panel;             // tokens > 1, preferred over prefill_tile when set
-  InterleavedKernels interleaved;        // optional load-time layout (LlamaModel), decode and prefill
+  PackedKernels packed;                  // optional load-time layout (csrc/weights/), decode and prefill
 };
 
 struct KernelTable {
   const char* isa = "scalar";
   WeightKernels weights[kGGMLTypeCount];    // indexed by type id
   QuantizeRowFn quantize[kGGMLTypeCount] = {};  // activation types only
-  // Weight types (offline model quantization): quality first, not on the inference path.
-  QuantizeRowFn quantize_weight[kGGMLTypeCount] = {};
   DotF16F32Fn dot_f16_f32 = nullptr;
   AxpyF16Fn axpy_f16 = nullptr;
   const char* dot_f16_f32_name = nullptr;
@@ -114,7 +114,6 @@ struct KernelTable {
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }
-  QuantizeRowFn weight_quantizer(GGMLType t) const { return quantize_weight[static_cast<uint32_t>(t)]; }
 };
 
 // The scalar twins: the specification every SIMD path is tested against.
@@ -124,8 +123,13 @@ const KernelTable& reference_kernels();
 // only when it was built (PLE_BUILT_*) and its features are detected (cpu_features.h). The
 // environment variable PYLLAMA_EDGE_ISA caps the choice, it never widens it: on x86 "scalar",
 // "avx2" or "avx512", on AArch64 "scalar", "neon", "dotprod" or "i8mm" (case-insensitive); any
-// other non-empty value selects "scalar".
+// other non-empty value throws InvalidArgument naming the accepted values (on every call).
 const KernelTable& active_kernels();
+
+// The table a model runs on: `isa` names one usable table (case-insensitive), empty means
+// active_kernels(). Throws InvalidArgument naming the usable ISAs when `isa` is not one of them.
+// An explicit name is not capped by PYLLAMA_EDGE_ISA: tests run two paths in one process.
+const KernelTable& kernel_table_named(const std::string& isa);
 
 // The table of one ISA by name ("scalar", "avx2", "avx512", "neon", "dotprod", "i8mm"), or
 // nullptr when it was not built or this CPU cannot run it. Ignores PYLLAMA_EDGE_ISA: tests use

@@ -5,7 +5,7 @@
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "core/fp16.h"
-#include "kernels/kernel_table.h"
+#include "ops/ops.h"
 
 namespace ple {
 
@@ -45,25 +45,13 @@ KVCache::KVCache(GGMLType type, int64_t n_layer, int64_t n_ctx, int64_t kv_dim, 
   row_bytes_ = static_cast<size_t>(row_bytes(type, kv_dim));
   layer_bytes_ = row_bytes_ * static_cast<size_t>(n_ctx);
   // Left uninitialized on purpose: positions past the history are never read.
-  if (type == GGMLType::Q8_0) quantize_ = kernels::active_kernels().quantizer(GGMLType::Q8_0);
   k_.reset(new uint8_t[total / 2]);
   v_.reset(new uint8_t[total / 2]);
 }
 
-void KVCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
-  uint8_t* k_row = k_rows(layer) + static_cast<size_t>(pos) * row_bytes_;
-  uint8_t* v_row = v_rows(layer) + static_cast<size_t>(pos) * row_bytes_;
-  if (type_ == GGMLType::F16) {
-    auto* kh = reinterpret_cast<uint16_t*>(k_row);
-    auto* vh = reinterpret_cast<uint16_t*>(v_row);
-    for (int64_t i = 0; i < kv_dim_; ++i) {
-      kh[i] = fp32_to_fp16(k[i]);
-      vh[i] = fp32_to_fp16(v[i]);
-    }
-  } else {
-    quantize_(k, k_row, kv_dim_);
-    quantize_(v, v_row, kv_dim_);
-  }
+void KVCache::store(const ops::Context& ctx, int64_t layer, int64_t pos, const float* k, const float* v) {
+  ops::store_kv_row(ctx, type_, k, k_rows(layer) + static_cast<size_t>(pos) * row_bytes_, kv_dim_);
+  ops::store_kv_row(ctx, type_, v, v_rows(layer) + static_cast<size_t>(pos) * row_bytes_, kv_dim_);
 }
 
 ops::KVLayer KVCache::layer(int64_t l) const {

@@ -34,7 +34,7 @@ class KVCache {
   uint64_t bytes() const { return 2 * static_cast<uint64_t>(layer_bytes_) * static_cast<uint64_t>(n_layer_); }
 
   // Converts the K and V rows (kv_dim floats each) of one position into the cache type.
-  void store(int64_t layer, int64_t pos, const float* k, const float* v);
+  void store(const ops::Context& ctx, int64_t layer, int64_t pos, const float* k, const float* v);
   ops::KVLayer layer(int64_t layer) const;
 
   // Raw rows, for saving and restoring sessions: position 0 of a layer.
@@ -48,7 +48,6 @@ class KVCache {
   int64_t n_layer_ = 0, kv_dim_ = 0, head_dim_ = 0;
   size_t row_bytes_ = 0, layer_bytes_ = 0;
   std::unique_ptr<uint8_t[]> k_, v_;
-  void (*quantize_)(const float*, void*, int64_t) = nullptr;  // Q8_0: chosen once, not per row
 };
 
 }  // namespace ple

@@ -14,9 +14,10 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
   const LlamaHParams& hp = m.hparams();
   const int64_t D = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff;
   const ops::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim};
+  const ops::Context ctx{m.kernels(), pool_, matmul_scratch_, attention_scratch_};
 
   // x[B][D] = token embeddings
-  for (int64_t t = 0; t < n; ++t) ops::embedding_row(m.token_embd(), tokens[t], &x_[t * D]);
+  for (int64_t t = 0; t < n; ++t) ops::embedding_row(ctx, m.token_embd(), tokens[t], &x_[t * D]);
 
   // Elementwise work is split over the pool when a batch has several tokens (per token) or, for
   // silu, enough elements; each element's arithmetic is the same whichever thread does it.
@@ -38,26 +39,26 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
     // Attention block: xn = rmsnorm(x); q,k,v = W xn; rotate q,k; append k,v; attend; x += Wo a
     per_token([&](int64_t t) { ops::rmsnorm(&x_[t * D], layer.attn_norm.data(), D, hp.rms_eps, &xn_[t * D]); });
     const ops::MatmulTarget qkv[] = {{&layer.wq, q_.data()}, {&layer.wk, k_.data()}, {&layer.wv, v_.data()}};
-    ops::matmul_group(qkv, 3, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // q[B][Q], k,v[B][KV]
+    ops::matmul_group(ctx, qkv, 3, xn_.data(), n, float_activations_);  // q[B][Q], k,v[B][KV]
     per_token([&](int64_t t) {
       const int64_t pos = n_past + t;
       ops::rope(&q_[t * Q], hp.n_head, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
       ops::rope(&k_[t * KV], hp.n_head_kv, hp.head_dim, hp.n_rot, pos, m.rope_inv_freq().data());
-      kv_cache_.store(l, pos, &k_[t * KV], &v_[t * KV]);  // distinct rows per token
+      kv_cache_.store(ctx, l, pos, &k_[t * KV], &v_[t * KV]);  // distinct rows per token
     });
-    ops::attention(q_.data(), kv_cache_.layer(l), n, n_past, shape, attn_.data(), pool_, attention_scratch_);  // attn[B][Q]
-    ops::matmul(layer.wo, attn_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);                  // xn[B][D]
+    ops::attention(ctx, q_.data(), kv_cache_.layer(l), n, n_past, shape, attn_.data());  // attn[B][Q]
+    ops::matmul(ctx, layer.wo, attn_.data(), n, xn_.data(), float_activations_);  // xn[B][D]
     add_residual();
 
     // Feed-forward block: x += W_down (silu(W_gate xn) * W_up xn), xn = rmsnorm(x)
     per_token([&](int64_t t) { ops::rmsnorm(&x_[t * D], layer.ffn_norm.data(), D, hp.rms_eps, &xn_[t * D]); });
     const ops::MatmulTarget gate_up[] = {{&layer.w_gate, gate_.data()}, {&layer.w_up, up_.data()}};
-    ops::matmul_group(gate_up, 2, xn_.data(), n, pool_, matmul_scratch_, float_activations_);  // gate,up[B][F]
+    ops::matmul_group(ctx, gate_up, 2, xn_.data(), n, float_activations_);  // gate,up[B][F]
     pool_.parallel_for((n * F + kSiluChunk - 1) / kSiluChunk, [&](int64_t c0, int64_t c1) {
       const int64_t begin = c0 * kSiluChunk, end = std::min(n * F, c1 * kSiluChunk);
       ops::silu_mul(gate_.data() + begin, up_.data() + begin, end - begin);
     });
-    ops::matmul(layer.w_down, gate_.data(), n, xn_.data(), pool_, matmul_scratch_, float_activations_);  // xn[B][D]
+    ops::matmul(ctx, layer.w_down, gate_.data(), n, xn_.data(), float_activations_);  // xn[B][D]
     add_residual();
   }
 
@@ -65,7 +66,7 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
   const int64_t first = all_logits ? 0 : n - 1;
   const int64_t rows = n - first;
   for (int64_t t = first; t < n; ++t) ops::rmsnorm(&x_[t * D], m.output_norm().data(), D, hp.rms_eps, &xn_[(t - first) * D]);
-  ops::matmul(m.output(), xn_.data(), rows, logits_out, pool_, matmul_scratch_, float_activations_);  // logits[rows][V]
+  ops::matmul(ctx, m.output(), xn_.data(), rows, logits_out, float_activations_);  // logits[rows][V]
 }
 
 }  // namespace ple

@@ -3,13 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/cpu_count.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/memory_info.h"
 #include "kernels/kernel_table.h"
-#include "model/layout_cache.h"
-#include "ops/ops.h"
 
 namespace ple {
 namespace {
@@ -30,7 +26,8 @@ std::string shape_string(const GGUFTensorInfo& t) {
 
 }  // namespace
 
-LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options) : file_(std::move(file)) {
+LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions& options)
+    : file_(std::move(file)), kernels_(&kernels::kernel_table_named(options.isa)) {
   const GGUFFile& f = *file_;
   const std::string arch = f.get_string("general.architecture", "");
   if (arch.empty()) throw FormatError("GGUF: required metadata 'general.architecture' is missing");
@@ -82,12 +79,12 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions&
                       " disagrees with token_embd.weight rows " + std::to_string(hp_.n_vocab));
   }
   token_embd_ = matrix("token_embd.weight", hp_.n_embd, hp_.n_vocab);
-  if (kernels::active_kernels().for_type(token_embd_.type).dequantize == nullptr) {
+  if (kernels_->for_type(token_embd_.type).dequantize == nullptr) {
     throw UnsupportedError(std::string("tensor 'token_embd.weight' has unsupported type ") + ggml_type_name(token_embd_.type));
   }
   output_norm_ = vector("output_norm.weight", hp_.n_embd);
   output_tied_ = f.find_tensor("output.weight") == nullptr;
-  output_ = output_tied_ ? token_embd_ : matrix("output.weight", hp_.n_embd, hp_.n_vocab);
+  output_.view = output_tied_ ? token_embd_ : matrix("output.weight", hp_.n_embd, hp_.n_vocab);
 
   layers_.resize(static_cast<size_t>(hp_.n_layer));
   for (int64_t i = 0; i < hp_.n_layer; ++i) {
@@ -95,13 +92,13 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions&
     LlamaLayer& l = layers_[static_cast<size_t>(i)];
     l.attn_norm = vector(p + "attn_norm.weight", hp_.n_embd);
     l.ffn_norm = vector(p + "ffn_norm.weight", hp_.n_embd);
-    l.wq = matrix(p + "attn_q.weight", hp_.n_embd, hp_.q_dim());
-    l.wk = matrix(p + "attn_k.weight", hp_.n_embd, hp_.kv_dim());
-    l.wv = matrix(p + "attn_v.weight", hp_.n_embd, hp_.kv_dim());
-    l.wo = matrix(p + "attn_output.weight", hp_.q_dim(), hp_.n_embd);
-    l.w_gate = matrix(p + "ffn_gate.weight", hp_.n_embd, hp_.n_ff);
-    l.w_up = matrix(p + "ffn_up.weight", hp_.n_embd, hp_.n_ff);
-    l.w_down = matrix(p + "ffn_down.weight", hp_.n_ff, hp_.n_embd);
+    l.wq.view = matrix(p + "attn_q.weight", hp_.n_embd, hp_.q_dim());
+    l.wk.view = matrix(p + "attn_k.weight", hp_.n_embd, hp_.kv_dim());
+    l.wv.view = matrix(p + "attn_v.weight", hp_.n_embd, hp_.kv_dim());
+    l.wo.view = matrix(p + "attn_output.weight", hp_.q_dim(), hp_.n_embd);
+    l.w_gate.view = matrix(p + "ffn_gate.weight", hp_.n_embd, hp_.n_ff);
+    l.w_up.view = matrix(p + "ffn_up.weight", hp_.n_embd, hp_.n_ff);
+    l.w_down.view = matrix(p + "ffn_down.weight", hp_.n_ff, hp_.n_embd);
   }
 
   // theta_i = base^(-2i/n_rot), divided by the llama3 scaling factor of pair i when present.
@@ -122,7 +119,14 @@ LlamaModel::LlamaModel(std::shared_ptr<const GGUFFile> file, const ModelOptions&
   fingerprint_ = fnv1a(f.bytes(), header_bytes);
   fingerprint_ = fnv1a(&size, sizeof size, fingerprint_);
 
-  if (options.interleave_weights) interleave_weights(options.layout_cache_dir);
+  if (options.interleave_weights) {
+    std::vector<WeightMatrix*> matrices;
+    for (LlamaLayer& l : layers_) {
+      for (WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);
+    }
+    matrices.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
+    packed_ = PackedWeights(*kernels_, *file_, fingerprint_, matrices, options.layout_cache_dir);
+  }
 }
 
 MatrixView LlamaModel::matrix(const std::string& name, int64_t cols, int64_t rows) const {
@@ -132,7 +136,7 @@ MatrixView LlamaModel::matrix(const std::string& name, int64_t cols, int64_t row
     throw FormatError("GGUF: tensor '" + name + "' has shape " + shape_string(*t) + ", expected [" + std::to_string(cols) +
                       ", " + std::to_string(rows) + "] from the hyper-parameters");
   }
-  const kernels::WeightKernels& k = kernels::active_kernels().for_type(t->type);
+  const kernels::WeightKernels& k = kernels_->for_type(t->type);
   if (k.dot == nullptr && name != "token_embd.weight") {
     throw UnsupportedError("tensor '" + name + "' has type " + ggml_type_name(t->type) + ", which this build cannot multiply");
   }
@@ -155,95 +159,18 @@ std::vector<float> LlamaModel::vector(const std::string& name, int64_t n) const 
   if (static_cast<int64_t>(t->n_elements()) != n || t->ne[0] != static_cast<uint64_t>(n)) {
     throw FormatError("GGUF: tensor '" + name + "' has shape " + shape_string(*t) + ", expected [" + std::to_string(n) + "]");
   }
-  const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(t->type).dequantize;
+  const kernels::DequantizeRowFn fn = kernels_->for_type(t->type).dequantize;
   if (fn == nullptr) throw UnsupportedError("tensor '" + name + "' has unsupported type " + ggml_type_name(t->type));
   std::vector<float> out(static_cast<size_t>(n));
   fn(file_->tensor_data(*t), out.data(), n);
   return out;
 }
 
-void LlamaModel::interleave_weights(const std::string& cache_dir) {
-  const kernels::KernelTable& k = kernels::active_kernels();
-  std::vector<MatrixView*> matrices;
-  for (LlamaLayer& l : layers_) {
-    for (MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) matrices.push_back(m);
-  }
-  matrices.push_back(&output_);  // token_embd_ keeps the file's rows for embedding lookups
-  std::vector<LayoutTarget> targets;
-  for (MatrixView* m : matrices) {
-    const kernels::InterleavedKernels& il = k.for_type(m->type).interleaved;
-    if (il.interleave != nullptr && m->rows >= il.rows) targets.push_back(LayoutTarget{m, &il, m->rows / il.rows, il.group_bytes(m->cols), true});
-  }
-  if (targets.empty()) return;
-  // Whether the kernels take each matrix: reads its weights, so only when the layout is built.
-  const auto decide_included = [&] {
-    for (LayoutTarget& t : targets) {
-      const MatrixView& m = *t.matrix;
-      t.included = t.kernels->accepts == nullptr || t.kernels->accepts(m.cols, m.data, m.row_bytes, t.groups * t.kernels->rows);
-    }
-  };
-  const auto layout_bytes = [&] {
-    uint64_t total = 0;
-    for (const LayoutTarget& t : targets) total += t.included ? static_cast<uint64_t>(t.groups) * t.group_bytes : 0;
-    return total;
-  };
-  // The interleaved rows are served from the new layout: the file's pages for them are released
-  // (a tied output's embedding lookups fault single rows back in on demand).
-  const auto release_rows = [&](const LayoutTarget& t) {
-    file_->release(t.matrix->data, static_cast<uint64_t>(t.groups * t.kernels->rows) * t.matrix->row_bytes);
-  };
-  const auto bind = [&](const uint8_t* layout) {
-    for (const LayoutTarget& t : targets) {
-      if (!t.included) continue;
-      t.matrix->interleaved = layout;
-      t.matrix->interleaved_rows = t.groups * t.kernels->rows;
-      t.matrix->group_bytes = t.group_bytes;
-      layout += static_cast<size_t>(t.groups) * t.group_bytes;
-    }
-    interleaved_bytes_ = layout_bytes();
-  };
-
-  // A layout cache file of this model and kernel table is mapped as it is (its flags say which
-  // matrices are in it). Otherwise the layout is built: written to the cache file and mapped from
-  // it, or, when there is none or it cannot be written, kept in anonymous memory for this process.
-  std::string cache_path;
-  uint64_t key = 0;
-  const auto map_cache_file = [&] {
-    LayoutCacheFile cached = open_layout_cache(cache_path, key, file_->mapped(), targets, default_thread_count());
-    layout_file_ = std::move(cached.file);
-    if (layout_file_ != nullptr && layout_bytes() > 0) bind(cached.data);
-    return layout_file_ != nullptr;
-  };
-  if (!cache_dir.empty()) {
-    key = layout_key(fingerprint_, file_->mapped(), k.isa, targets);
-    cache_path = ple::layout_cache_path(cache_dir, file_->path(), k.isa, key);
-    if (map_cache_file()) return;
-  }
-  decide_included();
-  const uint64_t total = layout_bytes();
-  if (total == 0) return;
-  if (!cache_path.empty() && write_layout_cache(cache_path, key, file_->mapped(), targets, release_rows) && map_cache_file()) return;
-  // An optimization: leave room for the KV cache and everything else.
-  const uint64_t available = available_memory_bytes();
-  if (available != 0 && total > available / 2) return;
-  void* storage = nullptr;
-  if (posix_memalign(&storage, 64, static_cast<size_t>(total)) != 0) return;
-  interleaved_.reset(static_cast<uint8_t*>(storage));
-  uint8_t* out = interleaved_.get();
-  for (const LayoutTarget& t : targets) {
-    if (!t.included) continue;
-    ops::interleave_rows(*t.kernels, t.matrix->cols, t.matrix->data, t.matrix->row_bytes, t.groups, out);
-    out += static_cast<size_t>(t.groups) * t.group_bytes;
-    release_rows(t);
-  }
-  bind(interleaved_.get());
-}
-
 uint64_t LlamaModel::weight_bytes_per_token() const {
   uint64_t bytes = 0;
-  auto add = [&](const MatrixView& m) { bytes += static_cast<uint64_t>(m.row_bytes) * static_cast<uint64_t>(m.rows); };
+  auto add = [&](const WeightMatrix& w) { bytes += static_cast<uint64_t>(w.view.row_bytes) * static_cast<uint64_t>(w.view.rows); };
   for (const LlamaLayer& l : layers_) {
-    for (const MatrixView* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*m);
+    for (const WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) add(*m);
   }
   add(output_);
   return bytes;

@@ -7,13 +7,15 @@
 
 namespace ple::ops {
 
-void attention(const float* q, const KVLayer& kv, int64_t n_tokens, int64_t first_pos, const AttentionShape& shape,
-               float* out, ThreadPool& pool, AttentionScratch& scratch) {
+void attention(const Context& ctx, const float* q, const KVLayer& kv, int64_t n_tokens, int64_t first_pos,
+               const AttentionShape& shape, float* out) {
+  ThreadPool& pool = ctx.pool;
+  AttentionScratch& scratch = ctx.attention;
   const int64_t hd = shape.head_dim;
   const int64_t n_ctx_used = first_pos + n_tokens;
   const int64_t group = shape.n_head / shape.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const kernels::KernelTable& k = kernels::active_kernels();
+  const kernels::KernelTable& k = ctx.kernels;
   const bool quantized = kv.type == GGMLType::Q8_0;
   // An F16 cache read by the table's multi-head kernels: one task per (token, KV head) attends
   // for the whole group of query heads sharing that KV head, so each cached row is converted

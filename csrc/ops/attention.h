@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "quant/ggml_types.h"
 
 namespace ple::ops {
@@ -24,15 +24,9 @@ struct KVLayer {
   size_t head_bytes;  // bytes of one head within a row
 };
 
-// Per-thread buffers, grown as needed and reused across calls.
-struct AttentionScratch {
-  std::vector<float> scores;
-  std::vector<uint8_t> query_blocks;  // the query head quantized for a Q8_0 K cache
-};
-
 // For each of n_tokens queries q[t] (n_head*head_dim floats) at position first_pos + t, attends
 // to cache positions 0..first_pos+t (causal) and writes out[t] (n_head*head_dim floats).
-void attention(const float* q, const KVLayer& kv, int64_t n_tokens, int64_t first_pos, const AttentionShape& shape,
-               float* out, ThreadPool& pool, AttentionScratch& scratch);
+void attention(const Context& ctx, const float* q, const KVLayer& kv, int64_t n_tokens, int64_t first_pos,
+               const AttentionShape& shape, float* out);
 
 }  // namespace ple::ops

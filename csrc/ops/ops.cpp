@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/fp16.h"
 #include "kernels/kernel_table.h"
 
 namespace ple::ops {
@@ -12,9 +13,10 @@ namespace ple::ops {
 namespace {
 
 // y = W x with each weight row dequantized to floats first, then an F32 dot.
-void matmul_float_activations(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-                              MatmulScratch& scratch) {
-  const kernels::KernelTable& k = kernels::active_kernels();
+void matmul_float_activations(const Context& ctx, const MatrixView& w, const float* x, int64_t n_tokens, float* y) {
+  const kernels::KernelTable& k = ctx.kernels;
+  ThreadPool& pool = ctx.pool;
+  MatmulScratch& scratch = ctx.matmul;
   const kernels::DequantizeRowFn dequantize = k.for_type(w.type).dequantize;
   const kernels::DotFn dot = k.for_type(GGMLType::F32).dot;
   const int64_t cols = w.cols;
@@ -44,23 +46,25 @@ constexpr int64_t kPanelTokenChunk = 256;
 // Rows [r0, r1) of y = W x for every token: for prefill the table's panel kernel where it has
 // one, else its tiles, and `dot` for the rows and tokens left over (panel and tile outputs equal
 // `dot` bit for bit, so the split does not change results).
-void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const uint8_t* act, size_t act_row_bytes,
+void matmul_rows(const kernels::WeightKernels& wk, const WeightMatrix& matrix, const uint8_t* act, size_t act_row_bytes,
                  int64_t n_tokens, float* y, int64_t r0, int64_t r1) {
+  const MatrixView& w = matrix.view;
+  const PackedRows& packed = matrix.packed;
   const int64_t cols = w.cols;
   const kernels::TileKernel& tile = n_tokens == 1 ? wk.decode_tile : wk.prefill_tile;
   const kernels::PanelKernel& panel = wk.prefill_panel;
-  const kernels::InterleavedKernels& il = wk.interleaved;
+  const kernels::PackedKernels& pk = packed.kernels != nullptr ? *packed.kernels : wk.packed;
   const auto act_row = [&](int64_t t) { return act + static_cast<size_t>(t) * act_row_bytes; };
   const auto single = [&](int64_t r, int64_t t) { y[t * w.rows + r] = wk.dot(cols, w.row(r), act_row(t)); };
-  // Rows interleaved at load time (LlamaModel): whole groups go to the GEMV (decode) or are packed
-  // into the prefill panel from the group; the rest use the file's rows.
-  const bool interleaved = w.interleaved != nullptr;  // only set when the active table has the kernels
-  if (n_tokens == 1 && interleaved) {
-    const int64_t g0 = (r0 + il.rows - 1) / il.rows, g1 = std::min(r1, w.interleaved_rows) / il.rows;
+  // Rows packed at load time (weights/packed_weights.h): whole groups go to the GEMV (decode) or
+  // are unpacked into the prefill panel from the group; the rest use the file's rows.
+  const bool has_packed = packed.groups != nullptr;
+  if (n_tokens == 1 && has_packed) {
+    const int64_t g0 = (r0 + pk.rows - 1) / pk.rows, g1 = std::min(r1, packed.rows) / pk.rows;
     if (g1 > g0) {
-      for (int64_t r = r0; r < g0 * il.rows; ++r) single(r, 0);
-      il.gemv(cols, w.group(g0), g1 - g0, act, y + g0 * il.rows);
-      r0 = g1 * il.rows;
+      for (int64_t r = r0; r < g0 * pk.rows; ++r) single(r, 0);
+      pk.gemv(cols, packed.group(g0), g1 - g0, act, y + g0 * pk.rows);
+      r0 = g1 * pk.rows;
       if (r0 >= r1) return;
     }
   }
@@ -85,8 +89,8 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
       const size_t bytes = panel.panel_bytes(cols);
       if (panel_buffer.size() < bytes) panel_buffer.resize(bytes);
       for (; r + panel.rows <= r1; r += panel.rows) {
-        if (interleaved && r % il.rows == 0 && r + il.rows <= w.interleaved_rows) {
-          il.pack_panel(cols, w.group(r / il.rows), 0, panel_buffer.data());
+        if (has_packed && r % pk.rows == 0 && r + pk.rows <= packed.rows) {
+          pk.pack_panel(cols, packed.group(r / pk.rows), 0, panel_buffer.data());
         } else {
           panel.pack(cols, w.row(r), w.row_bytes, panel_buffer.data());
         }
@@ -114,32 +118,33 @@ void matmul_rows(const kernels::WeightKernels& wk, const MatrixView& w, const ui
 
 }  // namespace
 
-void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch, bool float_activations) {
+void matmul(const Context& ctx, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, bool float_activations) {
   const MatmulTarget target{&w, y};
-  matmul_group(&target, 1, x, n_tokens, pool, scratch, float_activations);
+  matmul_group(ctx, &target, 1, x, n_tokens, float_activations);
 }
 
-void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
-                  MatmulScratch& scratch, bool float_activations) {
-  const kernels::KernelTable& k = kernels::active_kernels();
+void matmul_group(const Context& ctx, const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens,
+                  bool float_activations) {
+  const kernels::KernelTable& k = ctx.kernels;
+  ThreadPool& pool = ctx.pool;
+  MatmulScratch& scratch = ctx.matmul;
   if (n_targets < 1 || n_targets > kMaxGroup) throw InvalidArgument("matmul_group takes 1 to 4 matrices");
   for (int i = 0; i < n_targets; ++i) {
-    const GGMLType type = targets[i].w->type;
+    const GGMLType type = targets[i].w->view.type;
     if (k.for_type(type).dot == nullptr) throw UnsupportedError(std::string("no matmul kernel for weight type ") + ggml_type_name(type));
   }
   if (float_activations) {  // the slow evaluation path, one matrix at a time
     for (int i = 0; i < n_targets; ++i) {
-      if (k.for_type(targets[i].w->type).activation_type != GGMLType::F32) {
-        matmul_float_activations(*targets[i].w, x, n_tokens, targets[i].y, pool, scratch);
+      if (k.for_type(targets[i].w->view.type).activation_type != GGMLType::F32) {
+        matmul_float_activations(ctx, targets[i].w->view, x, n_tokens, targets[i].y);
       } else {
-        matmul_group(&targets[i], 1, x, n_tokens, pool, scratch, false);
+        matmul_group(ctx, &targets[i], 1, x, n_tokens, false);
       }
     }
     return;
   }
   struct Job {
-    const MatrixView* w;
+    const WeightMatrix* w;
     float* y;
     const kernels::WeightKernels* wk;
     bool quantizes;        // owns its activation buffer (the first of the group with its type)
@@ -151,10 +156,10 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
   size_t quantized_bytes = 0;
   int64_t total_rows = 0;
   for (int i = 0; i < n_targets; ++i) {
-    const MatrixView& w = *targets[i].w;
+    const MatrixView& w = targets[i].w->view;
     const kernels::WeightKernels& wk = k.for_type(w.type);
     const GGMLTypeInfo& act = ggml_type_info(wk.activation_type);
-    Job job{&w, targets[i].y, &wk, false, 0, static_cast<size_t>(w.cols / act.block_size) * act.type_size, total_rows};
+    Job job{targets[i].w, targets[i].y, &wk, false, 0, static_cast<size_t>(w.cols / act.block_size) * act.type_size, total_rows};
     total_rows += w.rows;
     // Activations are quantized once per activation type the group needs (Q, K and V share one).
     if (wk.activation_type != GGMLType::F32) {
@@ -175,7 +180,7 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
   }
   if (scratch.quantized.size() < quantized_bytes) scratch.quantized.resize(quantized_bytes);
   if (quantized_bytes > 0) {
-    const int64_t cols = targets[0].w->cols;
+    const int64_t cols = targets[0].w->view.cols;
     pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
       for (int i = 0; i < n_targets; ++i) {
         if (!jobs[i].quantizes) continue;
@@ -193,7 +198,7 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
     for (int i = 0; i < n_targets; ++i) {
       const Job& job = jobs[i];
       const int64_t r0 = std::max(begin, job.first_row) - job.first_row;
-      const int64_t r1 = std::min(end, job.first_row + job.w->rows) - job.first_row;
+      const int64_t r1 = std::min(end, job.first_row + job.w->view.rows) - job.first_row;
       if (r0 >= r1) continue;
       const uint8_t* act = job.wk->activation_type == GGMLType::F32 ? reinterpret_cast<const uint8_t*>(x)
                                                                      : scratch.quantized.data() + job.act_offset;
@@ -202,18 +207,19 @@ void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, in
   });
 }
 
-void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, const uint8_t* w, size_t w_stride, int64_t groups,
-                     uint8_t* out) {
-  const size_t group_bytes = kernels.group_bytes(n);
-  for (int64_t g = 0; g < groups; ++g) {
-    kernels.interleave(n, w + static_cast<size_t>(g * kernels.rows) * w_stride, w_stride, out + static_cast<size_t>(g) * group_bytes);
-  }
-}
-
-void embedding_row(const MatrixView& table, int64_t index, float* out) {
-  const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(table.type).dequantize;
+void embedding_row(const Context& ctx, const MatrixView& table, int64_t index, float* out) {
+  const kernels::DequantizeRowFn fn = ctx.kernels.for_type(table.type).dequantize;
   if (fn == nullptr) throw UnsupportedError(std::string("cannot read embeddings of type ") + ggml_type_name(table.type));
   fn(table.row(index), out, table.cols);
+}
+
+void store_kv_row(const Context& ctx, GGMLType type, const float* x, uint8_t* row, int64_t n) {
+  if (type == GGMLType::F16) {
+    auto* halves = reinterpret_cast<uint16_t*>(row);
+    for (int64_t i = 0; i < n; ++i) halves[i] = fp32_to_fp16(x[i]);
+  } else {
+    ctx.kernels.quantizer(type)(x, row, n);
+  }
 }
 
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out) {

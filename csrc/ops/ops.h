@@ -1,48 +1,40 @@
-// Model-level operations. The only callers of the kernel table; they own no state but the
-// scratch they are handed, and split work over the thread pool.
+// Model-level operations. The only callers of the kernel table, which they get in their Context
+// (context.h) with the thread pool and scratch; they own no state.
 #pragma once
 #include <cstdint>
 #include <vector>
 
-#include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
+#include "ops/context.h"
 #include "ops/tensor_view.h"
+#include "weights/weight_matrix.h"
 
 namespace ple::ops {
-
-// Scratch for quantized activations (and dequantized weight rows), grown once to the largest
-// need and reused.
-struct MatmulScratch {
-  std::vector<uint8_t> quantized;
-  std::vector<float> rows;  // float_activations: one dequantized weight row per thread
-};
 
 // y[t * W.rows + r] = W.row(r) . x[t * W.cols ...] for t < n_tokens. Activations are quantized
 // once per call into the weight type's activation format (8-bit, as llama.cpp does) and rows
 // are split across threads. With float_activations, quantized weight rows are dequantized and
 // multiplied with the float activations instead: several times slower, but free of the 8-bit
 // activation rounding, for evaluation against a float reference.
-void matmul(const MatrixView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            MatmulScratch& scratch, bool float_activations = false);
+void matmul(const Context& ctx, const WeightMatrix& w, const float* x, int64_t n_tokens, float* y,
+            bool float_activations = false);
 
 // Several matrices applied to the same input (Q, K and V; gate and up): one matmul each, but the
 // activations are quantized once per activation type and all rows are split over the threads in
 // one pass (one barrier instead of one per matrix). All matrices have x's column count.
 struct MatmulTarget {
-  const MatrixView* w;
-  float* y;  // [n_tokens][w->rows]
+  const WeightMatrix* w;
+  float* y;  // [n_tokens][w->view.rows]
 };
 constexpr int kMaxGroup = 4;
-void matmul_group(const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens, ThreadPool& pool,
-                  MatmulScratch& scratch, bool float_activations = false);
+void matmul_group(const Context& ctx, const MatmulTarget* targets, int n_targets, const float* x, int64_t n_tokens,
+                  bool float_activations = false);
 
 // Row `index` of an embedding matrix (any dequantizable type) as floats.
-// Rewrites `groups` whole groups of kernels.rows rows of w (n columns, w_stride bytes apart) into
-// the kernels' interleaved layout at out, group g at out + g * group_bytes(n).
-void interleave_rows(const kernels::InterleavedKernels& kernels, int64_t n, const uint8_t* w, size_t w_stride, int64_t groups,
-                     uint8_t* out);
+void embedding_row(const Context& ctx, const MatrixView& table, int64_t index, float* out);
 
-void embedding_row(const MatrixView& table, int64_t index, float* out);
+// One position's K or V row of n floats in the KV cache's type (F16 or Q8_0).
+void store_kv_row(const Context& ctx, GGMLType type, const float* x, uint8_t* row, int64_t n);
 
 // out = x / rms(x) * weight, over n elements.
 void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* out);

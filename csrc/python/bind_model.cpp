@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <random>
+#include <optional>
 
 #include "core/cpu_count.h"
 #include "core/error.h"
@@ -137,15 +138,18 @@ py::dict usage_dict(const GenerationResult& r) {
 void register_model(py::module_& m) {
   g_main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
   py::class_<Model, std::shared_ptr<Model>>(m, "Model")
-      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir) {
+      .def(py::init([](const PyGGUFReader& reader, bool interleave_weights, const std::string& layout_cache_dir,
+                       const std::optional<std::string>& isa) {
              std::shared_ptr<GGUFFile> file = reader.shared();
              py::gil_scoped_release release;
              ModelOptions options;
              options.interleave_weights = interleave_weights;
              options.layout_cache_dir = layout_cache_dir;
+             options.isa = isa.value_or("");
              return std::make_shared<Model>(file, options);
            }),
-           py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "")
+           py::arg("reader"), py::arg("interleave_weights") = true, py::arg("layout_cache_dir") = "",
+           py::arg("isa") = py::none())
       .def(
           "tokenize", [](const Model& model, py::handle prompt) {
             const Prompt p = prompt_arg(prompt);
@@ -158,6 +162,7 @@ void register_model(py::module_& m) {
       .def_property_readonly("chat_template", [](const Model& model) { return model.chat().template_text; })
       .def_property_readonly("bos_text", [](const Model& model) { return model.chat().bos_text; })
       .def_property_readonly("eos_text", [](const Model& model) { return model.chat().eos_text; })
+      .def_property_readonly("isa", [](const Model& model) { return std::string(model.weights().kernels().isa); })
       .def_property_readonly("interleaved_bytes", [](const Model& model) { return model.weights().interleaved_bytes(); })
       .def_property_readonly("layout_cache_path", [](const Model& model) { return model.weights().layout_cache_path(); })
       .def_property_readonly("hparams", [](const Model& model) { return hparams_dict(model.weights().hparams()); })

@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "kernels/kernel_table.h"
-#include "ops/ops.h"
+#include "quant/weight_quantizer.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -108,7 +108,7 @@ py::array_t<uint8_t> quantize_weights(py::array_t<float, py::array::c_style | py
                                       const std::string& type_name, int n_threads) {
   GGMLType type;
   const GGMLTypeInfo& info = type_by_name(type_name, &type);
-  const kernels::QuantizeRowFn fn = kernels::reference_kernels().weight_quantizer(type);
+  const WeightQuantizeFn fn = weight_quantizer(type);
   if (fn == nullptr) throw UnsupportedError(std::string("no weight quantizer for type ") + info.name);
   if (x.ndim() != 2) throw InvalidArgument("quantize_weights expects a 2-D [rows, cols] array");
   const int64_t rows = x.shape(0), cols = x.shape(1);
@@ -197,156 +197,6 @@ py::array_t<float> dot_rows(py::array_t<uint8_t, py::array::c_style> w, const st
   return out;
 }
 
-// Weights [rows, row_bytes] and activation rows [tokens, activation bytes] for the multi-row
-// kernels (quantized weight types only); returns the table's kernels of the type.
-const kernels::WeightKernels& check_matrix_operands(const py::array_t<uint8_t, py::array::c_style>& w,
-                                                    const std::string& type_name, const py::array& a, int64_t n,
-                                                    const Isa& isa, GGMLType* type) {
-  const GGMLTypeInfo& info = type_by_name(type_name, type);
-  const kernels::WeightKernels& k = table_for(false, isa).for_type(*type);
-  if (w.ndim() != 2) throw InvalidArgument("weights must be a 2-D uint8 array, one row of blocks per row");
-  if (k.activation_type == GGMLType::F32) throw InvalidArgument(std::string(info.name) + " weights have no multi-row kernels");
-  if (a.ndim() != 2) throw InvalidArgument("activations must be a 2-D uint8 array, one quantized row per token");
-  const py::array row = py::array(a.dtype(), {a.shape(1)}, {a.strides(1)}, a.data(), a);
-  check_dot_operands(info, k, static_cast<uint64_t>(w.shape(1)), row, n);
-  if (!(a.flags() & py::array::c_style)) throw InvalidArgument("activation array must be C-contiguous");
-  return k;
-}
-
-// Inputs read through uint16_t/float fields must be 4-byte aligned: the whole array is copied
-// when its start or its row length is not (a numpy slice).
-const uint8_t* aligned_rows(const py::array& x, std::vector<float>& storage) {
-  const bool aligned = reinterpret_cast<uintptr_t>(x.data()) % alignof(float) == 0 &&
-                       (x.ndim() < 2 || x.strides(0) % static_cast<py::ssize_t>(alignof(float)) == 0);
-  if (aligned) return static_cast<const uint8_t*>(x.data());
-  storage.resize((static_cast<size_t>(x.nbytes()) + sizeof(float) - 1) / sizeof(float));
-  std::memcpy(storage.data(), x.data(), static_cast<size_t>(x.nbytes()));
-  return reinterpret_cast<const uint8_t*>(storage.data());
-}
-
-// out[t, r] = dot(weight row r, activation row t) on one thread without the GIL, through one of
-// the table's matrix kernels (kernel_table.h), for tests and benchmarks: "dot" (every pair),
-// "tile" (the decode tile for one token, else the prefill tile) or "panel" (the prefill panel,
-// packed once per group of rows). Rows and tokens the kernel's shape leaves over go through the
-// dot, as in the matmul driver.
-py::array_t<float> matmul_rows(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_name, py::array a,
-                               int64_t n, const std::string& kernel, const Isa& isa) {
-  GGMLType type;
-  const kernels::WeightKernels& k = check_matrix_operands(w, type_name, a, n, isa, &type);
-  const auto rows = static_cast<int64_t>(w.shape(0)), tokens = static_cast<int64_t>(a.shape(0));
-  const auto w_stride = static_cast<size_t>(w.shape(1)), a_stride = static_cast<size_t>(a.shape(1));
-  const kernels::TileKernel& tile = tokens == 1 ? k.decode_tile : k.prefill_tile;
-  if (kernel == "tile" && tile.fn == nullptr) {
-    throw InvalidArgument(std::string("no ") + (tokens == 1 ? "decode" : "prefill") + " tile for " + type_name + " on " +
-                          table_for(false, isa).isa);
-  }
-  if (kernel == "panel" && k.prefill_panel.gemm == nullptr) {
-    throw InvalidArgument("no prefill panel for " + type_name + " on " + table_for(false, isa).isa);
-  }
-  if (kernel != "dot" && kernel != "tile" && kernel != "panel") {
-    throw InvalidArgument("kernel must be 'dot', 'tile' or 'panel', not '" + kernel + "'");
-  }
-  py::array_t<float> out({static_cast<py::ssize_t>(tokens), static_cast<py::ssize_t>(rows)});
-  float* y = out.mutable_data();
-  {
-    py::gil_scoped_release release;
-    std::vector<float> w_copy, a_copy;
-    const uint8_t* wd = aligned_rows(w, w_copy);
-    const uint8_t* ad = aligned_rows(a, a_copy);
-    int64_t r = 0;
-    if (kernel == "tile") {
-      float tile_out[kernels::kMaxTileOutputs];
-      for (; r + tile.rows <= rows; r += tile.rows) {
-        int64_t t = 0;
-        for (; t + tile.tokens <= tokens; t += tile.tokens) {
-          tile.fn(n, wd + static_cast<size_t>(r) * w_stride, w_stride, ad + static_cast<size_t>(t) * a_stride, a_stride, tile_out);
-          for (int i = 0; i < tile.rows; ++i) {
-            for (int j = 0; j < tile.tokens; ++j) y[(t + j) * rows + r + i] = tile_out[i * tile.tokens + j];
-          }
-        }
-        for (; t < tokens; ++t) {
-          for (int i = 0; i < tile.rows; ++i) {
-            y[t * rows + r + i] = k.dot(n, wd + static_cast<size_t>(r + i) * w_stride, ad + static_cast<size_t>(t) * a_stride);
-          }
-        }
-      }
-    } else if (kernel == "panel") {
-      const kernels::PanelKernel& panel = k.prefill_panel;
-      std::vector<uint8_t> buffer(panel.panel_bytes(n));
-      for (; r + panel.rows <= rows; r += panel.rows) {
-        panel.pack(n, wd + static_cast<size_t>(r) * w_stride, w_stride, buffer.data());
-        panel.gemm(n, buffer.data(), ad, a_stride, tokens, y + r, static_cast<size_t>(rows));
-      }
-    }
-    for (; r < rows; ++r) {
-      for (int64_t t = 0; t < tokens; ++t) {
-        y[t * rows + r] = k.dot(n, wd + static_cast<size_t>(r) * w_stride, ad + static_cast<size_t>(t) * a_stride);
-      }
-    }
-  }
-  return out;
-}
-
-const kernels::InterleavedKernels& interleaved_kernels(const std::string& type_name, const Isa& isa, GGMLType* type) {
-  type_by_name(type_name, type);
-  const kernels::InterleavedKernels& il = table_for(false, isa).for_type(*type).interleaved;
-  if (il.interleave == nullptr) {
-    throw InvalidArgument("no interleaved layout for " + type_name + " on " + table_for(false, isa).isa);
-  }
-  return il;
-}
-
-// The whole groups of rows of w in the table's load-time interleaved layout (the rows after the
-// last whole group are left out): uint8 [groups, group_bytes]. ValueError when the kernels do
-// not accept the matrix (InterleavedKernels::accepts: a Q8_0 quant of -128).
-py::array_t<uint8_t> interleave_rows(py::array_t<uint8_t, py::array::c_style> w, const std::string& type_name, int64_t n,
-                                     const Isa& isa) {
-  GGMLType type;
-  const kernels::InterleavedKernels& il = interleaved_kernels(type_name, isa, &type);
-  const GGMLTypeInfo& info = ggml_type_info(type);
-  if (w.ndim() != 2) throw InvalidArgument("weights must be a 2-D uint8 array, one row of blocks per row");
-  if (n <= 0 || n % info.block_size != 0 || static_cast<uint64_t>(w.shape(1)) != static_cast<uint64_t>(n) / info.block_size * info.type_size) {
-    throw InvalidArgument("rows of " + std::to_string(w.shape(1)) + " bytes do not hold n = " + std::to_string(n) + " " + info.name + " values");
-  }
-  const int64_t groups = static_cast<int64_t>(w.shape(0)) / il.rows;
-  const size_t group_bytes = il.group_bytes(n), w_stride = static_cast<size_t>(w.shape(1));
-  py::array_t<uint8_t> out({static_cast<py::ssize_t>(groups), static_cast<py::ssize_t>(group_bytes)});
-  uint8_t* dst = out.mutable_data();
-  bool accepted = true;
-  {
-    py::gil_scoped_release release;
-    std::vector<float> w_copy;
-    const uint8_t* wd = aligned_rows(w, w_copy);
-    accepted = il.accepts == nullptr || il.accepts(n, wd, w_stride, groups * il.rows);
-    if (accepted) ops::interleave_rows(il, n, wd, w_stride, groups, dst);
-  }
-  if (!accepted) throw InvalidArgument("the " + type_name + " rows cannot take the interleaved layout (" + il.name + ")");
-  return out;
-}
-
-// out[g * group_rows + r] = dot(row g * group_rows + r, a) through the interleaved GEMV, over the
-// groups interleave_rows() made, on one thread without the GIL.
-py::array_t<float> gemv_interleaved(py::array_t<uint8_t, py::array::c_style> groups, const std::string& type_name,
-                                    py::array a, int64_t n, const Isa& isa) {
-  GGMLType type;
-  const kernels::InterleavedKernels& il = interleaved_kernels(type_name, isa, &type);
-  const GGMLTypeInfo& info = ggml_type_info(type);
-  const kernels::WeightKernels& k = table_for(false, isa).for_type(type);
-  check_dot_operands(info, k, static_cast<uint64_t>(n) / info.block_size * info.type_size, a, n);
-  if (groups.ndim() != 2 || static_cast<size_t>(groups.shape(1)) != il.group_bytes(n)) {
-    throw InvalidArgument("groups must be a 2-D uint8 array of " + std::to_string(il.group_bytes(n)) + "-byte rows (interleave_rows)");
-  }
-  const auto n_groups = static_cast<int64_t>(groups.shape(0));
-  py::array_t<float> out(static_cast<py::ssize_t>(n_groups * il.rows));
-  float* y = out.mutable_data();
-  {
-    py::gil_scoped_release release;
-    std::vector<float> g_copy, a_copy;
-    il.gemv(n, aligned_rows(groups, g_copy), n_groups, aligned_rows(a, a_copy), y);
-  }
-  return out;
-}
-
 }  // namespace
 
 void register_quant(py::module_& m) {
@@ -361,13 +211,6 @@ void register_quant(py::module_& m) {
         "Dot of n elements: weight blocks w against activation bytes a (the activation type paired with the weight type).");
   q.def("dot_rows", &dot_rows, py::arg("w"), py::arg("type_name"), py::arg("a"), py::arg("n"), py::arg("reference") = false,
         py::arg("isa") = py::none(), "dot() of every row of the 2-D weight array w with a, on one thread without the GIL.");
-  q.def("matmul_rows", &matmul_rows, py::arg("w"), py::arg("type_name"), py::arg("a"), py::arg("n"), py::arg("kernel") = "tile",
-        py::arg("isa") = py::none(),
-        "out[t, r] = dot(w[r], a[t]) through the table's 'dot', 'tile' or 'panel' kernel, on one thread without the GIL.");
-  q.def("interleave_rows", &interleave_rows, py::arg("w"), py::arg("type_name"), py::arg("n"), py::arg("isa") = py::none(),
-        "The whole 8-row groups of w in the load-time interleaved layout: uint8 [groups, group_bytes].");
-  q.def("gemv_interleaved", &gemv_interleaved, py::arg("groups"), py::arg("type_name"), py::arg("a"), py::arg("n"),
-        py::arg("isa") = py::none(), "dot() of every interleaved row with a, through the interleaved GEMV (one thread).");
   q.def("activation_type", [](const std::string& type_name) {
     GGMLType type;
     type_by_name(type_name, &type);

@@ -2,9 +2,9 @@
 #include <pybind11/stl.h>
 
 #include "core/cpu_count.h"
+#include "io/layout_cache.h"
 #include "kernels/cpu_features.h"
 #include "kernels/kernel_table.h"
-#include "model/layout_cache.h"
 #include "python/bindings.h"
 
 namespace py = pybind11;
@@ -41,7 +41,7 @@ void register_system(py::module_& m) {
         if (tile->fn != nullptr) names.append(tile->name);
       }
       if (w.prefill_panel.gemm != nullptr) names.append(w.prefill_panel.name);
-      if (w.interleaved.gemv != nullptr) names.append(w.interleaved.name);
+      if (w.packed.gemv != nullptr) names.append(w.packed.name);
       if (!names.empty()) tiles[py::str(info->name)] = names;
     }
     kernels::CpuFeatureEntry entries[32];

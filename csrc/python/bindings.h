@@ -12,5 +12,6 @@ void register_model(pybind11::module_& m);
 void register_system(pybind11::module_& m);
 void register_io(pybind11::module_& m);
 void register_measure(pybind11::module_& m);
+void register_testing(pybind11::module_& m);  // _core._testing: private kernel test hooks
 
 }  // namespace ple::python

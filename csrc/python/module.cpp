@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   ple::python::register_system(m);
   ple::python::register_io(m);
   ple::python::register_measure(m);
+  ple::python::register_testing(m);
 }

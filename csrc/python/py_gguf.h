@@ -60,7 +60,8 @@ class PyGGUFReader {
   }
   py::array_t<float> dequantize(const std::string& name) const {
     const GGUFTensorInfo& t = tensor(name);
-    const kernels::DequantizeRowFn fn = kernels::active_kernels().for_type(t.type).dequantize;
+    // Every table dequantizes with the scalar twins (not on the hot path).
+    const kernels::DequantizeRowFn fn = kernels::reference_kernels().for_type(t.type).dequantize;
     if (fn == nullptr) {
       throw UnsupportedError(std::string("tensor '") + t.name + "' has type " + ggml_type_name(t.type) +
                              ", which this build cannot dequantize");

@@ -49,10 +49,10 @@ int main(int argc, char** argv) {
     ok = ok && std::fwrite(decode_last.data(), sizeof(float), vocab, out) == vocab;
     ok = (std::fclose(out) == 0) && ok;
     if (!ok) throw std::runtime_error(std::string("short write to ") + argv[3]);
-    const ple::kernels::KernelTable& k = ple::kernels::active_kernels();
-    const char* tile = k.for_type(model->weights().output().type).prefill_tile.name;
+    const ple::kernels::KernelTable& k = model->weights().kernels();
+    const char* tile = k.for_type(model->weights().output().view.type).prefill_tile.name;
     std::printf("isa=%s tokens=%zu vocab=%zu output_dot=%s output_tile=%s\n", k.isa, ids.size(), vocab,
-                k.for_type(model->weights().output().type).dot_name, tile != nullptr ? tile : "none");
+                k.for_type(model->weights().output().view.type).dot_name, tile != nullptr ? tile : "none");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ple_logits: %s\n", e.what());
     return 1;

@@ -665,8 +665,8 @@ TEST(kernels_isa_interleaved_equal_dot) {
   for (const Isa& isa : simd_isas()) {
     for (const TypeCase& c : kTypes) {
       const kernels::WeightKernels& wk = isa.table->for_type(c.type);
-      const kernels::InterleavedKernels& il = wk.interleaved;
-      if (il.interleave == nullptr) continue;
+      const kernels::PackedKernels& il = wk.packed;
+      if (il.pack == nullptr) continue;
       CHECK(il.gemv != nullptr && il.group_bytes != nullptr && il.pack_panel != nullptr && il.rows > 0 && il.name != nullptr);
       CHECK(wk.prefill_panel.gemm != nullptr && wk.prefill_panel.rows == il.rows);
       for (int blocks : kShapes) {
@@ -686,7 +686,7 @@ TEST(kernels_isa_interleaved_equal_dot) {
           CHECK(group_bytes >= row_bytes * il.rows && group_bytes <= row_bytes * il.rows * 105 / 100);
           std::vector<uint8_t> groups(group_bytes * n_groups);
           for (int g = 0; g < n_groups; ++g) {
-            il.interleave(n, o.w_all.data() + g * il.rows * o.w_stride, o.w_stride, groups.data() + g * group_bytes);
+            il.pack(n, o.w_all.data() + g * il.rows * o.w_stride, o.w_stride, groups.data() + g * group_bytes);
           }
           std::vector<float> out(n_rows);
           il.gemv(n, groups.data(), n_groups, o.a_all.data(), out.data());

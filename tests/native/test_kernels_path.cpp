@@ -36,8 +36,8 @@ struct TileCase {
   kernels::DotTileFn ref;
 };
 const TileCase kTileCases[] = {
-    {GGMLType::Q4_0, kernels::qgemm_q4_0_q8_0_2x2__ref},
-    {GGMLType::Q8_0, kernels::qgemm_q8_0_q8_0_2x2__ref},
+    {GGMLType::Q4_0, kernels::qtile_q4_0_q8_0_2x2__ref},
+    {GGMLType::Q8_0, kernels::qtile_q8_0_q8_0_2x2__ref},
 };
 
 uint16_t scale_half(std::mt19937& gen, int kind) {

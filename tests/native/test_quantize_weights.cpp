@@ -11,6 +11,7 @@
 #include "check.h"
 #include "kernels/kernel_table.h"
 #include "quant/ggml_types.h"
+#include "quant/weight_quantizer.h"
 
 using namespace ple;
 
@@ -40,7 +41,7 @@ std::vector<float> round_trip(GGMLType type, const std::vector<float>& x) {
   const GGMLTypeInfo& info = ggml_type_info(type);
   const size_t nbytes = x.size() / info.block_size * info.type_size;
   std::vector<uint8_t> blocks(nbytes + 64, 0xAB);  // guard bytes after the blocks
-  k.weight_quantizer(type)(x.data(), blocks.data(), static_cast<int64_t>(x.size()));
+  weight_quantizer(type)(x.data(), blocks.data(), static_cast<int64_t>(x.size()));
   for (size_t i = nbytes; i < blocks.size(); ++i) CHECK_MSG(blocks[i] == 0xAB, std::string("overrun: ") + info.name);
   std::vector<float> y(x.size());
   k.for_type(type).dequantize(blocks.data(), y.data(), static_cast<int64_t>(x.size()));
@@ -53,7 +54,7 @@ TEST(weight_quantizers_round_trip_gaussian) {
   std::mt19937 gen(42);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (const Bound& b : kBounds) {
-    CHECK_MSG(kernels::reference_kernels().weight_quantizer(b.type) != nullptr, ggml_type_name(b.type));
+    CHECK_MSG(weight_quantizer(b.type) != nullptr, ggml_type_name(b.type));
     for (int scale_exp : {-12, -4, 0, 6}) {
       std::vector<float> x(256 * 8);
       for (float& v : x) v = std::ldexp(normal(gen), scale_exp);

@@ -1,8 +1,8 @@
 // Declarations of the AArch64 SIMD kernels; each tier's definitions live in its own files, built
 // with their own flags (cmake/isa_sources.cmake):
 //   *_neon.cpp       armv8-a AdvSIMD (every AArch64 CPU: Pi 4's Cortex-A72)   kernels __neon
-//   *_neon_dot.cpp   armv8.2-a + dotprod (sdot: Pi 5's Cortex-A76, Apple M1) kernels __dotprod
-//   *_neon_i8mm.cpp  armv8.2-a + dotprod + i8mm (smmla: Apple M2+, Neoverse V1/N2) kernels __i8mm
+//   *_dotprod.cpp    armv8.2-a + dotprod (sdot: Pi 5's Cortex-A76, Apple M1) kernels __dotprod
+//   *_i8mm.cpp       armv8.2-a + dotprod + i8mm (smmla: Apple M2+, Neoverse V1/N2) kernels __i8mm
 // Same contracts as the __ref twins in kernels/ref/ref_kernels.h. Only dispatch.cpp may take
 // their addresses, and only after the CPU check.
 #pragma once
@@ -39,7 +39,7 @@ PLE_DECLARE_ARM_INT_DOTS(dotprod)
 #undef PLE_DECLARE_ARM_INT_DOTS
 
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
-void qgemm_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
-void qgemm_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qtile_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qtile_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 
 }  // namespace ple::kernels

@@ -1,6 +1,6 @@
 // Dots of the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against Q8_K, shared by the NEON and dotprod
 // tiers through the integer primitive `Isa::dot16(acc, x, y)` (acc plus 16 int8 products in four
-// int32 lanes). Included only by qdot_kquants_neon.cpp and qdot_kquants_neon_dot.cpp; internal
+// int32 lanes). Included only by qdot_kquants_neon.cpp and qdot_kquants_dotprod.cpp; internal
 // linkage, so each file instantiates its own copy with its own flags.
 //
 // Each 16-element run of a sub-block is unpacked to int8 quants in the element order of the

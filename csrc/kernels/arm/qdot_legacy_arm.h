@@ -1,7 +1,7 @@
 // Dots of the 32-element block formats (Q4_0, Q5_0, Q8_0 x Q8_0; Q4_1, Q5_1 x Q8_1), shared by the
 // NEON and dotprod tiers, which differ only in the integer primitive `Isa::dot16(acc, x, y)`:
 // acc plus the products of 16 int8 pairs, summed into four int32 lanes. Included only by
-// qdot_legacy_neon.cpp and qdot_legacy_neon_dot.cpp; internal linkage, so each file instantiates
+// qdot_legacy_neon.cpp and qdot_legacy_dotprod.cpp; internal linkage, so each file instantiates
 // its own copy with its own flags.
 //
 // Per block the weight quants are brought to int8 (Q4_0: nibble - 8, Q5_0: nibble | bit5 - 16,

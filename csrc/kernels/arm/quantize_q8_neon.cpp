@@ -1,5 +1,5 @@
 // NEON activation quantizers: Q8_0, Q8_1, Q8_K. They produce blocks byte-identical to the __ref
-// twins (ref_q8.h) for every input, NaN and infinities included:
+// twins (quant/symmetric_i8.h) for every input, NaN and infinities included:
 // - max|x| with fmaxnm, which returns the number when the other operand is a quiet NaN, as
 //   std::fmax does (|x| of a NaN input is quiet: the inputs are never signalling NaNs here);
 // - d = max / 127 and its reciprocal in scalar float32, the quotient x * (1/d) (or x / d when 1/d

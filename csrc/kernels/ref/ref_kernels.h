@@ -26,18 +26,6 @@ void quantize_row_q8_0__ref(const float* x, void* y, int64_t n);
 void quantize_row_q8_1__ref(const float* x, void* y, int64_t n);
 void quantize_row_q8_k__ref(const float* x, void* y, int64_t n);
 
-// Weight quantizers (quantize_weights_ref.cpp): float rows -> blocks of a weight type.
-void quantize_weight_q4_0__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q4_1__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q5_0__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q5_1__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q8_0__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q2_k__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q3_k__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q4_k__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q5_k__ref(const float* x, void* y, int64_t n);
-void quantize_weight_q6_k__ref(const float* x, void* y, int64_t n);
-
 float qdot_f32_f32__ref(int64_t n, const void* w, const void* a);
 float qdot_f16_f32__ref(int64_t n, const void* w, const void* a);
 float qdot_bf16_f32__ref(int64_t n, const void* w, const void* a);
@@ -53,8 +41,8 @@ float qdot_q5_k_q8_k__ref(int64_t n, const void* w, const void* a);
 float qdot_q6_k_q8_k__ref(int64_t n, const void* w, const void* a);
 
 // 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens): the four dots, out[2 * r + t] = qdot(w_r, a_t).
-void qgemm_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
-void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qtile_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
+void qtile_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 
 // Attention over the F16 KV cache: the dot accumulates in double (as qdot_f16_f32__ref), the
 // axpy computes y[i] + a * x[i] in float32 with two roundings (no fused multiply-add).

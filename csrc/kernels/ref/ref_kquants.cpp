@@ -16,7 +16,7 @@
 
 #include "core/fp16.h"
 #include "kernels/ref/ref_kernels.h"
-#include "kernels/ref/ref_q8.h"
+#include "quant/symmetric_i8.h"
 #include "quant/blocks.h"
 
 namespace ple::kernels {
@@ -203,7 +203,7 @@ void dequantize_row_q8_k__ref(const void* x, float* y, int64_t n) {
   }
 }
 
-// Q8_K uses the same rule as Q8_0 (d = max|x|/127, round half away from zero; see ref_q8.h), not
+// Q8_K uses the same rule as Q8_0 (d = max|x|/127, round half away from zero; see quant/symmetric_i8.h), not
 // ggml's signed-max variant (scale -127/max with the sign of the largest element), so every
 // activation format quantizes alike. d stays float32; bsums[j] = sum of qs[16j .. 16j+15].
 void quantize_row_q8_k__ref(const float* x, void* y, int64_t n) {

@@ -5,7 +5,7 @@
 
 #include "core/fp16.h"
 #include "kernels/ref/ref_kernels.h"
-#include "kernels/ref/ref_q8.h"
+#include "quant/symmetric_i8.h"
 #include "quant/blocks.h"
 
 namespace ple::kernels {
@@ -25,7 +25,7 @@ inline void add_fifth_bits(const uint8_t qh_bytes[4], int q[kQK]) {
   for (int j = 0; j < kQK; ++j) q[j] |= static_cast<int>((qh >> j) & 1u) << 4;
 }
 
-// Symmetric int8 quantization of one block of 32 (see ref_q8.h). Returns the sum of the quants.
+// Symmetric int8 quantization of one block of 32 (see quant/symmetric_i8.h). Returns the sum of the quants.
 inline int quantize_block_q8(const float* x, float* d_out, int8_t qs[kQK]) {
   *d_out = quantize_symmetric_i8(x, kQK, qs);
   int sum = 0;
@@ -251,11 +251,11 @@ void tile2x2_from_dots(float (*dot)(int64_t, const void*, const void*), int64_t 
 }
 }  // namespace
 
-void qgemm_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+void qtile_q4_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
   tile2x2_from_dots(qdot_q4_0_q8_0__ref, n, w, w_stride, a, a_stride, out);
 }
 
-void qgemm_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+void qtile_q8_0_q8_0_2x2__ref(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
   tile2x2_from_dots(qdot_q8_0_q8_0__ref, n, w, w_stride, a, a_stride, out);
 }
 

@@ -2,17 +2,14 @@
 // files and the kernel families (*_x86.inc) that are built once per x86 ISA. Internal linkage
 // (anonymous namespace), so no copy can be kept by the linker for code built with other flags.
 //
-// A family file names each kernel PLE_X86_FN(name), which is name__<isa> for the PLE_X86_ISA its
-// thin *_<isa>.cpp defines (avx2 or avx512vnni); PLE_X86_VNNI marks the AVX-512 VNNI build.
+// A family file's kernels have internal linkage; its thin *_<isa>.cpp sets PLE_X86_VNNI (1 in the
+// AVX-512 VNNI build) and exports them as <kernel>__<isa> (x86_kernels.h).
 #pragma once
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/x86/x86_intrin.h"
 
-#define PLE_X86_PASTE(name, isa) name##__##isa
-#define PLE_X86_NAME(name, isa) PLE_X86_PASTE(name, isa)
-#define PLE_X86_FN(name) PLE_X86_NAME(name, PLE_X86_ISA)
 #ifndef PLE_X86_VNNI
 #define PLE_X86_VNNI 0
 #endif

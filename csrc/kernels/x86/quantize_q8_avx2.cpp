@@ -1,5 +1,5 @@
 // AVX2 (+F16C) activation quantizers: Q8_0, Q8_1, Q8_K. They produce blocks byte-identical to
-// the __ref twins (ref_q8.h) for every input, NaN and infinities included:
+// the __ref twins (quant/symmetric_i8.h) for every input, NaN and infinities included:
 // - max|x| with vmaxps(|x|, acc), which returns acc when |x| is NaN, as std::fmax ignores NaN;
 // - d = max / 127 and its reciprocal in scalar float32, the quotient x * (1/d) (or x / d when
 //   1/d overflows) in float32, as the reference does;

@@ -1,5 +1,5 @@
-// Reference weight quantizers (float32 rows -> GGUF blocks): the twins of the dequantizers in
-// ref_legacy.cpp / ref_kquants.cpp. Used offline by the model quantizer, so they favour quality
+// Weight quantizers (float32 rows -> GGUF blocks), the inverses of the dequantizers in
+// kernels/ref/ref_legacy.cpp / ref_kquants.cpp, and their registry (weight_quantizer.h). Used offline by the model quantizer, so they favour quality
 // over speed.
 //
 // Legacy formats (Q4_0 .. Q8_0) use the usual closed-form rules: symmetric types take the element
@@ -17,17 +17,17 @@
 // for Q6_K (large elements matter most for the matmul output), none for Q3_K (see below).
 //
 // Each function packs integer quants given in element order; the bit layouts are the inverses of
-// the unpackers documented in ref_kquants.cpp.
+// the unpackers documented in kernels/ref/ref_kquants.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/fp16.h"
-#include "kernels/ref/ref_kernels.h"
-#include "kernels/ref/ref_q8.h"
 #include "quant/blocks.h"
+#include "quant/symmetric_i8.h"
+#include "quant/weight_quantizer.h"
 
-namespace ple::kernels {
+namespace ple {
 namespace {
 
 // Round half away from zero, like lround but inlined (the searches round millions of times per
@@ -275,11 +275,10 @@ void pack_2bit(const int u[kQK_K], uint8_t qs[kQK_K / 4]) {
   }
 }
 
-}  // namespace
 
 // ---- legacy ----
 
-void quantize_weight_q4_0__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q4_0(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ4_0*>(y);
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
     int q[kQK];
@@ -288,7 +287,7 @@ void quantize_weight_q4_0__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q5_0__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q5_0(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ5_0*>(y);
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
     int q[kQK];
@@ -298,7 +297,7 @@ void quantize_weight_q5_0__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q4_1__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q4_1(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ4_1*>(y);
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
     int q[kQK];
@@ -310,7 +309,7 @@ void quantize_weight_q4_1__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q5_1__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q5_1(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ5_1*>(y);
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) {
     int q[kQK];
@@ -323,7 +322,7 @@ void quantize_weight_q5_1__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q8_0__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q8_0(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_0*>(y);
   for (int64_t b = 0; b < n / kQK; ++b, x += kQK) blocks[b].d = fp32_to_fp16(quantize_symmetric_i8(x, kQK, blocks[b].qs));
 }
@@ -332,7 +331,7 @@ void quantize_weight_q8_0__ref(const float* x, void* y, int64_t n) {
 
 // Q2_K: 16 sub-blocks of 16, quants 0..3, 4-bit scales and mins. Weights |x| only (the small
 // range makes the largest elements dominate).
-void quantize_weight_q2_k__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q2_k(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ2_K*>(y);
   AsymResult r;
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
@@ -344,7 +343,7 @@ void quantize_weight_q2_k__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q4_k__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q4_k(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ4_K*>(y);
   AsymResult r;
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
@@ -356,7 +355,7 @@ void quantize_weight_q4_k__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q5_k__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q5_k(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ5_K*>(y);
   AsymResult r;
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
@@ -375,7 +374,6 @@ void quantize_weight_q5_k__ref(const float* x, void* y, int64_t n) {
 // largest-magnitude sub-block scale maps to the negative end. Q6_K weights elements by x^2 (large
 // elements matter most); Q3_K, with only 8 levels, fits plain least squares: with x^2 weights its
 // RMSE came out ~2% above llama.cpp's, unweighted ~4% below (bench/README_quant.md).
-namespace {
 void quantize_sym_superblock(const float* x, int nmax, int scale_half, bool weight_by_square, float* d_out, int sc[16],
                              int q[kQK_K]) {
   float w[kQK_K], scales[16];
@@ -415,9 +413,8 @@ void quantize_sym_superblock(const float* x, int nmax, int scale_half, bool weig
     }
   }
 }
-}  // namespace
 
-void quantize_weight_q3_k__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q3_k(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ3_K*>(y);
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
     float d;
@@ -441,7 +438,7 @@ void quantize_weight_q3_k__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_weight_q6_k__ref(const float* x, void* y, int64_t n) {
+void quantize_weight_q6_k(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ6_K*>(y);
   for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K) {
     float d;
@@ -465,4 +462,22 @@ void quantize_weight_q6_k__ref(const float* x, void* y, int64_t n) {
   }
 }
 
-}  // namespace ple::kernels
+}  // namespace
+
+WeightQuantizeFn weight_quantizer(GGMLType type) {
+  switch (type) {
+    case GGMLType::Q4_0: return quantize_weight_q4_0;
+    case GGMLType::Q4_1: return quantize_weight_q4_1;
+    case GGMLType::Q5_0: return quantize_weight_q5_0;
+    case GGMLType::Q5_1: return quantize_weight_q5_1;
+    case GGMLType::Q8_0: return quantize_weight_q8_0;
+    case GGMLType::Q2_K: return quantize_weight_q2_k;
+    case GGMLType::Q3_K: return quantize_weight_q3_k;
+    case GGMLType::Q4_K: return quantize_weight_q4_k;
+    case GGMLType::Q5_K: return quantize_weight_q5_k;
+    case GGMLType::Q6_K: return quantize_weight_q6_k;
+    default: return nullptr;
+  }
+}
+
+}  // namespace ple

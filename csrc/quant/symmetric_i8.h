@@ -1,9 +1,10 @@
-// Symmetric int8 quantization shared by the activation formats Q8_0, Q8_1 and Q8_K (scalar twins).
+// Symmetric int8 quantization shared by the activation formats Q8_0, Q8_1 and Q8_K (the scalar
+// twins in kernels/ref/) and the Q8_0 weight quantizer (quant/weight_quantizers.cpp).
 #pragma once
 #include <cmath>
 #include <cstdint>
 
-namespace ple::kernels {
+namespace ple {
 
 // Quantizes len floats to q[i] = round-half-away-from-zero(x[i] / d) with d = max|x| / 127 and
 // returns d (0 for an all-zero block). x/d is computed as x * (1/d), in float32, exactly as ggml's
@@ -24,4 +25,4 @@ inline float quantize_symmetric_i8(const float* x, int len, int8_t* q) {
   return d;
 }
 
-}  // namespace ple::kernels
+}  // namespace ple

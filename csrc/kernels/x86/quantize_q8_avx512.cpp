@@ -69,7 +69,7 @@ float quantize_block(const float* x, int len, int8_t* q, int32_t* sums16) {
 
 }  // namespace
 
-void quantize_row_q8_0__avx512vnni(const float* x, void* y, int64_t n) {
+void quantize_row_q8_0__avx512(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_0*>(y);
   for (int64_t b = 0; b < n / kQK; ++b) {
     int32_t sums[2];
@@ -77,7 +77,7 @@ void quantize_row_q8_0__avx512vnni(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_row_q8_1__avx512vnni(const float* x, void* y, int64_t n) {
+void quantize_row_q8_1__avx512(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_1*>(y);
   for (int64_t b = 0; b < n / kQK; ++b) {
     int32_t sums[2];
@@ -87,7 +87,7 @@ void quantize_row_q8_1__avx512vnni(const float* x, void* y, int64_t n) {
   }
 }
 
-void quantize_row_q8_k__avx512vnni(const float* x, void* y, int64_t n) {
+void quantize_row_q8_k__avx512(const float* x, void* y, int64_t n) {
   auto* blocks = static_cast<BlockQ8_K*>(y);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     int32_t sums[kQK_K / 16];

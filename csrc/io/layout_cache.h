@@ -1,4 +1,4 @@
-// The load-time interleaved weight layout kept in a cache file, so that it stays file-backed like
+// The load-time packed weight layout (csrc/weights/) kept in a cache file, so it stays file-backed like
 // the model itself: written once (the first load of a model with a given kernel table), then
 // memory-mapped on later loads, which costs address space, not RAM, and whose pages the OS may
 // share between processes and reclaim under pressure.
@@ -7,7 +7,7 @@
 // bytes, entry count, record size, header checksum), the model record (which file the layout
 // was made from: size, modification time, device, inode, absolute path; read by `pyllama-edge
 // cache list/clean`), one byte per candidate matrix saying whether it is in the layout (a kernel
-// may refuse a matrix, InterleavedKernels::accepts, decided once when the file is written), one
+// may refuse a matrix, PackedKernels::accepts, decided once when the file is written), one
 // checksum (bulk_hash) per included matrix, each section padded to 64 bytes, then the groups of
 // every included matrix in order.
 //
@@ -27,17 +27,21 @@
 #include <vector>
 
 #include "io/mapped_file.h"
-#include "kernels/kernel_table.h"
-#include "ops/tensor_view.h"
 
 namespace ple {
 
-struct LayoutTarget {
-  MatrixView* matrix;
-  const kernels::InterleavedKernels* kernels;
-  int64_t groups;      // whole groups of kernels->rows rows
-  size_t group_bytes;  // kernels->group_bytes(matrix->cols)
-  bool included;       // in the layout (the kernels accept the matrix)
+// One candidate matrix of a layout, as the file format sees it: where its rows are in the model
+// file, its shape and type, and the size of its packed form. The format knows nothing of kernels:
+// the caller packs (write_layout_cache's `pack`).
+struct LayoutEntry {
+  const uint8_t* rows;      // row 0 in the mapped model file
+  uint32_t type;            // GGML type id
+  int64_t n_rows, cols;
+  size_t row_bytes;
+  const char* layout_name;  // the packing kernels' name (part of the key)
+  int64_t groups;           // whole groups packed
+  size_t group_bytes;
+  bool included;            // in the layout (the kernels accept the matrix)
 };
 
 // "<dir>/<model file name without .gguf>-<model directory hash, 8 hex>-<isa>-<key, 16 hex>.layout"
@@ -45,26 +49,27 @@ std::string layout_cache_path(const std::string& dir, const std::string& model_p
 
 // The key of a layout: see above.
 uint64_t layout_key(uint64_t model_fingerprint, const MappedFile& model, const char* isa,
-                    const std::vector<LayoutTarget>& targets);
+                    const std::vector<LayoutEntry>& entries);
 
 // A usable cache file at `path`: header, record and flags match, and every included matrix's
 // checksum holds (verified with up to n_threads threads). Sets `included` of every target from
-// the file and returns it with `data` pointing at the groups. nullptr otherwise (targets
+// the file and returns it with `data` pointing at the groups. nullptr otherwise (entries
 // untouched; the caller rebuilds).
 struct LayoutCacheFile {
   std::unique_ptr<MappedFile> file;
   const uint8_t* data = nullptr;
 };
 LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const MappedFile& model,
-                                  std::vector<LayoutTarget>& targets, int n_threads);
+                                  std::vector<LayoutEntry>& entries, int n_threads);
 
-// Writes the layout of the included `targets` (interleaving the rows each views) to `path`
-// through AtomicFileWriter, then removes the other layouts of the same model file (same name,
-// directory and ISA) from the directory. `written(target)` is called after each included matrix.
-// Returns false (leaving no file behind) on any failure.
+// Writes the layout of the included `entries` to `path` through AtomicFileWriter, then removes the
+// other layouts of the same model file (same name, directory and ISA) from the directory.
+// `pack(i, out)` writes entry i's groups * group_bytes bytes; `written(i)` is called after each
+// included entry is written. Returns false (leaving no file behind) on any failure.
 bool write_layout_cache(const std::string& path, uint64_t key, const MappedFile& model,
-                        const std::vector<LayoutTarget>& targets,
-                        const std::function<void(const LayoutTarget&)>& written);
+                        const std::vector<LayoutEntry>& entries,
+                        const std::function<void(size_t entry, uint8_t* out)>& pack,
+                        const std::function<void(size_t entry)>& written);
 
 // What a layout cache file says about itself, for listing and cleaning the cache.
 struct LayoutCacheInfo {

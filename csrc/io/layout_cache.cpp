@@ -1,4 +1,4 @@
-#include "model/layout_cache.h"
+#include "io/layout_cache.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -17,7 +17,6 @@
 #include "core/thread_pool.h"
 #include "io/atomic_file.h"
 #include "io/file_time.h"
-#include "ops/ops.h"
 
 namespace ple {
 namespace {
@@ -146,23 +145,22 @@ std::string layout_cache_path(const std::string& dir, const std::string& model_p
 }
 
 uint64_t layout_key(uint64_t model_fingerprint, const MappedFile& model, const char* isa,
-                    const std::vector<LayoutTarget>& targets) {
+                    const std::vector<LayoutEntry>& entries) {
   uint64_t h = fnv1a(&kVersion, sizeof kVersion);
   const uint64_t identity[5] = {model_fingerprint, model.size(), static_cast<uint64_t>(model.mtime_ns()), model.device(),
                                 model.inode()};
   h = fnv1a(identity, sizeof identity, h);
   h = fnv1a(isa, std::strlen(isa) + 1, h);
-  for (const LayoutTarget& t : targets) {
-    const uint64_t offset = static_cast<uint64_t>(t.matrix->data - model.data());
-    const int64_t shape[5] = {static_cast<int64_t>(t.matrix->type), t.matrix->rows, t.matrix->cols, t.groups,
-                              static_cast<int64_t>(t.group_bytes)};
+  for (const LayoutEntry& t : entries) {
+    const uint64_t offset = static_cast<uint64_t>(t.rows - model.data());
+    const int64_t shape[5] = {static_cast<int64_t>(t.type), t.n_rows, t.cols, t.groups, static_cast<int64_t>(t.group_bytes)};
     h = fnv1a(&offset, sizeof offset, h);
     h = fnv1a(shape, sizeof shape, h);
-    h = fnv1a(t.kernels->name, std::strlen(t.kernels->name) + 1, h);
+    h = fnv1a(t.layout_name, std::strlen(t.layout_name) + 1, h);
     // A content sample: the first, middle and last 256 bytes of the matrix (a few pages per
     // matrix even when the file is cold), so equal metadata over other weights gives another key.
     // Read with pread, so the load keeps no page of the weights resident.
-    const uint64_t bytes = static_cast<uint64_t>(t.matrix->rows) * t.matrix->row_bytes;
+    const uint64_t bytes = static_cast<uint64_t>(t.n_rows) * t.row_bytes;
     const uint64_t piece = std::min<uint64_t>(256, bytes);
     uint8_t sample[256];
     for (const uint64_t at : {uint64_t{0}, (bytes - piece) / 2, bytes - piece}) {
@@ -174,7 +172,7 @@ uint64_t layout_key(uint64_t model_fingerprint, const MappedFile& model, const c
 }
 
 LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const MappedFile& model,
-                                  std::vector<LayoutTarget>& targets, int n_threads) {
+                                  std::vector<LayoutEntry>& entries, int n_threads) {
   LayoutCacheFile out;
   if (::access(path.c_str(), R_OK) != 0) return out;
   std::unique_ptr<MappedFile> file;
@@ -184,21 +182,21 @@ LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const M
     return out;  // unreadable or not a regular file: rebuilt
   }
   Header h;
-  if (!read_header(*file, &h) || h.key != key || h.n_targets != targets.size()) return out;
+  if (!read_header(*file, &h) || h.key != key || h.n_targets != entries.size()) return out;
   const std::vector<uint8_t> record = model_record(model);
   if (record.size() != h.record_bytes || std::memcmp(record.data(), file->data() + kHeaderBytes, record.size()) != 0) {
     return out;
   }
   const uint8_t* flags = file->data() + kHeaderBytes + h.record_bytes;
-  const uint8_t* sums = flags + align_up(targets.size(), kSection);
-  const uint8_t* data = file->data() + sections_offset(h.record_bytes, targets.size());
-  std::vector<const uint8_t*> starts(targets.size(), nullptr);
+  const uint8_t* sums = flags + align_up(entries.size(), kSection);
+  const uint8_t* data = file->data() + sections_offset(h.record_bytes, entries.size());
+  std::vector<const uint8_t*> starts(entries.size(), nullptr);
   uint64_t data_bytes = 0;
-  for (size_t i = 0; i < targets.size(); ++i) {
+  for (size_t i = 0; i < entries.size(); ++i) {
     if (flags[i] > 1) return out;
     if (flags[i] == 1) {
       starts[i] = data + data_bytes;
-      data_bytes += static_cast<uint64_t>(targets[i].groups) * targets[i].group_bytes;
+      data_bytes += static_cast<uint64_t>(entries[i].groups) * entries[i].group_bytes;
     }
   }
   if (data_bytes != h.data_bytes) return out;
@@ -207,11 +205,11 @@ LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const M
   std::atomic<bool> damaged{false};
   ThreadPool pool(std::max(1, n_threads));
   pool.run([&](int, int) {
-    for (size_t i = next.fetch_add(1); i < targets.size() && !damaged.load(std::memory_order_relaxed); i = next.fetch_add(1)) {
+    for (size_t i = next.fetch_add(1); i < entries.size() && !damaged.load(std::memory_order_relaxed); i = next.fetch_add(1)) {
       if (starts[i] == nullptr) continue;
       uint64_t stored;
       std::memcpy(&stored, sums + 8 * i, 8);
-      const uint64_t bytes = static_cast<uint64_t>(targets[i].groups) * targets[i].group_bytes;
+      const uint64_t bytes = static_cast<uint64_t>(entries[i].groups) * entries[i].group_bytes;
       if (matrix_checksum(starts[i], bytes) != stored) damaged = true;
       // Read for the check only: the pages stay in the page cache but leave this process until a
       // forward pass touches them, so a load still costs address space, not resident memory.
@@ -219,47 +217,48 @@ LayoutCacheFile open_layout_cache(const std::string& path, uint64_t key, const M
     }
   });
   if (damaged) return out;
-  for (size_t i = 0; i < targets.size(); ++i) targets[i].included = flags[i] == 1;
+  for (size_t i = 0; i < entries.size(); ++i) entries[i].included = flags[i] == 1;
   out.file = std::move(file);
   out.data = data;
   return out;
 }
 
 bool write_layout_cache(const std::string& path, uint64_t key, const MappedFile& model,
-                        const std::vector<LayoutTarget>& targets,
-                        const std::function<void(const LayoutTarget&)>& written) {
+                        const std::vector<LayoutEntry>& entries,
+                        const std::function<void(size_t entry, uint8_t* out)>& pack,
+                        const std::function<void(size_t entry)>& written) {
   try {
-    std::vector<uint8_t> flags(align_up(targets.size(), kSection), 0), sums(align_up(8 * targets.size(), kSection), 0);
+    std::vector<uint8_t> flags(align_up(entries.size(), kSection), 0), sums(align_up(8 * entries.size(), kSection), 0);
     Header h{};
     std::memcpy(h.magic, kMagic, sizeof kMagic);
     h.version = kVersion;
     h.header_bytes = kHeaderBytes;
     h.key = key;
-    h.n_targets = static_cast<uint32_t>(targets.size());
+    h.n_targets = static_cast<uint32_t>(entries.size());
     const std::vector<uint8_t> record = model_record(model);
     h.record_bytes = static_cast<uint32_t>(record.size());
     AtomicFileWriter out(path);
     std::vector<uint8_t> buffer;
-    for (size_t i = 0; i < targets.size(); ++i) {
-      const LayoutTarget& t = targets[i];
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const LayoutEntry& t = entries[i];
       if (!t.included) continue;
       flags[i] = 1;
       h.data_bytes += static_cast<uint64_t>(t.groups) * t.group_bytes;
     }
-    // The checksums precede the data but are known only once each matrix is interleaved: the
+    // The checksums precede the data but are known only once each matrix is packed: the
     // data goes first, after a placeholder for the sections before it, which is written last.
-    const uint64_t data_at = sections_offset(h.record_bytes, targets.size());
+    const uint64_t data_at = sections_offset(h.record_bytes, entries.size());
     std::vector<uint8_t> head_region(data_at, 0);
     out.write(head_region.data(), head_region.size());
-    for (size_t i = 0; i < targets.size(); ++i) {
-      const LayoutTarget& t = targets[i];
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const LayoutEntry& t = entries[i];
       if (!t.included) continue;
       buffer.resize(static_cast<size_t>(t.groups) * t.group_bytes);
-      ops::interleave_rows(*t.kernels, t.matrix->cols, t.matrix->data, t.matrix->row_bytes, t.groups, buffer.data());
+      pack(i, buffer.data());
       const uint64_t sum = matrix_checksum(buffer.data(), buffer.size());
       std::memcpy(sums.data() + 8 * i, &sum, 8);
       out.write(buffer.data(), buffer.size());
-      written(t);
+      written(i);
     }
     std::memcpy(head_region.data() + kHeaderBytes, record.data(), record.size());
     std::memcpy(head_region.data() + kHeaderBytes + record.size(), flags.data(), flags.size());

@@ -68,11 +68,11 @@ void tile2x2(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_
 
 }  // namespace
 
-void qgemm_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+void qtile_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
   tile2x2<BlockQ4_0>(n, w, w_stride, a, a_stride, out, q4_0_quants);
 }
 
-void qgemm_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
+void qtile_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]) {
   tile2x2<BlockQ8_0>(n, w, w_stride, a, a_stride, out, q8_0_quants);
 }
 

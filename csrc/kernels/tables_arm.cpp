@@ -1,0 +1,64 @@
+// The AArch64 tables. Built at the baseline: it only stores the addresses of kernels compiled with
+// wider flags (arm_kernels.h), which dispatch.cpp hands out after the CPU check.
+#include "kernels/table_builders.h"
+#if PLE_BUILT_NEON || PLE_BUILT_DOTPROD || PLE_BUILT_I8MM
+#include "kernels/arm/arm_kernels.h"
+#endif
+
+namespace ple::kernels {
+
+// AArch64: each tier starts from the narrower one. dotprod replaces the integer dots (the float
+// dots, quantizers and attention kernels stay NEON's); i8mm adds the 2x2 prefill tiles.
+#if PLE_BUILT_NEON
+KernelTable make_neon_table() {
+  KernelTable t = make_scalar_table();
+  t.isa = "neon";
+  set_dot(t, G::F32, G::F32, PLE_KERNEL(qdot_f32_f32__neon));
+  set_dot(t, G::F16, G::F32, PLE_KERNEL(qdot_f16_f32__neon));
+  set_dot(t, G::BF16, G::F32, PLE_KERNEL(qdot_bf16_f32__neon));
+  set_dot(t, G::Q4_0, G::Q8_0, PLE_KERNEL(qdot_q4_0_q8_0__neon));
+  set_dot(t, G::Q5_0, G::Q8_0, PLE_KERNEL(qdot_q5_0_q8_0__neon));
+  set_dot(t, G::Q8_0, G::Q8_0, PLE_KERNEL(qdot_q8_0_q8_0__neon));
+  set_dot(t, G::Q4_1, G::Q8_1, PLE_KERNEL(qdot_q4_1_q8_1__neon));
+  set_dot(t, G::Q5_1, G::Q8_1, PLE_KERNEL(qdot_q5_1_q8_1__neon));
+  set_dot(t, G::Q2_K, G::Q8_K, PLE_KERNEL(qdot_q2_k_q8_k__neon));
+  set_dot(t, G::Q3_K, G::Q8_K, PLE_KERNEL(qdot_q3_k_q8_k__neon));
+  set_dot(t, G::Q4_K, G::Q8_K, PLE_KERNEL(qdot_q4_k_q8_k__neon));
+  set_dot(t, G::Q5_K, G::Q8_K, PLE_KERNEL(qdot_q5_k_q8_k__neon));
+  set_dot(t, G::Q6_K, G::Q8_K, PLE_KERNEL(qdot_q6_k_q8_k__neon));
+  set_quantize(t, G::Q8_0, quantize_row_q8_0__neon);
+  set_quantize(t, G::Q8_1, quantize_row_q8_1__neon);
+  set_quantize(t, G::Q8_K, quantize_row_q8_k__neon);
+  set_attention_f16(t, PLE_KERNEL(dot_f16_f32__neon), PLE_KERNEL(axpy_f16__neon));
+  set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__neon));
+  return t;
+}
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD
+KernelTable make_dotprod_table() {
+  KernelTable t = make_neon_table();
+  t.isa = "dotprod";
+  set_dot(t, G::Q4_0, G::Q8_0, PLE_KERNEL(qdot_q4_0_q8_0__dotprod));
+  set_dot(t, G::Q5_0, G::Q8_0, PLE_KERNEL(qdot_q5_0_q8_0__dotprod));
+  set_dot(t, G::Q8_0, G::Q8_0, PLE_KERNEL(qdot_q8_0_q8_0__dotprod));
+  set_dot(t, G::Q4_1, G::Q8_1, PLE_KERNEL(qdot_q4_1_q8_1__dotprod));
+  set_dot(t, G::Q5_1, G::Q8_1, PLE_KERNEL(qdot_q5_1_q8_1__dotprod));
+  set_dot(t, G::Q2_K, G::Q8_K, PLE_KERNEL(qdot_q2_k_q8_k__dotprod));
+  set_dot(t, G::Q3_K, G::Q8_K, PLE_KERNEL(qdot_q3_k_q8_k__dotprod));
+  set_dot(t, G::Q4_K, G::Q8_K, PLE_KERNEL(qdot_q4_k_q8_k__dotprod));
+  set_dot(t, G::Q5_K, G::Q8_K, PLE_KERNEL(qdot_q5_k_q8_k__dotprod));
+  set_dot(t, G::Q6_K, G::Q8_K, PLE_KERNEL(qdot_q6_k_q8_k__dotprod));
+  return t;
+}
+#endif
+#if PLE_BUILT_NEON && PLE_BUILT_DOTPROD && PLE_BUILT_I8MM
+KernelTable make_i8mm_table() {
+  KernelTable t = make_dotprod_table();
+  t.isa = "i8mm";
+  weight_slot(t, G::Q4_0).prefill_tile = tile_kernel(PLE_KERNEL(qtile_q4_0_q8_0_2x2__i8mm), 2, 2);
+  weight_slot(t, G::Q8_0).prefill_tile = tile_kernel(PLE_KERNEL(qtile_q8_0_q8_0_2x2__i8mm), 2, 2);
+  return t;
+}
+#endif
+
+}  // namespace ple::kernels

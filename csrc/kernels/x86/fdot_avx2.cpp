@@ -1,3 +1,0 @@
-// fdot_x86.inc built for AVX2 + FMA + F16C (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
-#define PLE_X86_ISA avx2
-#include "kernels/x86/fdot_x86.inc"
