@@ -97,6 +97,10 @@ class HubServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Closes the port now (a test can take the Hub away half-way); repeating it is harmless."""
         self._timer.cancel()
         self._httpd.shutdown()
         self._httpd.server_close()
