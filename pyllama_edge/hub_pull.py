@@ -363,6 +363,8 @@ def remove(model: LocalModel, cache_dir: Optional[str] = None) -> None:
                 os.unlink(blob)
             except FileNotFoundError:
                 pass
+            if _is_sha256(os.path.basename(blob)):
+                _verified_marker(os.path.basename(blob)).unlink(missing_ok=True)
 
 
 def pretrained_path(repo_id: str, filename: Optional[str] = None, quant: Optional[str] = None,

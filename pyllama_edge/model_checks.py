@@ -80,8 +80,8 @@ def check_fits_memory(path: str, n_ctx: Optional[int] = None) -> None:
     if available is not None and needed > available:
         raise ModelTooLargeError(
             f"{os.path.basename(path)} needs about {needed / 2**30:.1f} GiB (weights + KV cache at the default "
-            f"context) but this machine has {available / 2**30:.1f} GiB available; pick a smaller model or quant "
-            f"(`pyllama-edge info {path}` shows the sizes)")
+            f"context) but this machine has {available / 2**30:.1f} GiB available; pick a smaller model or quant, "
+            f"or pass the file path to run it anyway (slowly, paged from disk): {path}")
 
 
 def check_runnable(parts: Sequence[str]) -> None:

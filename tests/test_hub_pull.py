@@ -276,3 +276,19 @@ def test_from_pretrained_runs_the_real_model(smollm2_path, tmp_path):
     assert r.returncode == 0, r.stderr
     path, text = r.stdout.split("\n", 1)
     assert path.endswith("SmolLM2-135M-Instruct.Q4_1.gguf") and "Paris" in text
+
+
+def test_a_first_use_download_over_1_gb_asks_on_a_terminal(monkeypatch, capsys):
+    import io
+
+    from pyllama_edge import cli_hub, hub_pull
+
+    big = hub_pull.GGUFChoice([hub_pull.RemoteFile("Big-Q4_K_M.gguf", 3 << 30, None)], "Q4_K_M")
+    small = hub_pull.GGUFChoice([hub_pull.RemoteFile("Small-Q4_K_M.gguf", 1 << 29, None)], "Q4_K_M")
+    confirm = cli_hub._confirm_large(HubReference("o/r", "Q4_K_M"))
+    monkeypatch.setattr(cli_hub, "_interactive", lambda: True)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\ny\n"))
+    assert confirm(big) is False and confirm(big) is True and confirm(small) is True
+    assert capsys.readouterr().err.count("Download 3.22 GB? [y/N]") == 2
+    monkeypatch.setattr(cli_hub, "_interactive", lambda: False)  # piped or in a script: no question
+    assert confirm(big) is True
