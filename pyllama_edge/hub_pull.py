@@ -60,9 +60,9 @@ def _endpoint(endpoint: Optional[str]) -> Optional[str]:
 
 
 def _network_error(err: BaseException) -> bool:
+    # By class name: the client's transport library (httpx-like) is its own business.
     names = {c.__name__ for c in type(err).__mro__}
-    return bool(names & {"TransportError", "ConnectionError", "OfflineModeIsEnabled", "LocalEntryNotFoundError"}) \
-        or (isinstance(err, OSError) and not isinstance(err, FileNotFoundError))
+    return bool(names & {"TransportError", "ConnectionError", "OfflineModeIsEnabled", "LocalEntryNotFoundError"})
 
 
 def _explain(err: BaseException, ref: HubReference, endpoint: Optional[str]) -> HubError:
@@ -78,16 +78,20 @@ def _explain(err: BaseException, ref: HubReference, endpoint: Optional[str]) -> 
                         "(private repositories need `hf auth login` or HF_TOKEN)")
     if isinstance(err, errors.RevisionNotFoundError):
         return HubError(f"revision {ref.revision!r} not found in {ref.repo_id}")
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if isinstance(err, errors.EntryNotFoundError):
-        return HubError(f"file not found in {ref.repo_id}: {err.__class__.__name__}")
+        return HubError(f"a file of {ref} listed by the Hub is missing from {ref.repo_id} ({first})")
     if isinstance(err, errors.OfflineModeIsEnabled) or hf.constants.HF_HUB_OFFLINE:
         return HubError(f"{ref} is not in the local cache and HF_HUB_OFFLINE is set; unset it to download")
     if _network_error(err):
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return HubError(f"cannot reach the Hugging Face Hub at {where} to get {ref} ({first}); "
                         "check the network, or pass a local GGUF file path")
     if isinstance(err, errors.HfHubHTTPError):
-        return HubError(f"the Hugging Face Hub refused {ref}: {str(err).strip().splitlines()[0]}")
+        return HubError(f"the Hugging Face Hub refused {ref}: {first}")
+    if "Consistency check failed" in str(err):  # the client's size check after the transfer
+        return HubError(f"the download of {ref} ended short ({first}); pull it again")
+    if isinstance(err, OSError) and err.errno is not None:  # a full disk, a read-only cache
+        return HubError(f"could not save {ref} in the cache: {err.strerror} ({err.filename or where})")
     return HubError(f"could not get {ref}: {err}")
 
 
@@ -270,7 +274,7 @@ def cached(ref: HubReference, cache_dir: Optional[str] = None) -> Optional[List[
     if ref.revision:
         entries = [e for e in entries if ref.revision in (e.commit, *e.refs)]
     if ref.filename:
-        entries = [e for e in entries if ref.filename in {os.path.basename(p) for p in e.relative_names}]
+        entries = [e for e in entries if ref.filename in e.relative_names]
     elif ref.quant:
         entries = [e for e in entries if e.quant == ref.quant.upper()]
     elif len({e.file for e in entries}) > 1:

@@ -292,3 +292,13 @@ def test_a_first_use_download_over_1_gb_asks_on_a_terminal(monkeypatch, capsys):
     assert capsys.readouterr().err.count("Download 3.22 GB? [y/N]") == 2
     monkeypatch.setattr(cli_hub, "_interactive", lambda: False)  # piped or in a script: no question
     assert confirm(big) is True
+
+
+def test_without_the_hub_extra_the_cli_says_how_to_get_it(monkeypatch, capsys):
+    from pyllama_edge.cli import main
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)  # what `import huggingface_hub` sees when missing
+    assert main(["pull", "llama3.2:1b"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("pyllama-edge: error: pulling from the Hugging Face Hub needs huggingface_hub: "
+                           "pip install 'pyllama_edge[hub]'")
