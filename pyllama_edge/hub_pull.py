@@ -67,9 +67,10 @@ def _network_error(err: BaseException) -> bool:
 
 def _explain(err: BaseException, ref: HubReference, endpoint: Optional[str]) -> HubError:
     """One line for what went wrong with the Hub."""
-    hf = _hf()
-    errors = hf.errors
-    where = _endpoint(endpoint) or hf.constants.ENDPOINT
+    _hf()
+    from huggingface_hub import constants, errors
+
+    where = _endpoint(endpoint) or constants.ENDPOINT
     if isinstance(err, errors.GatedRepoError):
         return HubError(f"{ref.repo_id} is gated on the Hugging Face Hub: accept its licence on its page and log in "
                         "(`hf auth login`, or set HF_TOKEN)")
@@ -81,7 +82,7 @@ def _explain(err: BaseException, ref: HubReference, endpoint: Optional[str]) -> 
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if isinstance(err, errors.EntryNotFoundError):
         return HubError(f"a file of {ref} listed by the Hub is missing from {ref.repo_id} ({first})")
-    if isinstance(err, errors.OfflineModeIsEnabled) or hf.constants.HF_HUB_OFFLINE:
+    if isinstance(err, errors.OfflineModeIsEnabled) or constants.HF_HUB_OFFLINE:
         return HubError(f"{ref} is not in the local cache and HF_HUB_OFFLINE is set; unset it to download")
     if _network_error(err):
         return HubError(f"cannot reach the Hugging Face Hub at {where} to get {ref} ({first}); "
@@ -121,10 +122,8 @@ def gguf_choices(files: Sequence[RemoteFile]) -> List[GGUFChoice]:
             choices.append(GGUFChoice([f], quant_tag(f.name)))
         elif part[0] == 1:
             names = split_part_names(f.name)
+            # An incomplete set stays a choice, so picking it ends in _complete's clear error.
             choices.append(GGUFChoice([by_name[n] for n in names if n in by_name], quant_tag(f.name)))
-            missing = [n for n in names if n not in by_name]
-            if missing:
-                choices[-1].quant = None  # incomplete set: never picked by quant
     return choices
 
 
@@ -325,9 +324,11 @@ def local_models(cache_dir: Optional[str] = None) -> List[LocalModel]:
         hf = _hf()
     except HubError:
         return []
+    from huggingface_hub.errors import CacheNotFound
+
     try:
         info = hf.scan_cache_dir(cache_dir)
-    except hf.errors.CacheNotFound:
+    except CacheNotFound:
         return []
     found = []
     for repo in info.repos:
