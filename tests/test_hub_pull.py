@@ -302,3 +302,35 @@ def test_without_the_hub_extra_the_cli_says_how_to_get_it(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.strip() == ("pyllama-edge: error: pulling from the Hugging Face Hub needs huggingface_hub: "
                            "pip install 'pyllama_edge[hub]'")
+
+
+def on_a_terminal(env: dict, *args: str, answer: str):
+    """Runs the CLI with stdin and stderr on a pseudo-terminal, `answer` typed ahead."""
+    master, slave = os.openpty()
+    with subprocess.Popen([sys.executable, "-m", "pyllama_edge", *args], stdin=slave, stderr=slave,
+                          stdout=subprocess.PIPE, text=True, env=env, cwd=PACKAGE_PARENT) as p:
+        os.close(slave)
+        os.write(master, answer.encode())
+        out, _ = p.communicate(timeout=120)
+    said = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the terminal's other side is closed and drained
+            break
+        if not chunk:
+            break
+        said += chunk
+    os.close(master)
+    return p.returncode, out, said.decode(errors="replace")
+
+
+def test_rm_on_a_terminal_asks_first(hub, tmp_path):
+    env = hub_env(tmp_path, hub.url)
+    path = Path(cli(env, "pull", f"{TINY}:Q4_0").stdout.strip())
+    code, out, said = on_a_terminal(env, "rm", f"{TINY}:Q4_0", answer="n\n")
+    assert code == 1 and "nothing removed" in out and path.exists(), (out, said)
+    assert "Remove test-org/Tiny-GGUF:Q4_0 (Tiny-Q4_0.gguf, 0.3 MB)? [y/N]" in said
+    code, out, said = on_a_terminal(env, "rm", "Tiny-Q4_0.gguf", answer="y\n")
+    assert code == 0 and "removed test-org/Tiny-GGUF:Q4_0" in out and not path.exists(), (out, said)
+    assert blobs(tmp_path, TINY) == []
