@@ -75,8 +75,8 @@ def _explain(err: BaseException, ref: HubReference, endpoint: Optional[str]) -> 
         return HubError(f"{ref.repo_id} is gated on the Hugging Face Hub: accept its licence on its page and log in "
                         "(`hf auth login`, or set HF_TOKEN)")
     if isinstance(err, errors.RepositoryNotFoundError):
-        return HubError(f"repository {ref.repo_id} not found on the Hugging Face Hub ({where}); check the name "
-                        "(private repositories need `hf auth login` or HF_TOKEN)")
+        return HubError(f"{ref.repo_id} is neither a local file nor a repository on the Hugging Face Hub ({where}); "
+                        "check the name (private repositories need `hf auth login` or HF_TOKEN)")
     if isinstance(err, errors.RevisionNotFoundError):
         return HubError(f"revision {ref.revision!r} not found in {ref.repo_id}")
     first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -215,7 +215,7 @@ def test_a_corrupt_download_is_detected_and_removed(hub, tmp_path):
 def test_not_found_errors_are_one_line(hub, tmp_path):
     env = hub_env(tmp_path, hub.url)
     line = one_line_error(cli(env, "pull", "test-org/Missing-GGUF:Q4_K_M"))
-    assert "repository test-org/Missing-GGUF not found on the Hugging Face Hub" in line
+    assert "test-org/Missing-GGUF is neither a local file nor a repository on the Hugging Face Hub" in line
     line = one_line_error(cli(env, "pull", TINY, "--file", "Tiny-Q3_K.gguf"))
     assert "no file Tiny-Q3_K.gguf in test-org/Tiny-GGUF" in line
     line = one_line_error(cli(env, "pull", f"{TINY}:Q8_0", "--revision", "v9"))
