@@ -21,23 +21,14 @@ class SplitModelNotSupportedError(UnsupportedModelError):
 
 
 def estimated_memory_bytes(path: str, n_ctx: Optional[int] = None) -> int:
-    """Weights + F16 KV cache at n_ctx (default min(4096, the model's)): the figure
-    `pyllama-edge info` prints as "memory at n_ctx". The one place this package asks for it, so the
-    core's own estimate can replace this body."""
+    """Weights + F16 KV cache at n_ctx (default min(4096, the model's)): the core's estimate, the
+    figure `pyllama-edge info` prints as "memory at n_ctx"; the weights alone when the metadata
+    lacks the hyper-parameters."""
     with GGUFFile(path) as g:
-        meta = g.metadata
-        weights = sum(t.nbytes for t in g.tensors.values())
-        arch = meta.get("general.architecture", "")
-        n_layer = meta.get(f"{arch}.block_count")
-        n_embd = meta.get(f"{arch}.embedding_length")
-        n_head = meta.get(f"{arch}.attention.head_count")
-        n_head_kv = meta.get(f"{arch}.attention.head_count_kv", n_head)
-        ctx_train = meta.get(f"{arch}.context_length")
-    if not all(isinstance(v, int) and v > 0 for v in (n_layer, n_embd, n_head, n_head_kv, ctx_train)):
-        return weights
-    ctx = n_ctx or min(4096, ctx_train)
-    kv_elements = 2 * n_layer * ctx * (n_embd // n_head) * n_head_kv  # K and V
-    return weights + 2 * kv_elements
+        estimate = g.memory_estimate(n_ctx, "f16")
+        if estimate is None:
+            return sum(t.nbytes for t in g.tensors.values())
+    return estimate["weight_bytes"] + estimate["kv_cache_bytes"]
 
 
 def available_memory_bytes() -> Optional[int]:

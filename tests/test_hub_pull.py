@@ -1,5 +1,5 @@
 """`pyllama-edge pull / list / rm`, names in --model and Model.from_pretrained, against a local
-server shaped like the Hugging Face Hub (tests/hub_server.py): the real huggingface_hub client
+server shaped like the Hugging Face Hub (tests/support/hub_server.py): the real huggingface_hub client
 runs with only HF_ENDPOINT pointed at 127.0.0.1."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import gguf
 import numpy as np
 import pytest
 
-from conftest import PACKAGE_PARENT
-from hub_server import HubServer
-from model_files import synthetic
+from support.hub_server import HubServer
+from support.model_files import synthetic
+from support.test_data import PACKAGE_PARENT
 
 from pyllama_edge import model_checks
 from pyllama_edge.model_names import HubReference, parse_model_argument, quant_tag, split_part_names

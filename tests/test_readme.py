@@ -48,10 +48,10 @@ def readme_hub_examples():
 
 
 def test_hub_examples_run_as_written(tmp_path, synthetic_dir):
-    """Those examples need the Hub on first use: here a local server shaped like it (tests/hub_server.py)
+    """Those examples need the Hub on first use: here a local server shaped like it (tests/support/hub_server.py)
     serves a tiny synthetic model under every file name they ask for."""
-    from hub_server import HubServer
-    from model_files import synthetic
+    from support.hub_server import HubServer
+    from support.model_files import synthetic
 
     tiny = synthetic(synthetic_dir, "hub_q8", weight_type="Q8_0", n_ctx_train=4096).read_bytes()
     commands, python = readme_hub_examples()
