@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from . import _core, hub
+from . import _core, constrained, hub
 from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
@@ -122,8 +122,9 @@ class Session:
         return r.prompt_tokens - r.prompt_cached_tokens if r else 0
 
     def _generator(self, prompt: Union[Prompt, "_core.Prompt"], params: Dict[str, Any]) -> "_core.Generator":
-        """The native decode loop; the core checks the prompt and parameters before any work."""
-        return self._native.generate(prompt, _core.GenerateParams(**params))
+        """The native decode loop; the core checks the prompt and parameters before any work.
+        Constraint arguments (response_format, json_schema, grammar) become its logits mask."""
+        return self._native.generate(prompt, _core.GenerateParams(**constrained.attach(self.model, params)))
 
     def _pieces(self, gen: "_core.Generator") -> Iterator[str]:
         try:
