@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from . import _core, constrained, hub, tools as tool_calls
+from . import _core, chat_window, constrained, hub, tools as tool_calls
 from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
@@ -146,7 +146,7 @@ class Session:
     def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
                     tools: Optional[list] = None, tool_choice: Any = None, **kwargs: Any) -> Iterator[str]:
         """special_in_messages, tools, tool_choice: see Model.chat_stream."""
-        prompt, kwargs, _ = self.model._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        prompt, kwargs, _, _ = self.model._chat_call(messages, special_in_messages, tools, tool_choice, kwargs, self.n_ctx)
         return self._pieces(self._generator(prompt, kwargs))
 
     def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
@@ -435,14 +435,32 @@ class Model:
         return _core.Prompt.from_text(data, True, literal)
 
     def _chat_call(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool, tools: Optional[list],
-                   tool_choice: Any, kwargs: Dict[str, Any]
-                   ) -> Tuple["_core.Prompt", Dict[str, Any], Optional[tool_calls.ToolPlan]]:
-        """The prompt and generation kwargs of a chat call, with its tools (see tools.py)."""
-        if tools is None and tool_choice is None:
-            return self._chat_prompt(messages, special_in_messages), kwargs, None
-        plan = tool_calls.ToolPlan(self, messages, tools, tool_choice)
-        prompt = self._chat_prompt(plan.messages, special_in_messages, plan.template_tools)
-        return prompt, plan.generation_kwargs(kwargs), plan
+                   tool_choice: Any, kwargs: Dict[str, Any], n_ctx: Optional[int] = None
+                   ) -> Tuple["_core.Prompt", Dict[str, Any], Optional[tool_calls.ToolPlan], int]:
+        """The prompt and generation kwargs of a chat call, with its tools (see tools.py) and, with
+        context_overflow="truncate" (the default), its oldest turns dropped to fit (chat_window.py;
+        how many were dropped is the last item, for create_chat_completion's usage)."""
+        kwargs = dict(kwargs)
+        overflow = kwargs.pop("context_overflow", "truncate")
+        if overflow not in chat_window.MODES:
+            raise ValueError(f'context_overflow must be "truncate" or "error", got {overflow!r}')
+        plan = tool_calls.ToolPlan(self, messages, tools, tool_choice) if tools is not None or tool_choice is not None else None
+        template_tools = plan.template_tools if plan else None
+
+        def prompt_of(msgs: Sequence[Dict[str, Any]]) -> "_core.Prompt":
+            if plan is not None:
+                msgs = plan.render_messages(msgs)
+            return self._chat_prompt(msgs, special_in_messages, template_tools)
+
+        dropped = 0
+        if overflow == "truncate" and isinstance(messages, Sequence) and not isinstance(messages, (str, bytes)):
+            max_tokens = kwargs.get("max_tokens", 256)
+            max_tokens = 0 if max_tokens is None or not isinstance(max_tokens, int) else max_tokens
+            messages, dropped = chat_window.fit(messages, lambda m: len(self._native.tokenize(prompt_of(m))),
+                                                n_ctx or self.n_ctx, max_tokens)
+        prompt = prompt_of(messages)
+        kwargs = plan.generation_kwargs(kwargs) if plan else kwargs
+        return prompt, kwargs, plan, dropped
 
     # -- sessions ---------------------------------------------------------------------------------
     def perplexity(self, text: str, ctx: int = 512, progress: bool = False, n_threads: Optional[int] = None):
@@ -496,7 +514,7 @@ class Model:
         control tokens; True lets message text make them too (for callers writing markup).
         tools, tool_choice: OpenAI's (see tools.py); the text is the model's raw answer, a call
         included. create_chat_completion parses calls into `tool_calls`."""
-        prompt, kwargs, _ = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        prompt, kwargs, _, _ = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
         return self._start(prompt, kwargs)[1]
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
@@ -530,11 +548,14 @@ class Model:
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
                                special_in_messages: bool = False, tools: Optional[list] = None,
                                tool_choice: Any = None, **kwargs: Any):
-        prompt, kwargs, plan = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        prompt, kwargs, plan, dropped = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
         gen, pieces = self._start(prompt, kwargs)
         cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
         if plan is not None and plan.active:
-            return tool_calls.completion_with_tools(self, gen, pieces, stream, cid, created)
+            out = tool_calls.completion_with_tools(self, gen, pieces, stream, cid, created)
+            if not stream:
+                out["usage"] = {**out["usage"], "dropped_messages": dropped}
+            return out
 
         if stream:
             def chunks() -> Iterator[Dict[str, Any]]:
@@ -548,7 +569,7 @@ class Model:
         return {"id": cid, "object": "chat.completion", "created": created, "model": self.path,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                              "finish_reason": gen.result.finish_reason}],
-                "usage": gen.result.usage}
+                "usage": {**gen.result.usage, "dropped_messages": dropped}}
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"n_ctx={self.n_ctx}"

@@ -289,10 +289,15 @@ class ToolPlan:
         takes_tools = template_takes_tools(model.chat_template)
         self.template_tools = ([{"type": "function", "function": f} for f in functions]
                                if takes_tools and self.active else None)
-        self.messages = template_messages(messages, takes_tools, functions, show_tools=self.active)
+        self._takes_tools, self._functions = takes_tools, functions
+        self.messages = self.render_messages(messages)
         self.schema = (call_schema(functions, "parameters" if takes_tools else "arguments", only)
                        if self.active else None)
         self._model = model
+
+    def render_messages(self, messages: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """`messages` in the template's conventions for this call (see template_messages)."""
+        return template_messages(messages, self._takes_tools, self._functions, show_tools=self.active)
 
     def generation_kwargs(self, kwargs: Dict[str, Any]) -> Dict[str, Any]:
         if not self.active:
