@@ -18,6 +18,7 @@ def small_ctx(smollm2_path):
     return ple.Model(smollm2_path, n_ctx=512, n_threads=2)
 
 
+@pytest.mark.slow
 def test_hundred_turns_at_n_ctx_512(small_ctx, caplog):
     m = small_ctx
     messages = [SYSTEM]
