@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from . import _core, hub
+from . import _core, chat_window, constrained, hub, tools as tool_calls
 from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
@@ -133,8 +133,9 @@ class Session:
         return r.prompt_tokens - r.prompt_cached_tokens if r else 0
 
     def _generator(self, prompt: Union[Prompt, "_core.Prompt"], params: Dict[str, Any]) -> "_core.Generator":
-        """The native decode loop; the core checks the prompt and parameters before any work."""
-        return self._native.generate(prompt, _core.GenerateParams(**params))
+        """The native decode loop; the core checks the prompt and parameters before any work.
+        Constraint arguments (response_format, json_schema, grammar) become its logits mask."""
+        return self._native.generate(prompt, _core.GenerateParams(**constrained.attach(self.model, params)))
 
     def _pieces(self, gen: "_core.Generator") -> Iterator[str]:
         try:
@@ -154,9 +155,10 @@ class Session:
         return "".join(self.stream(prompt, **kwargs))
 
     def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
-                    **kwargs: Any) -> Iterator[str]:
-        """special_in_messages: see Model.chat_stream."""
-        return self._pieces(self._generator(self.model._chat_prompt(messages, special_in_messages), kwargs))
+                    tools: Optional[list] = None, tool_choice: Any = None, **kwargs: Any) -> Iterator[str]:
+        """special_in_messages, tools, tool_choice: see Model.chat_stream."""
+        prompt, kwargs, _, _ = self.model._chat_call(messages, special_in_messages, tools, tool_choice, kwargs, self.n_ctx)
+        return self._pieces(self._generator(prompt, kwargs))
 
     def chat(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False, **kwargs: Any) -> str:
         return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
@@ -409,14 +411,15 @@ class Model:
         return render(self.chat_template, messages, add_generation_prompt=add_generation_prompt, tools=tools,
                       bos_token=self._native.bos_text, eos_token=self._native.eos_text)
 
-    def _render_chat_literal(self, messages: Sequence[Dict[str, Any]]) -> Tuple[bytes, List[Tuple[int, int]]]:
+    def _render_chat_literal(self, messages: Sequence[Dict[str, Any]],
+                             tools: Optional[list] = None) -> Tuple[bytes, List[Tuple[int, int]]]:
         """The rendered chat as UTF-8 and the byte ranges in it of control-token text that came
         from the messages, not from the template. Before rendering, each such text in a message
         string is swapped for an ASCII placeholder (survives trim, tojson and case filters),
         swapped back afterwards; tokenizing the same bytes with those ranges kept plain gives
         exactly the usual tokens for messages without control-token text."""
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
-            return self.render_chat(messages).encode("utf-8"), []  # render() raises the TypeError
+            return self.render_chat(messages, tools=tools).encode("utf-8"), []  # render() raises the TypeError
         nonce = secrets.token_hex(8)
         pattern = re.compile(f"ple{nonce}x([0-9]+)x", re.IGNORECASE)
         token_texts: List[str] = []  # placeholder number -> control-token text
@@ -427,7 +430,8 @@ class Model:
             return f"ple{nonce}x{token_texts.index(text)}x"
 
         spans = self._tokenizer.control_token_spans
-        rendered = self.render_chat([_defuse(m, spans, placeholder) for m in messages])
+        rendered = self.render_chat([_defuse(m, spans, placeholder) for m in messages],
+                                    tools=_defuse(tools, spans, placeholder) if tools else tools)
         if not token_texts:
             return rendered.encode("utf-8"), []
         out, literal, pos = bytearray(), [], 0
@@ -445,14 +449,43 @@ class Model:
         control tokens only from the template's markup unless special_in_messages (see chat_stream)."""
         return self._native.tokenize(self._chat_prompt(messages, special_in_messages))
 
-    def _chat_prompt(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False) -> "_core.Prompt":
+    def _chat_prompt(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
+                     tools: Optional[list] = None) -> "_core.Prompt":
         """The rendered chat (the template runs here, in the sandbox) as a prompt whose markup makes
         control tokens and whose messages' own text does not, unless special_in_messages."""
         if special_in_messages:
-            data, literal = self.render_chat(messages).encode("utf-8"), []
+            data, literal = self.render_chat(messages, tools=tools).encode("utf-8"), []
         else:
-            data, literal = self._render_chat_literal(messages)
+            data, literal = self._render_chat_literal(messages, tools)
         return _core.Prompt.from_text(data, True, literal)
+
+    def _chat_call(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool, tools: Optional[list],
+                   tool_choice: Any, kwargs: Dict[str, Any], n_ctx: Optional[int] = None
+                   ) -> Tuple["_core.Prompt", Dict[str, Any], Optional[tool_calls.ToolPlan], int]:
+        """The prompt and generation kwargs of a chat call, with its tools (see tools.py) and, with
+        context_overflow="truncate" (the default), its oldest turns dropped to fit (chat_window.py;
+        how many were dropped is the last item, for create_chat_completion's usage)."""
+        kwargs = dict(kwargs)
+        overflow = kwargs.pop("context_overflow", "truncate")
+        if overflow not in chat_window.MODES:
+            raise ValueError(f'context_overflow must be "truncate" or "error", got {overflow!r}')
+        plan = tool_calls.ToolPlan(self, messages, tools, tool_choice) if tools is not None or tool_choice is not None else None
+        template_tools = plan.template_tools if plan else None
+
+        def prompt_of(msgs: Sequence[Dict[str, Any]]) -> "_core.Prompt":
+            if plan is not None:
+                msgs = plan.render_messages(msgs)
+            return self._chat_prompt(msgs, special_in_messages, template_tools)
+
+        dropped = 0
+        if overflow == "truncate" and isinstance(messages, Sequence) and not isinstance(messages, (str, bytes)):
+            max_tokens = kwargs.get("max_tokens", 256)
+            max_tokens = 0 if max_tokens is None or not isinstance(max_tokens, int) else max_tokens
+            messages, dropped = chat_window.fit(messages, lambda m: len(self._native.tokenize(prompt_of(m))),
+                                                n_ctx or self.n_ctx, max_tokens)
+        prompt = prompt_of(messages)
+        kwargs = plan.generation_kwargs(kwargs) if plan else kwargs
+        return prompt, kwargs, plan, dropped
 
     # -- sessions ---------------------------------------------------------------------------------
     def perplexity(self, text: str, ctx: int = 512, progress: bool = False, n_threads: Optional[int] = None):
@@ -500,11 +533,14 @@ class Model:
         return "".join(self.chat_stream(messages, special_in_messages, **kwargs))
 
     def chat_stream(self, messages: Sequence[Dict[str, Any]], special_in_messages: bool = False,
-                    **kwargs: Any) -> Iterator[str]:
+                    tools: Optional[list] = None, tool_choice: Any = None, **kwargs: Any) -> Iterator[str]:
         """special_in_messages: False (default) tokenizes control-token text inside the messages
         ("<|im_end|>", "<|eot_id|>") as plain text, so only the chat template's own markup makes
-        control tokens; True lets message text make them too (for callers writing markup)."""
-        return self._start(self._chat_prompt(messages, special_in_messages), kwargs)[1]
+        control tokens; True lets message text make them too (for callers writing markup).
+        tools, tool_choice: OpenAI's (see tools.py); the text is the model's raw answer, a call
+        included. create_chat_completion parses calls into `tool_calls`."""
+        prompt, kwargs, _, _ = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        return self._start(prompt, kwargs)[1]
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
         ids = _core.Prompt.from_ids(ids).ids  # TypeError / ValueError for what cannot be token ids
@@ -535,9 +571,16 @@ class Model:
         return out
 
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
-                               special_in_messages: bool = False, **kwargs: Any):
-        gen, pieces = self._start(self._chat_prompt(messages, special_in_messages), kwargs)
+                               special_in_messages: bool = False, tools: Optional[list] = None,
+                               tool_choice: Any = None, **kwargs: Any):
+        prompt, kwargs, plan, dropped = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        gen, pieces = self._start(prompt, kwargs)
         cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
+        if plan is not None and plan.active:
+            out = tool_calls.completion_with_tools(self, gen, pieces, stream, cid, created)
+            if not stream:
+                out["usage"] = {**out["usage"], "dropped_messages": dropped}
+            return out
 
         if stream:
             def chunks() -> Iterator[Dict[str, Any]]:
@@ -551,7 +594,7 @@ class Model:
         return {"id": cid, "object": "chat.completion", "created": created, "model": self.path,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
                              "finish_reason": gen.result.finish_reason}],
-                "usage": gen.result.usage}
+                "usage": {**gen.result.usage, "dropped_messages": dropped}}
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"n_ctx={self.n_ctx}"

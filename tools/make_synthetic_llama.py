@@ -235,9 +235,11 @@ def make_synthetic_llama(path: str | Path, *, n_layer: int = 2, n_embd: int = 12
                          rope_freqs: bool = True, rope_base: float = 500000.0, rope_scaling_factor: float = 8.0,
                          rms_eps: float = 1e-5, qk_logit_std: float = 4.0, seed: int = 0,
                          tensor_types: Optional[Dict[str, str]] = None,
-                         tokenizer_json: str | Path | None = None, name: str = "synthetic-llama") -> Path:
+                         tokenizer_json: str | Path | None = None, name: str = "synthetic-llama",
+                         chat_template: Optional[str] = None) -> Path:
     """Writes a random-weight Llama GGUF file to `path` and returns it. vocab: "small" (a few hundred
-    tokens, fast) or "llama3" (the real 128,256-token vocabulary from tokenizer_json)."""
+    tokens, fast) or "llama3" (the real 128,256-token vocabulary from tokenizer_json). chat_template:
+    the file's template (default: the built-in Llama-3.1-style one)."""
     if n_embd % n_head or n_head % n_head_kv or (n_embd // n_head) % 2:
         raise ValueError("n_embd must split into n_head even-sized heads and n_head into n_head_kv groups")
     _quantizer(weight_type)
@@ -271,7 +273,7 @@ def make_synthetic_llama(path: str | Path, *, n_layer: int = 2, n_embd: int = 12
     else:
         raise ValueError(f"vocab must be 'small' or 'llama3', not {vocab!r}")
     w.add_vocab_size(n_vocab)
-    w.add_chat_template(CHAT_TEMPLATE)
+    w.add_chat_template(chat_template if chat_template is not None else CHAT_TEMPLATE)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
 
     factors = llama3_rope_factors(head_dim, rope_base, rope_scaling_factor) if rope_freqs else None

@@ -43,6 +43,45 @@ Generator::Generator(Session& session, std::vector<int32_t> prompt, const Genera
   result_.prompt_tokens = static_cast<int64_t>(prompt_.size());
 }
 
+Generator::~Generator() {
+  // next() joins before it returns, also when it throws; this is for a generator destroyed
+  // from inside a step (never, today), so no thread outlives the buffer it writes.
+  if (mask_thread_.joinable()) mask_thread_.join();
+}
+
+void Generator::start_mask(int32_t previous) {
+  const size_t words = (static_cast<size_t>(session_.n_vocab()) + 31) / 32;
+  allowed_.assign(words, ~0u);
+  mask_error_ = nullptr;
+  mask_thread_ = std::thread([this, previous] {
+    try {
+      mask_result_ = params_.logits_mask(previous, allowed_.data(), static_cast<int32_t>(session_.n_vocab()));
+    } catch (...) {
+      mask_error_ = std::current_exception();
+    }
+  });
+}
+
+bool Generator::finish_mask() {
+  mask_thread_.join();
+  if (mask_error_) {
+    std::exception_ptr error = mask_error_;
+    mask_error_ = nullptr;
+    std::rethrow_exception(error);
+  }
+  return mask_result_;
+}
+
+template <typename Step>
+auto Generator::overlapping_mask(Step&& step) {
+  try {
+    return step();
+  } catch (...) {
+    if (mask_thread_.joinable()) mask_thread_.join();  // its error, if any, is superseded
+    throw;
+  }
+}
+
 void Generator::finish(const char* reason) {
   if (result_.finish_reason.empty()) result_.finish_reason = reason;
 }
@@ -74,15 +113,18 @@ bool Generator::release_text(std::string* out) {
 int32_t Generator::sample_next() {
   const int32_t n_vocab = static_cast<int32_t>(session_.n_vocab());
   if (!params_.logits_mask) return sampler_.sample(session_.logits(), n_vocab);
-  allowed_.assign((static_cast<size_t>(n_vocab) + 31) / 32, ~0u);
-  if (!params_.logits_mask(previous_token_, allowed_.data(), n_vocab)) return sampler_.sample(session_.logits(), n_vocab);
+  if (!mask_thread_.joinable()) start_mask(previous_token_);
+  if (!finish_mask()) return sampler_.sample(session_.logits(), n_vocab);
   const float* logits = session_.logits();
   masked_logits_.resize(static_cast<size_t>(n_vocab));
   bool any = false;
-  for (int32_t t = 0; t < n_vocab; ++t) {
-    const bool allowed = (allowed_[static_cast<size_t>(t) / 32] >> (t % 32)) & 1u;
-    masked_logits_[static_cast<size_t>(t)] = allowed ? logits[t] : -INFINITY;
-    any = any || allowed;
+  for (int32_t t0 = 0; t0 < n_vocab; t0 += 32) {
+    const uint32_t word = allowed_[static_cast<size_t>(t0) / 32];
+    const int32_t end = std::min(t0 + 32, n_vocab);
+    any = any || (word & (end - t0 == 32 ? ~0u : (1u << (end - t0)) - 1u)) != 0;
+    for (int32_t t = t0; t < end; ++t) {
+      masked_logits_[static_cast<size_t>(t)] = ((word >> (t - t0)) & 1u) ? logits[t] : -INFINITY;
+    }
   }
   if (!any) throw InvalidArgument("the logits mask allows no token at generated position " + std::to_string(result_.completion_tokens));
   return sampler_.sample(masked_logits_.data(), n_vocab);
@@ -93,7 +135,8 @@ bool Generator::next(std::string* piece) {
   if (finished()) return false;
   if (!started_) {
     started_ = true;
-    const int64_t evaluated = session_.set_tokens(prompt_);
+    if (params_.logits_mask) start_mask(-1);  // overlaps the prefill
+    const int64_t evaluated = overlapping_mask([&] { return session_.set_tokens(prompt_); });
     result_.prompt_cached_tokens = result_.prompt_tokens - evaluated;
     for (int32_t t : prompt_) sampler_.accept(t);
   }
@@ -103,7 +146,9 @@ bool Generator::next(std::string* piece) {
         finish("length");  // context full: stop cleanly instead of overflowing
         break;
       }
-      session_.append(unevaluated_token_);
+      const bool more = params_.max_tokens < 0 || result_.completion_tokens < params_.max_tokens;
+      if (params_.logits_mask && more) start_mask(previous_token_);  // overlaps the forward pass
+      overlapping_mask([&] { session_.append(unevaluated_token_); });
       unevaluated_token_ = -1;
     }
     if (params_.max_tokens >= 0 && result_.completion_tokens >= params_.max_tokens) {

@@ -4,8 +4,10 @@
 // could be the start of one is held back until it is ruled out. Start one with Session::generate.
 #pragma once
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,9 @@ struct Prompt {
 // tokens that may not come next and returns true, or returns false to leave this step free.
 // Masked tokens are never sampled, end-of-generation tokens included; a mask that allows no
 // token ends the call with InvalidArgument.
+// The mask depends only on the tokens so far, so it is computed while the model evaluates
+// `previous` (and the first one during the prompt's prefill): it runs on a helper thread, one
+// call at a time, concurrently with the forward pass. It must not use the session.
 using LogitsMaskFn = std::function<bool(int32_t previous, uint32_t* allowed, int32_t n_vocab)>;
 
 struct GenerateParams {
@@ -62,6 +67,9 @@ class Generator {
  public:
   // Use Session::generate. The session (and its model) must outlive the generator.
   Generator(Session& session, std::vector<int32_t> prompt, const GenerateParams& params);
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+  ~Generator();
 
   // Next non-empty piece of text, or false when generation has finished.
   bool next(std::string* piece);
@@ -75,6 +83,14 @@ class Generator {
   bool release_text(std::string* out);
   // The next token: the mask (if any) applied to the session's logits, then the sampler.
   int32_t sample_next();
+  // The logits mask for the step after `previous`, started on the helper thread so that it
+  // overlaps the forward pass; sample_next() waits for it.
+  void start_mask(int32_t previous);
+  // Waits for a started mask; true when it constrains this step. Rethrows the hook's exception.
+  bool finish_mask();
+  // Runs `step` (a forward pass) with a started mask never left running past it.
+  template <typename Step>
+  auto overlapping_mask(Step&& step);
 
   Session& session_;
   const Tokenizer& tokenizer_;
@@ -87,6 +103,9 @@ class Generator {
   int32_t previous_token_ = -1;     // for the logits mask
   bool started_ = false;
   std::vector<uint32_t> allowed_;   // logits mask words
+  std::thread mask_thread_;         // computing allowed_ while the forward pass runs
+  bool mask_result_ = false;
+  std::exception_ptr mask_error_;
   std::vector<float> masked_logits_;
   GenerationResult result_;
 };
