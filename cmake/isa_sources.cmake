@@ -1,5 +1,8 @@
 # Per-ISA kernel files: each compiled with its own flags so that no wider instruction can leak
 # into code that runs before (or without) the run-time CPU check. Nothing here uses -march=native.
+# Only the thin per-ISA .cpp files are compiled: on both architectures they instantiate their
+# family's header of templates (csrc/kernels/<arch>/<family>_<arch>.h) with their ISA's policy,
+# all with internal linkage, so each instantiation carries its own file's flags.
 set(PLE_X86 OFF)
 set(PLE_ARM OFF)
 set(_ple_target_cpu "${CMAKE_SYSTEM_PROCESSOR}")

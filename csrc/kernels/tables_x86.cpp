@@ -11,9 +11,10 @@ namespace ple::kernels {
 // and replaces what its ISA has.
 
 #if PLE_BUILT_AVX2
-// The AVX2 and AVX-512 tables hold the same kernel families (csrc/kernels/x86/*_x86.inc, each
-// compiled once per ISA): dots, decode and prefill tiles, prefill panels, packed GEMVs and
-// grouped-query attention. The AVX-512 build uses EVEX encodings, 32 registers and vpdpbusd.
+// The AVX2 and AVX-512 tables hold the same kernel families (csrc/kernels/x86/*_x86.h, templates
+// instantiated once per ISA with its policy): dots, decode and prefill tiles, prefill panels,
+// packed GEMVs and grouped-query attention. The AVX-512 build uses EVEX encodings, 32 registers
+// and vpdpbusd (policy_avx512.h).
 KernelTable make_avx2_table() {
   KernelTable t = make_scalar_table();
   t.isa = "avx2";

@@ -1,18 +1,17 @@
 // Small helpers of the x86 kernel files written with 256-bit AVX2 intrinsics: the *_avx2.cpp
-// files and the kernel families (*_x86.inc) that are built once per x86 ISA. Internal linkage
+// files and the kernel families (*_x86.h) that are built once per x86 ISA. Internal linkage
 // (anonymous namespace), so no copy can be kept by the linker for code built with other flags.
 //
-// A family file's kernels have internal linkage; its thin *_<isa>.cpp sets PLE_X86_VNNI (1 in the
-// AVX-512 VNNI build) and exports them as <kernel>__<isa> (x86_kernels.h).
+// A family header's kernels are templates over an ISA policy, as on ARM: `Avx2` (policy_avx2.h)
+// or `Avx512Vnni` (policy_avx512.h), structs of the few integer operations in which the builds
+// differ. Each thin <family>_<isa>.cpp includes the family header and its own ISA's policy header
+// and exports the kernels as <kernel>__<isa> (x86_kernels.h). Everything has internal linkage,
+// the policies and every instantiation included, so each file's copy is built with its own flags.
 #pragma once
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/x86/x86_intrin.h"
-
-#ifndef PLE_X86_VNNI
-#define PLE_X86_VNNI 0
-#endif
 
 namespace ple::kernels {
 namespace {

@@ -1,11 +1,13 @@
-// qdot_float_x86.inc built for AVX2 + FMA + F16C (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
-#define PLE_X86_VNNI 0
-#include "kernels/x86/qdot_float_x86.inc"
+// The float dots of qdot_float_x86.h built for AVX2 + FMA + F16C
+// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS), instantiated with Avx2 (policy_avx2.h).
+#include "kernels/x86/x86_kernels.h"
+#include "kernels/x86/qdot_float_x86.h"
+#include "kernels/x86/policy_avx2.h"
 
 namespace ple::kernels {
 
-float qdot_f32_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_f32_f32(n, w, a); }
-float qdot_f16_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_f16_f32(n, w, a); }
-float qdot_bf16_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_bf16_f32(n, w, a); }
+float qdot_f32_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_f32_f32<Avx2>(n, w, a); }
+float qdot_f16_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_f16_f32<Avx2>(n, w, a); }
+float qdot_bf16_f32__avx2(int64_t n, const void* w, const void* a) { return qdot_bf16_f32<Avx2>(n, w, a); }
 
 }  // namespace ple::kernels

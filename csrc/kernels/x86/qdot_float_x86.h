@@ -8,7 +8,10 @@
 // multiplies and adds separately (this file is built with -ffp-contract=off) and so equals its
 // __ref twin bit for bit.
 //
-// qdot_float_x86.inc exports the weight dots, attention_x86.inc the attention kernels.
+// The weight dots (kernel_table.h, DotFn) are at the end, templates over the ISA policy
+// (policy_avx2.h) that qdot_float_<isa>.cpp instantiate and export by name; attention_x86.h has
+// the attention kernels. They need none of the policy's operations but take it all the same, so
+// that every x86 family is instantiated the same way.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -61,6 +64,20 @@ float dot(int64_t n, Weights w, const float* y) {
   return hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))) + tail;
 }
 
-}  // namespace
+template <class Isa>
+float qdot_f32_f32(int64_t n, const void* w, const void* a) {
+  return dot(n, F32Weights{static_cast<const float*>(w)}, static_cast<const float*>(a));
+}
 
+template <class Isa>
+float qdot_f16_f32(int64_t n, const void* w, const void* a) {
+  return dot(n, F16Weights{static_cast<const uint16_t*>(w)}, static_cast<const float*>(a));
+}
+
+template <class Isa>
+float qdot_bf16_f32(int64_t n, const void* w, const void* a) {
+  return dot(n, BF16Weights{static_cast<const uint16_t*>(w)}, static_cast<const float*>(a));
+}
+
+}  // namespace
 }  // namespace ple::kernels

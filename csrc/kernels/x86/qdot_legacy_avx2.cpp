@@ -1,13 +1,15 @@
-// qdot_legacy_x86.inc built for AVX2 + FMA + F16C (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
-#define PLE_X86_VNNI 0
-#include "kernels/x86/qdot_legacy_x86.inc"
+// The dots of qdot_legacy_x86.h built for AVX2 + FMA + F16C
+// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS), instantiated with Avx2 (policy_avx2.h).
+#include "kernels/x86/x86_kernels.h"
+#include "kernels/x86/qdot_legacy_x86.h"
+#include "kernels/x86/policy_avx2.h"
 
 namespace ple::kernels {
 
-float qdot_q4_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q4_0_q8_0(n, w, a); }
-float qdot_q5_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q5_0_q8_0(n, w, a); }
-float qdot_q8_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q8_0_q8_0(n, w, a); }
-float qdot_q4_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return qdot_q4_1_q8_1(n, w, a); }
-float qdot_q5_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return qdot_q5_1_q8_1(n, w, a); }
+float qdot_q4_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q4_0_q8_0<Avx2>(n, w, a); }
+float qdot_q5_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q5_0_q8_0<Avx2>(n, w, a); }
+float qdot_q8_0_q8_0__avx2(int64_t n, const void* w, const void* a) { return qdot_q8_0_q8_0<Avx2>(n, w, a); }
+float qdot_q4_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return qdot_q4_1_q8_1<Avx2>(n, w, a); }
+float qdot_q5_1_q8_1__avx2(int64_t n, const void* w, const void* a) { return qdot_q5_1_q8_1<Avx2>(n, w, a); }
 
 }  // namespace ple::kernels

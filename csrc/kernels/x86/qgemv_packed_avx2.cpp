@@ -1,51 +1,53 @@
-// qgemv_packed_x86.inc built for AVX2 + FMA + F16C (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
-#define PLE_X86_VNNI 0
-#include "kernels/x86/qgemv_packed_x86.inc"
+// The packed-row GEMVs of qgemv_packed_x86.h built for AVX2 + FMA + F16C
+// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS), instantiated with Avx2 (policy_avx2.h).
+#include "kernels/x86/x86_kernels.h"
+#include "kernels/x86/qgemv_packed_x86.h"
+#include "kernels/x86/policy_avx2.h"
 
 namespace ple::kernels {
 
-size_t packed_group_bytes_q4_0x8__avx2(int64_t n) { return packed_group_bytes_q4_0x8(n); }
+size_t packed_group_bytes_q4_0x8__avx2(int64_t n) { return packed_group_bytes_q4_0x8<Avx2>(n); }
 void pack_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
-  pack_q4_0x8(n, w, w_stride, out_group);
+  pack_q4_0x8<Avx2>(n, w, w_stride, out_group);
 }
 void qgemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  qgemv_q4_0x8_q8_0(n, groups, n_groups, a, out);
+  qgemv_q4_0x8_q8_0<Avx2>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel) {
-  pack_panel_from_q4_0x8(n, group, w_stride, panel);
+  pack_panel_from_q4_0x8<Avx2>(n, group, w_stride, panel);
 }
-size_t packed_group_bytes_q4_1x8__avx2(int64_t n) { return packed_group_bytes_q4_1x8(n); }
+size_t packed_group_bytes_q4_1x8__avx2(int64_t n) { return packed_group_bytes_q4_1x8<Avx2>(n); }
 void pack_q4_1x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
-  pack_q4_1x8(n, w, w_stride, out_group);
+  pack_q4_1x8<Avx2>(n, w, w_stride, out_group);
 }
 void qgemv_q4_1x8_q8_1__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  qgemv_q4_1x8_q8_1(n, groups, n_groups, a, out);
+  qgemv_q4_1x8_q8_1<Avx2>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q4_1x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel) {
-  pack_panel_from_q4_1x8(n, group, w_stride, panel);
+  pack_panel_from_q4_1x8<Avx2>(n, group, w_stride, panel);
 }
-size_t packed_group_bytes_q8_0x8__avx2(int64_t n) { return packed_group_bytes_q8_0x8(n); }
+size_t packed_group_bytes_q8_0x8__avx2(int64_t n) { return packed_group_bytes_q8_0x8<Avx2>(n); }
 bool pack_accepts_q8_0x8__avx2(int64_t n, const void* w, size_t w_stride, int64_t rows) {
-  return pack_accepts_q8_0x8(n, w, w_stride, rows);
+  return pack_accepts_q8_0x8<Avx2>(n, w, w_stride, rows);
 }
 void pack_q8_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
-  pack_q8_0x8(n, w, w_stride, out_group);
+  pack_q8_0x8<Avx2>(n, w, w_stride, out_group);
 }
 void qgemv_q8_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  qgemv_q8_0x8_q8_0(n, groups, n_groups, a, out);
+  qgemv_q8_0x8_q8_0<Avx2>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q8_0x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel) {
-  pack_panel_from_q8_0x8(n, group, w_stride, panel);
+  pack_panel_from_q8_0x8<Avx2>(n, group, w_stride, panel);
 }
-size_t packed_group_bytes_q4_kx8__avx2(int64_t n) { return packed_group_bytes_q4_kx8(n); }
+size_t packed_group_bytes_q4_kx8__avx2(int64_t n) { return packed_group_bytes_q4_kx8<Avx2>(n); }
 void pack_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group) {
-  pack_q4_kx8(n, w, w_stride, out_group);
+  pack_q4_kx8<Avx2>(n, w, w_stride, out_group);
 }
 void qgemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  qgemv_q4_kx8_q8_k(n, groups, n_groups, a, out);
+  qgemv_q4_kx8_q8_k<Avx2>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q4_kx8__avx2(int64_t n, const void* group, size_t w_stride, void* panel) {
-  pack_panel_from_q4_kx8(n, group, w_stride, panel);
+  pack_panel_from_q4_kx8<Avx2>(n, group, w_stride, panel);
 }
 
 }  // namespace ple::kernels

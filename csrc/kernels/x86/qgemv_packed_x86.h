@@ -1,286 +1,220 @@
-// Internals of the GEMVs over rows packed at load time (qgemv_packed_x86.inc): the packed-group
-// layouts of Q4_0, Q4_1, Q8_0 and Q4_K, 8 rows per group, and their per-block steps, over the
-// panel internals of qpanel_x86.h (prefill builds a panel straight from a group). Internal
-// linkage, built once per x86 ISA.
+// GEMVs over rows packed once at load time (kernel_table.h, PackedKernels: pack, accepts,
+// group_bytes, gemv, pack_panel) for Q4_0, Q4_1, Q8_0 and Q4_K, 8 rows per group, as templates
+// over the x86 ISA policy (policy_avx2.h). Decode runs the GEMV; prefill unpacks a group straight
+// into the prefill panel (qpanel_x86.h). Layouts and block steps: qgemv_packed_core_x86.h.
+// Included only by qgemv_packed_avx2.cpp and qgemv_packed_avx512.cpp, which instantiate them with
+// their policy and export them by name; internal linkage.
 #pragma once
-#include <cstdint>
-#include <cstring>
-#include <type_traits>
-
-#include "kernels/x86/qpanel_x86.h"
+#include "kernels/x86/qgemv_packed_core_x86.h"
 
 namespace ple::kernels {
 namespace {
 
-// Decode over interleaved groups (PackedKernels::gemv): out[g * 8 + r] = dot(row 8g + r, a).
-// Two groups per pass share what depends on the activation block alone (its broadcast groups,
-// scale and sums: Format::Prepared), which the per-group work then reuses (Format::block); each
-// row still runs its format's per-block sequence, so outputs equal the dot as before. Each of
-// the pass's streams prefetches the same block of the next pass's groups: streams the hardware
-// prefetcher has not seen yet (measurements: bench/README.md, "Packed-row GEMV").
+template <class Isa>
+size_t packed_group_bytes_q4_0x8(int64_t n) { return static_cast<size_t>(n / kQK) * kQ40GroupBytes; }
 
-template <class Format>
-void gemv_interleaved_groups(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  const int64_t nb = n / Format::kBlockElems;
-  const size_t group_bytes = static_cast<size_t>(nb) * Format::kGroupBytes;
-  const auto* act = static_cast<const typename Format::Activation*>(a);
-  const auto pass = [&](int64_t first, auto count) {
-    constexpr int kGroups = decltype(count)::value;
-    const uint8_t* p = static_cast<const uint8_t*>(groups) + static_cast<size_t>(first) * group_bytes;
-    typename Format::Sums acc[kGroups];
-    for (int64_t b = 0; b < nb; ++b, p += Format::kGroupBytes) {
-      for (int g = 0; g < kGroups; ++g) prefetch_lines(p + (kGroups + g) * group_bytes, Format::kGroupBytes);
-      const typename Format::Prepared prepared(act[b]);
-      for (int g = 0; g < kGroups; ++g) Format::block(p + g * group_bytes, prepared, acc[g]);
+template <class Isa>
+void pack_q4_0x8(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, out += kQ40GroupBytes) {
+    const BlockQ4_0* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      x[r] = reinterpret_cast<const BlockQ4_0*>(rows + static_cast<size_t>(r) * w_stride) + b;
+      std::memcpy(out + 2 * r, &x[r]->d, 2);
     }
-    for (int g = 0; g < kGroups; ++g) _mm256_storeu_ps(out + (first + g) * kPanelRows, acc[g].result());
-  };
-  int64_t grp = 0;
-  for (; grp + 2 <= n_groups; grp += 2) pass(grp, std::integral_constant<int, 2>());
-  if (grp < n_groups) pass(grp, std::integral_constant<int, 1>());
+    const uint8_t* qs[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) qs[r] = x[r]->qs;
+    interleave_nibble_words(qs, out + 16);
+  }
 }
 
-// The eight 4-column groups of a 32-element activation block, each broadcast to all lanes.
-struct ActivationGroups {
-  __m256i g[8];
-  explicit ActivationGroups(const int8_t* q) {
-    for (int k = 0; k < 8; ++k) {
-      int32_t v;
-      std::memcpy(&v, q + 4 * k, 4);
-      g[k] = _mm256_set1_epi32(v);
+template <class Isa>
+void qgemv_q4_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_interleaved_groups<Q4_0x8<Isa>>(n, groups, n_groups, a, out);
+}
+
+// Prefill on interleaved rows: the scratch panel of one group, without a transpose.
+template <class Isa>
+void pack_panel_from_q4_0x8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  const __m256i eight = _mm256_set1_epi8(8);
+  for (int64_t b = 0; b < nb; ++b, p += kQ40GroupBytes, out += kPanelBlockBytes) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    __m256i g[8];
+    for (int j = 0; j < 4; ++j) {
+      unpack_interleaved(p + 16, j, g[j], g[j + 4]);
+      g[j] = _mm256_sub_epi8(g[j], eight);
+      g[j + 4] = _mm256_sub_epi8(g[j + 4], eight);
+    }
+    store_panel_groups(g, out);
+  }
+}
+
+template <class Isa>
+size_t packed_group_bytes_q4_1x8(int64_t n) { return static_cast<size_t>(n / kQK) * kQ41GroupBytes; }
+
+template <class Isa>
+void pack_q4_1x8(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, out += kQ41GroupBytes) {
+    const BlockQ4_1* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      x[r] = reinterpret_cast<const BlockQ4_1*>(rows + static_cast<size_t>(r) * w_stride) + b;
+      std::memcpy(out + 2 * r, &x[r]->d, 2);
+      std::memcpy(out + 16 + 2 * r, &x[r]->m, 2);
+    }
+    const uint8_t* qs[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) qs[r] = x[r]->qs;
+    interleave_nibble_words(qs, out + 32);
+  }
+}
+
+template <class Isa>
+void qgemv_q4_1x8_q8_1(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_interleaved_groups<Q4_1x8<Isa>>(n, groups, n_groups, a, out);
+}
+
+template <class Isa>
+void pack_panel_from_q4_1x8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, p += kQ41GroupBytes, out += kPanelBlockBytes) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    _mm256_storeu_ps(reinterpret_cast<float*>(out + 32), _mm256_cvtph_ps(load128(p + 16)));
+    auto* g = reinterpret_cast<__m256i*>(out + 64);
+    for (int j = 0; j < 4; ++j) {
+      __m256i lo, hi;
+      unpack_interleaved(p + 32, j, lo, hi);
+      _mm256_storeu_si256(g + j, lo);
+      _mm256_storeu_si256(g + j + 4, hi);
     }
   }
-};
-
-// Accumulator of a format without a per-block minimum term.
-struct PlainSums {
-  __m256 acc = _mm256_setzero_ps();
-  __m256 result() const { return acc; }
-};
-}  // namespace
-
-// Interleaved Q4_0 (8 rows, same 144 bytes per block column as the 8 rows' own blocks):
-//   uint16  d[8]       the rows' fp16 scales
-//   uint8   qs[4][8][4]  vector j, lane r: row r's bytes qs[4j..4j+3], whose low nibbles are its
-//                        quants 4j..4j+3 and high nibbles its quants 16+4j..16+4j+3
-// so a mask gives group j of all 8 rows and a shift group j + 4, with no shuffles at run time.
-namespace {
-
-constexpr size_t kQ40GroupBytes = kPanelRows * sizeof(BlockQ4_0);  // 144
-
-// The 16 nibble bytes of 8 rows' blocks as 4 vectors of 8 words (vector j, lane r: row r's bytes
-// 4j..4j+3): rows r and r + 4 share a vector, then a 4 x 4 transpose within each 128-bit lane.
-inline void interleave_nibble_words(const uint8_t* const (&qs)[kPanelRows], uint8_t* out) {
-  __m256i y[4];
-  for (int r = 0; r < 4; ++r) y[r] = _mm256_setr_m128i(load128(qs[r]), load128(qs[r + 4]));
-  const __m256i t0 = _mm256_unpacklo_epi32(y[0], y[1]), t1 = _mm256_unpackhi_epi32(y[0], y[1]);
-  const __m256i t2 = _mm256_unpacklo_epi32(y[2], y[3]), t3 = _mm256_unpackhi_epi32(y[2], y[3]);
-  auto* v = reinterpret_cast<__m256i*>(out);
-  _mm256_storeu_si256(v + 0, _mm256_unpacklo_epi64(t0, t2));
-  _mm256_storeu_si256(v + 1, _mm256_unpackhi_epi64(t0, t2));
-  _mm256_storeu_si256(v + 2, _mm256_unpacklo_epi64(t1, t3));
-  _mm256_storeu_si256(v + 3, _mm256_unpackhi_epi64(t1, t3));
 }
 
-}  // namespace
+template <class Isa>
+size_t packed_group_bytes_q8_0x8(int64_t n) { return static_cast<size_t>(n / kQK) * kQ80GroupBytes; }
 
-namespace {
-
-// Groups j and j + 4 of 8 interleaved rows, as unsigned quants 0..15.
-inline void unpack_interleaved(const uint8_t* v, int j, __m256i& lo, __m256i& hi) {
-  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v) + j);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  lo = _mm256_and_si256(q, low4);
-  hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-}
-
-// Row r's exact int32 sum of q * a over one block of 8 interleaved nibble rows (the layout above,
-// quants 0..15 without their offset) in lane r: one vpmaddubsw per group of four columns against
-// the activation group broadcast to all lanes (|pair| <= 2 * 15 * 128, so the eight groups add up
-// in int16: <= 30720), or one vpdpbusd per group with VNNI.
-inline __m256i interleaved_nibble_sums(const uint8_t* qs, const ActivationGroups& a) {
-  __m256i lo, hi;
-#if PLE_X86_VNNI
-  __m256i s = _mm256_setzero_si256();
-  for (int j = 0; j < 4; ++j) {
-    unpack_interleaved(qs, j, lo, hi);
-    s = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(s, lo, a.g[j]), hi, a.g[j + 4]);
+template <class Isa>
+bool pack_accepts_q8_0x8(int64_t n, const void* w, size_t w_stride, int64_t rows) {
+  const __m256i minus128 = _mm256_set1_epi8(static_cast<char>(0x80));
+  const int64_t nb = n / kQK;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto* x = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(w) + static_cast<size_t>(r) * w_stride);
+    __m256i any = _mm256_setzero_si256();
+    for (int64_t b = 0; b < nb; ++b) any = _mm256_or_si256(any, _mm256_cmpeq_epi8(load256(x[b].qs), minus128));
+    if (!_mm256_testz_si256(any, any)) return false;
   }
-  return s;
-#else
-  unpack_interleaved(qs, 0, lo, hi);
-  __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo, a.g[0]), _mm256_maddubs_epi16(hi, a.g[4]));
-  for (int j = 1; j < 4; ++j) {
-    unpack_interleaved(qs, j, lo, hi);
-    s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_maddubs_epi16(lo, a.g[j]), _mm256_maddubs_epi16(hi, a.g[j + 4])));
-  }
-  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
-#endif
+  return true;
 }
 
-// Interleaved Q4_0 for gemv_interleaved_groups: the rows' sums of q * a, less 8 * sum(a) for all
-// rows at once; float part as in every other Q4_0 kernel here.
-struct Q4_0x8 {
-  using Activation = BlockQ8_0;
-  static constexpr int64_t kBlockElems = kQK;
-  static constexpr size_t kGroupBytes = kQ40GroupBytes;
-  using Sums = PlainSums;
-  struct Prepared {
-    ActivationGroups groups;
-    __m256i offset;  // 8 * sum(a) in every lane
-    __m256 d;
-    explicit Prepared(const BlockQ8_0& a) : groups(a.qs), d(_mm256_set1_ps(half_to_float(a.d))) {
-      const __m256i eights = _mm256_set1_epi8(8);
-#if PLE_X86_VNNI
-      __m256i off = _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, load256(a.qs));
-#else
-      __m256i off = _mm256_madd_epi16(_mm256_maddubs_epi16(eights, load256(a.qs)), _mm256_set1_epi16(1));
-#endif
-      off = _mm256_add_epi32(off, _mm256_permute2x128_si256(off, off, 0x01));
-      off = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0x4e));
-      offset = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0xb1));
+template <class Isa>
+void pack_q8_0x8(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, out += kQ80GroupBytes) {
+    __m256i v[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      const BlockQ8_0& x = reinterpret_cast<const BlockQ8_0*>(rows + static_cast<size_t>(r) * w_stride)[b];
+      std::memcpy(out + 2 * r, &x.d, 2);
+      v[r] = load256(x.qs);
     }
-  };
-  static void block(const uint8_t* p, const Prepared& a, Sums& s) {
-    const __m256i sums = _mm256_sub_epi32(interleaved_nibble_sums(p + 16, a.groups), a.offset);
-    s.acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), a.d), _mm256_cvtepi32_ps(sums), s.acc);
+    __m256i g[8];
+    transpose_words(v, g);
+    for (int k = 0; k < 8; ++k) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16) + k, g[k]);
   }
-};
-
-}  // namespace
-
-// ---- Q4_1 ----------------------------------------------------------------------------------------
-// Interleaved Q4_1 (8 rows, the same 160 bytes per block column as the rows' own blocks):
-//   uint16 d[8], m[8]      the rows' fp16 scales and minimums
-//   uint8  qs[4][8][4]     as interleaved Q4_0
-namespace {
-
-constexpr size_t kQ41GroupBytes = kPanelRows * sizeof(BlockQ4_1);  // 160
-
-// Interleaved Q4_1 for gemv_interleaved_groups.
-struct Q4_1x8 {
-  using Activation = BlockQ8_1;
-  static constexpr int64_t kBlockElems = kQK;
-  static constexpr size_t kGroupBytes = kQ41GroupBytes;
-  using Sums = SumsWithMins;
-  struct Prepared {
-    ActivationGroups groups;
-    __m256 d, s;
-    explicit Prepared(const BlockQ8_1& a)
-        : groups(a.qs), d(_mm256_set1_ps(half_to_float(a.d))), s(_mm256_set1_ps(half_to_float(a.s))) {}
-  };
-  static void block(const uint8_t* p, const Prepared& a, Sums& s) {
-    q4_1_block(_mm256_cvtph_ps(load128(p)), _mm256_cvtph_ps(load128(p + 16)), interleaved_nibble_sums(p + 32, a.groups), a.d,
-               a.s, s);
-  }
-};
-
-}  // namespace
-
-// ---- Q8_0 ----------------------------------------------------------------------------------------
-// Interleaved Q8_0 (8 rows, the same 272 bytes per block column as the rows' own blocks):
-//   uint16 d[8]            the rows' fp16 scales
-//   int8   q[8][8][4]      group g, lane r: row r's quants 4g..4g+3
-// Its GEMV takes the sign of each activation onto the weights: vpmaddubsw(|a|, sign(w, a)) (or
-// vpdpbusd) is exact when no weight is -128 (|a| <= 128, |w| <= 127: a pair is at most 32512),
-// which pack_accepts_q8_0x8 checks once per matrix at load time; quantizers never write -128.
-namespace {
-
-constexpr size_t kQ80GroupBytes = kPanelRows * sizeof(BlockQ8_0);  // 272
-
-// Interleaved Q8_0 for gemv_interleaved_groups: each activation group's sign moves onto the
-// weights and its magnitude is the unsigned operand (see above).
-struct Q8_0x8 {
-  using Activation = BlockQ8_0;
-  static constexpr int64_t kBlockElems = kQK;
-  static constexpr size_t kGroupBytes = kQ80GroupBytes;
-  using Sums = PlainSums;
-  struct Prepared {
-    ActivationGroups groups;
-    __m256 d;
-    explicit Prepared(const BlockQ8_0& a) : groups(a.qs), d(_mm256_set1_ps(half_to_float(a.d))) {}
-  };
-  static void block(const uint8_t* p, const Prepared& a, Sums& s) {
-    const auto* wg = reinterpret_cast<const __m256i*>(p + 16);
-    __m256i isum = _mm256_setzero_si256();
-    for (int k = 0; k < 8; ++k) {
-      const __m256i abs_a = _mm256_abs_epi8(a.groups.g[k]);  // -128 -> 128 (as u8)
-      const __m256i signed_w = _mm256_sign_epi8(_mm256_loadu_si256(wg + k), a.groups.g[k]);
-#if PLE_X86_VNNI
-      isum = _mm256_dpbusd_epi32(isum, abs_a, signed_w);
-#else
-      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(abs_a, signed_w), _mm256_set1_epi16(1)));
-#endif
-    }
-    s.acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), a.d), _mm256_cvtepi32_ps(isum), s.acc);
-  }
-};
-
-}  // namespace
-
-// ---- Q4_K interleaved (load time) --------------------------------------------------------------
-// 8 Q4_K rows per super-block column (1184 bytes, 32 more than the rows' own 8 x 144: the 6-bit
-// scales and mins are stored unpacked so the GEMV does not unpack them for every token):
-//   uint16 d[8], dmin[8]
-//   uint8  sc[8][8], m[8][8]     sub-block j, row r
-//   uint8  qs[4][8][8][4]        chunk c (64 columns), group g, lane r: row r's bytes
-//                                qs[32c + 4g..+3]: low nibbles sub-block 2c, high 2c + 1
-namespace {
-
-constexpr size_t kQ4KGroupBytes = 32 + 128 + 1024;
-
-// 16 int16: (x[r], y[r]) in lane r, from eight bytes each.
-inline __m256i byte_pairs(const uint8_t* x, const uint8_t* y) {
-  return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x)),
-                                                _mm_loadl_epi64(reinterpret_cast<const __m128i*>(y))));
 }
 
-// Interleaved Q4_K for gemv_interleaved_groups. Per super-block: one vpmaddubsw per group gives
-// all 8 rows' pair sums, vpmaddwd applies the sub-block scales, and the mins meet the
-// activation's 16-element sums; float part as tile_k4 (acc = fma(d * d_a, isum, acc), mins +=
-// (dmin * d_a) * msum; acc - mins).
-struct Q4_Kx8 {
-  using Activation = BlockQ8_K;
-  static constexpr int64_t kBlockElems = kQK_K;
-  static constexpr size_t kGroupBytes = kQ4KGroupBytes;
-  struct Sums {
-    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps();
-    __m256 result() const { return _mm256_sub_ps(acc, mins); }
-  };
-  struct Prepared {
-    const BlockQ8_K* y;
-    __m256i bsum;  // the 32-element sums of the activation, pairs of 16-element bsums
-    __m256 d;
-    explicit Prepared(const BlockQ8_K& a)
-        : y(&a), bsum(_mm256_broadcastsi128_si256(_mm_hadd_epi16(load128(a.bsums), load128(a.bsums + 8)))), d(_mm256_set1_ps(a.d)) {}
-  };
-  static void block(const uint8_t* p, const Prepared& a, Sums& s) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const auto bcast = [](const int8_t* q) { int32_t x; std::memcpy(&x, q, 4); return _mm256_set1_epi32(x); };
-    const auto* v = reinterpret_cast<const __m256i*>(p + 160);
-    __m256i isum = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c, v += 8) {
-      const int8_t* a_lo = a.y->qs + 64 * c;
-      const int8_t* a_hi = a_lo + 32;
-      __m256i s_lo = _mm256_setzero_si256(), s_hi = _mm256_setzero_si256();
-      for (int g = 0; g < 8; ++g) {
-        const __m256i q = _mm256_loadu_si256(v + g);
-        s_lo = _mm256_add_epi16(s_lo, _mm256_maddubs_epi16(_mm256_and_si256(q, low4), bcast(a_lo + 4 * g)));
-        s_hi = _mm256_add_epi16(s_hi, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), bcast(a_hi + 4 * g)));
+template <class Isa>
+void qgemv_q8_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_interleaved_groups<Q8_0x8<Isa>>(n, groups, n_groups, a, out);
+}
+
+template <class Isa>
+void pack_panel_from_q8_0x8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const int64_t nb = n / kQK;
+  for (int64_t b = 0; b < nb; ++b, p += kQ80GroupBytes, out += kPanelQ80Bytes<Isa>) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    __m256i g[8];
+    for (int k = 0; k < 8; ++k) g[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16) + k);
+    store_q8_0_panel_groups<Isa>(g, out);
+  }
+}
+
+template <class Isa>
+size_t packed_group_bytes_q4_kx8(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ4KGroupBytes; }
+
+template <class Isa>
+void pack_q4_kx8(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  const auto* rows = static_cast<const uint8_t*>(w);
+  auto* out = static_cast<uint8_t*>(out_group);
+  for (int64_t b = 0; b < n / kQK_K; ++b, out += kQ4KGroupBytes) {
+    const BlockQ4_K* x[kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+    uint16_t d[kPanelRows], dmin[kPanelRows];
+    uint8_t sc[8][kPanelRows], m[8][kPanelRows];
+    for (int r = 0; r < kPanelRows; ++r) {
+      d[r] = x[r]->d;
+      dmin[r] = x[r]->dmin;
+      uint8_t scales_mins[16];
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(scales_mins), unpack_scales_mins_k4(x[r]->scales));
+      for (int j = 0; j < 8; ++j) {
+        sc[j][r] = scales_mins[j];
+        m[j][r] = scales_mins[8 + j];
       }
-      const uint8_t* sc = p + 32 + 16 * c;  // sub-blocks 2c and 2c + 1
-      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s_lo, byte_pairs(sc, sc)));
-      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(s_hi, byte_pairs(sc + 8, sc + 8)));
     }
-    const uint8_t* m = p + 96;
-    __m256i msum = _mm256_madd_epi16(byte_pairs(m, m + 8), _mm256_shuffle_epi32(a.bsum, 0x00));
-    msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 16, m + 24), _mm256_shuffle_epi32(a.bsum, 0x55)));
-    msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 32, m + 40), _mm256_shuffle_epi32(a.bsum, 0xaa)));
-    msum = _mm256_add_epi32(msum, _mm256_madd_epi16(byte_pairs(m + 48, m + 56), _mm256_shuffle_epi32(a.bsum, 0xff)));
-    s.acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), a.d), _mm256_cvtepi32_ps(isum), s.acc);
-    s.mins = _mm256_add_ps(s.mins, _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p + 16)), a.d), _mm256_cvtepi32_ps(msum)));
+    std::memcpy(out, d, sizeof d);
+    std::memcpy(out + 16, dmin, sizeof dmin);
+    std::memcpy(out + 32, sc, sizeof sc);
+    std::memcpy(out + 96, m, sizeof m);
+    auto* v = reinterpret_cast<__m256i*>(out + 160);
+    for (int c = 0; c < 4; ++c) {
+      __m256i q[kPanelRows], g[8];
+      for (int r = 0; r < kPanelRows; ++r) q[r] = load256(x[r]->qs + 32 * c);
+      transpose_words(q, g);
+      for (int k = 0; k < 8; ++k) _mm256_storeu_si256(v + 8 * c + k, g[k]);
+    }
   }
-};
+}
+
+template <class Isa>
+void qgemv_q4_kx8_q8_k(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_interleaved_groups<Q4_Kx8>(n, groups, n_groups, a, out);
+}
+
+// Prefill on interleaved rows: the Q4_K panel of one group, without a transpose.
+template <class Isa>
+void pack_panel_from_q4_kx8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  for (int64_t b = 0; b < n / kQK_K; ++b, p += kQ4KGroupBytes, out += kPanelK4Bytes) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(out), _mm256_cvtph_ps(load128(p)));
+    _mm256_storeu_ps(reinterpret_cast<float*>(out + 32), _mm256_cvtph_ps(load128(p + 16)));
+    auto* sc = reinterpret_cast<__m256i*>(out + 64);
+    for (int j = 0; j < 8; ++j) _mm256_storeu_si256(sc + j, byte_pairs(p + 32 + 8 * j, p + 32 + 8 * j));
+    auto* mn = reinterpret_cast<__m256i*>(out + 320);
+    for (int k = 0; k < 4; ++k) _mm256_storeu_si256(mn + k, byte_pairs(p + 96 + 16 * k, p + 96 + 16 * k + 8));
+    const auto* v = reinterpret_cast<const __m256i*>(p + 160);
+    auto* groups = reinterpret_cast<__m256i*>(out + 448);
+    for (int c = 0; c < 4; ++c) {
+      for (int g = 0; g < 8; ++g) {
+        const __m256i q = _mm256_loadu_si256(v + 8 * c + g);
+        _mm256_storeu_si256(groups + 8 * (2 * c) + g, _mm256_and_si256(q, low4));
+        _mm256_storeu_si256(groups + 8 * (2 * c + 1) + g, _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace ple::kernels

@@ -11,8 +11,10 @@
 // and Q6_K read the quants themselves. Float part: one FMA of d_w * d_a per super-block (and lane);
 // only the order of float additions differs from the __ref twin.
 //
-// qdot_kquants_x86.inc exports the dots, qtile_kquants_x86.inc the decode and prefill tiles of
-// Q4_K, Q5_K and Q6_K.
+// The decode and prefill tiles of Q4_K, Q5_K and Q6_K are at the end (qdot_kquants_x86.h has the
+// dots), templates over the ISA policy (policy_avx2.h) that qtile_kquants_<isa>.cpp instantiate
+// and export by name. They need none of the policy's operations but take it all the same, so that
+// every x86 family is instantiated the same way.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -97,7 +99,7 @@ void int_sums_k4(const uint8_t* qs, const uint8_t* qh, __m128i scales_mins, cons
   }
 }
 
-// Rows in lockstep defeat the hardware stream prefetcher (see qdot_legacy_x86.inc): decode tiles
+// Rows in lockstep defeat the hardware stream prefetcher (see qtile_legacy_x86.h): decode tiles
 // prefetch the same super-block of the row R below, i.e. the next tile's rows.
 template <int R, class WBlock>
 void prefetch_next_tile(const WBlock& x, size_t w_stride) {
@@ -111,7 +113,7 @@ void prefetch_next_tile(const WBlock& x, size_t w_stride) {
 // tokens; R = T = 1 is the dot. Every output runs the dot's float operations in the dot's order:
 // per super-block, acc = fma(d * d_a, float(isum), acc) with isum the exact integer sum of the
 // super-block (|isum| <= 256 * 31 * 63 * 128 < 2^31), and mins += (dmin * d_a) * float(msum);
-// the result is acc - mins. The Q4_K prefill panel (qpanel_x86.inc) runs the same sequence
+// the result is acc - mins. The Q4_K prefill panel (qpanel_x86.h) runs the same sequence
 // with eight rows in the lanes of a vector, so it equals the dot bit for bit.
 template <class WBlock, bool kFifth, int R, int T>
 void tile_k4(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
@@ -230,6 +232,34 @@ template <int R, int T>
 void tile_q5_k(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
   tile_k4<BlockQ5_K, true, R, T>(n, w, ws, a, as, o);
 }
+
+// Prefill tiles, 1 row x 4 tokens: each super-block is unpacked once for four tokens. Decode
+// tiles, 4 rows x 1 token: four independent rows in flight, and the next tile's rows prefetched.
+template <class Isa>
+void qtile_q4_k_q8_k_1x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q4_k<1, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q4_k_q8_k_4x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q4_k<4, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_k_q8_k_1x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q5_k<1, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_k_q8_k_4x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q5_k<4, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q6_k_q8_k_1x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q6_k<1, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q6_k_q8_k_4x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile_q6_k<4, 1>(n, w, ws, a, as, o);
+}
+
 }  // namespace
 
 }  // namespace ple::kernels

@@ -1,38 +1,40 @@
-// qtile_legacy_x86.inc built for AVX2 + FMA + F16C (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
-#define PLE_X86_VNNI 0
-#include "kernels/x86/qtile_legacy_x86.inc"
+// The tiles of qtile_legacy_x86.h built for AVX2 + FMA + F16C
+// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS), instantiated with Avx2 (policy_avx2.h).
+#include "kernels/x86/x86_kernels.h"
+#include "kernels/x86/qtile_legacy_x86.h"
+#include "kernels/x86/policy_avx2.h"
 
 namespace ple::kernels {
 
 void qtile_q4_0_q8_0_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q4_0_q8_0_8x1(n, w, ws, a, as, o);
+  qtile_q4_0_q8_0_8x1<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q5_0_q8_0_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q5_0_q8_0_8x1(n, w, ws, a, as, o);
+  qtile_q5_0_q8_0_8x1<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q8_0_q8_0_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q8_0_q8_0_8x1(n, w, ws, a, as, o);
+  qtile_q8_0_q8_0_8x1<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q4_1_q8_1_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q4_1_q8_1_8x1(n, w, ws, a, as, o);
+  qtile_q4_1_q8_1_8x1<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q5_1_q8_1_8x1__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q5_1_q8_1_8x1(n, w, ws, a, as, o);
+  qtile_q5_1_q8_1_8x1<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q4_0_q8_0_4x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q4_0_q8_0_4x4(n, w, ws, a, as, o);
+  qtile_q4_0_q8_0_4x4<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q5_0_q8_0_4x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q5_0_q8_0_4x4(n, w, ws, a, as, o);
+  qtile_q5_0_q8_0_4x4<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q8_0_q8_0_4x3__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q8_0_q8_0_4x3(n, w, ws, a, as, o);
+  qtile_q8_0_q8_0_4x3<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q4_1_q8_1_4x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q4_1_q8_1_4x4(n, w, ws, a, as, o);
+  qtile_q4_1_q8_1_4x4<Avx2>(n, w, ws, a, as, o);
 }
 void qtile_q5_1_q8_1_4x4__avx2(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
-  qtile_q5_1_q8_1_4x4(n, w, ws, a, as, o);
+  qtile_q5_1_q8_1_4x4<Avx2>(n, w, ws, a, as, o);
 }
 
 }  // namespace ple::kernels

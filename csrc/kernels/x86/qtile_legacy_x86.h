@@ -8,18 +8,20 @@
 //   second vpmaddubsw of the same activations against the constant offset.
 // - Q8_0 weights are signed, so both operands are widened to int16 (vpmaddwd): the usual
 //   abs/sign trick would turn -(-128) into -128.
-// - The AVX-512 VNNI build (PLE_X86_VNNI) forms the same integer sums with vpdpbusd instead.
+// - The AVX-512 VNNI build forms the same integer sums with vpdpbusd instead: the integer steps
+//   are the ISA policy's (policy_avx2.h, policy_avx512.h), the template parameter `Isa`.
 // Float part: per block, acc = fma(d_w * d_a, float(sum), acc) with sum the block's exact integer
 // sum (d_w * d_a is exact: a product of two fp16 values fits a float32). This differs from the
 // __ref twin only in rounding order (see tests/native/test_kernels_isa.cpp for the bound). The
-// prefill panels and packed GEMVs (qpanel_x86.h, qgemv_packed_x86.h) run the same per-block sequence.
+// prefill panels and packed GEMVs (qpanel_core_x86.h, qgemv_packed_core_x86.h) run the same per-block sequence.
 //
-// Every kernel here is one template, `tile<Format, R, T>`: R weight rows x T activation rows
+// Every kernel here is one template, `tile<Isa, Format, R, T>`: R weight rows x T activation rows
 // (tokens) at once, so each weight block is unpacked once for T tokens and each activation block
 // loaded once for R rows. The dot is the 1 x 1 tile, and every output of a larger tile runs the
 // same operations in the same order, so tiles equal the dot bit for bit and callers may mix them.
 //
-// qdot_legacy_x86.inc exports the dots (1 x 1), qtile_legacy_x86.inc the decode and prefill tiles.
+// The decode and prefill tiles are at the end (qdot_legacy_x86.h has the dots, 1 x 1); the thin
+// qtile_legacy_<isa>.cpp files instantiate them with their ISA's policy and export them by name.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -104,11 +106,6 @@ __m128i gather_halves(const W* const* wb, std::integer_sequence<int, I...>) {
   return h;
 }
 
-#if !PLE_X86_VNNI
-// 16 int8 -> 16 int16.
-inline __m256i widen(const int8_t* p) { return _mm256_cvtepi8_epi16(load128(p)); }
-#endif
-
 // Lanes of the per-block float work: 4 rows in a __m128, 8 rows in a __m256.
 template <int R>
 struct Lanes;
@@ -157,14 +154,15 @@ struct Lanes<8> {
 };
 
 // out[r * T + t] = dot(n, w + r * w_stride, a + t * a_stride) for r < R, t < T (strides in bytes).
-// Per pair and block: the exact int32 sum of w_j * a_j. Unsigned quants u enter vpmaddubsw and
-// the format's offset is taken off as offset * sum(a) (once per token and block); signed Q8_0
-// quants are widened to int16 (vpmaddwd) so -128 * -128 stays exact. The R rows' block sums are
-// reduced into the lanes of one vector (row r in lane r, exact integer adds), so the float work
-// per block is one conversion and one fma for all rows: acc_r += (d_w,r * d_a) * sum_r. Q4_1 /
-// Q5_1 add m_r * s per block in a second accumulator. Rows beyond R in the lanes are zero. Every
-// output runs this same sequence of float operations, so all tiles equal the 1 x 1 dot exactly.
-template <class F, int R, int T>
+// Per pair and block: the exact int32 sum of w_j * a_j. Unsigned quants u enter the policy's
+// running sum (AVX2: vpmaddubsw) and the format's offset is taken off as offset * sum(a) (once per
+// token and block); signed Q8_0 quants take the policy's signed dot (AVX2: widened to int16,
+// vpmaddwd, so -128 * -128 stays exact). The R rows' block sums are reduced into the lanes of one
+// vector (row r in lane r, exact integer adds), so the float work per block is one conversion and
+// one fma for all rows: acc_r += (d_w,r * d_a) * sum_r. Q4_1 / Q5_1 add m_r * s per block in a
+// second accumulator. Rows beyond R in the lanes are zero. Every output runs this same sequence of
+// float operations, so all tiles equal the 1 x 1 dot exactly.
+template <class Isa, class F, int R, int T>
 void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out) {
   static_assert(R >= 1 && R <= 8 && T >= 1, "up to eight rows share the lanes of one vector");
   using L = Lanes<(R <= 4 ? 4 : 8)>;
@@ -175,9 +173,6 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
   const auto* w_bytes = static_cast<const uint8_t*>(w);
   const auto* a_bytes = static_cast<const uint8_t*>(a);
   const int64_t nb = n / kQK;
-#if !PLE_X86_VNNI
-  const __m256i ones = _mm256_set1_epi16(1);
-#endif
   V acc[T], mins[T];
   for (int t = 0; t < T; ++t) acc[t] = mins[t] = L::zero();
   for (int64_t b = 0; b < nb; ++b) {
@@ -203,40 +198,19 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
       const A& ab = reinterpret_cast<const A*>(a_bytes + static_cast<size_t>(t) * a_stride)[b];
       __m256i s[kLanes];
       for (int r = R; r < kLanes; ++r) s[r] = _mm256_setzero_si256();
-#if PLE_X86_VNNI
-      // vpdpbusd sums four u8 x s8 products into int32 without saturating: the unsigned path needs
-      // no int16 stage, and signed Q8_0 weights enter as w + 128 (an xor of the sign bit) with
-      // 128 * sum(a) taken off. The lanes hold other partial sums than vpmaddwd's, but every
-      // row's total over the lanes is the same exact integer.
-      const __m256i a_q = load256(ab.qs);
-      __m256i a_off = _mm256_setzero_si256();
       if constexpr (F::kSigned) {
-        a_off = _mm256_dpbusd_epi32(a_off, _mm256_set1_epi8(static_cast<char>(0x80)), a_q);
-        for (int r = 0; r < R; ++r) {
-          const __m256i w_u = _mm256_xor_si256(load256(wb[r]->qs), _mm256_set1_epi8(static_cast<char>(0x80)));
-          s[r] = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), w_u, a_q), a_off);
-        }
-      } else {
-        if constexpr (F::kOffset != 0) a_off = _mm256_dpbusd_epi32(a_off, _mm256_set1_epi8(F::kOffset), a_q);
-        for (int r = 0; r < R; ++r) s[r] = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u[r], a_q), a_off);
-      }
-#else
-      if constexpr (F::kSigned) {
-        const __m256i a_lo = widen(ab.qs), a_hi = widen(ab.qs + 16);
-        for (int r = 0; r < R; ++r) {
-          s[r] = _mm256_add_epi32(_mm256_madd_epi16(widen(wb[r]->qs), a_lo), _mm256_madd_epi16(widen(wb[r]->qs + 16), a_hi));
-        }
+        const typename Isa::SignedBlock a_block = Isa::signed_block(ab.qs);
+        for (int r = 0; r < R; ++r) s[r] = Isa::signed_dot(wb[r]->qs, a_block);
       } else {
         const __m256i a_q = load256(ab.qs);
         __m256i a_off = _mm256_setzero_si256();
-        if constexpr (F::kOffset != 0) a_off = _mm256_maddubs_epi16(_mm256_set1_epi8(F::kOffset), a_q);
+        if constexpr (F::kOffset != 0) a_off = Isa::sum_dot(_mm256_setzero_si256(), _mm256_set1_epi8(F::kOffset), a_q);
         for (int r = 0; r < R; ++r) {
-          __m256i pairs = _mm256_maddubs_epi16(u[r], a_q);  // |pair| <= 2 * 31 * 128
-          if constexpr (F::kOffset != 0) pairs = _mm256_sub_epi16(pairs, a_off);
-          s[r] = _mm256_madd_epi16(pairs, ones);
+          __m256i sum = Isa::sum_dot(_mm256_setzero_si256(), u[r], a_q);  // AVX2: |pair| <= 2 * 31 * 128
+          if constexpr (F::kOffset != 0) sum = Isa::sum_sub(sum, a_off);
+          s[r] = Isa::lanes(sum);
         }
       }
-#endif
       // lane r: d_w,r * d_a (exact: a product of two fp16 values fits a float32)
       acc[t] = L::fmadd(L::mul(d_w, L::set1(half_to_float(ab.d))), L::row_sums(s), acc[t]);
       if constexpr (F::kMin) mins[t] = L::fmadd(m_w, L::set1(half_to_float(ab.s)), mins[t]);
@@ -245,11 +219,55 @@ void tile(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_str
   for (int t = 0; t < T; ++t) L::store(out + t, F::kMin ? L::add(acc[t], mins[t]) : acc[t], R, T);
 }
 
-template <class F>
+template <class Isa, class F>
 float dot(int64_t n, const void* w, const void* a) {
   float out;
-  tile<F, 1, 1>(n, w, 0, a, 0, &out);
+  tile<Isa, F, 1, 1>(n, w, 0, a, 0, &out);
   return out;
+}
+
+// Decode and prefill tiles (kernel_table.h, DotTileFn), every output equal to the dot bit for bit.
+// Shapes (bench/README.md): 8 x 1 for decode; for prefill 4 x 4, except Q8_0, whose widened int16
+// operands take more registers, at 4 x 3.
+template <class Isa>
+void qtile_q4_0_q8_0_8x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q4_0, 8, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_0_q8_0_8x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q5_0, 8, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q8_0_q8_0_8x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q8_0, 8, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q4_1_q8_1_8x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q4_1, 8, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_1_q8_1_8x1(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q5_1, 8, 1>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q4_0_q8_0_4x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q4_0, 4, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_0_q8_0_4x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q5_0, 4, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q8_0_q8_0_4x3(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q8_0, 4, 3>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q4_1_q8_1_4x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q4_1, 4, 4>(n, w, ws, a, as, o);
+}
+template <class Isa>
+void qtile_q5_1_q8_1_4x4(int64_t n, const void* w, size_t ws, const void* a, size_t as, float* o) {
+  tile<Isa, Q5_1, 4, 4>(n, w, ws, a, as, o);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
-// Declarations of the x86 SIMD kernels, one line each. Each kernel family is one source
-// (<family>_x86.inc, internal linkage) built once per ISA by a thin <family>_<isa>.cpp, which sets
-// the ISA's variant (PLE_X86_VNNI) and defines the exported kernels below by name: *_avx2.cpp
-// (AVX2 + FMA + F16C), *_avx512.cpp (AVX-512 F/BW/VL/VNNI). Same contracts as the __ref twins in
-// kernels/ref/ref_kernels.h and the slot types of kernel_table.h. Only dispatch.cpp may take their
-// addresses, and only after the CPU check.
+// Declarations of the x86 SIMD kernels, one line each. Each kernel family is one header of
+// templates over an ISA policy (<family>_x86.h, internal linkage), instantiated once per ISA by a
+// thin <family>_<isa>.cpp with its policy (policy_<isa>.h), which defines the exported kernels
+// below by name: *_avx2.cpp (AVX2 + FMA + F16C, Avx2), *_avx512.cpp (AVX-512 F/BW/VL/VNNI,
+// Avx512Vnni). Same contracts as the __ref twins in kernels/ref/ref_kernels.h and the slot types
+// of kernel_table.h. Only dispatch.cpp may take their addresses, and only after the CPU check.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,15 +1,20 @@
-// Attention kernels over the KV cache, built once per x86 ISA (avx2_helpers.h): the F16 dot and
-// axpy, grouped-query scores and values over F16 rows (kernel_table.h, AttendScoresF16Fn /
-// AttendValuesF16Fn, each equal bit for bit to the per-position dot and axpy), and the Q8_0 axpy.
+// Attention kernels over the KV cache, as templates over the x86 ISA policy (policy_avx2.h): the
+// F16 dot and axpy, grouped-query scores and values over F16 rows (kernel_table.h,
+// AttendScoresF16Fn / AttendValuesF16Fn, each equal bit for bit to the per-position dot and axpy),
+// and the Q8_0 axpy. Included only by attention_avx2.cpp and attention_avx512.cpp, which
+// instantiate them with their policy and export them by name; internal linkage.
+// Kernels that need none of the policy's operations still take it, so that every x86 family is
+// instantiated the same way.
+#pragma once
 #include "kernels/x86/qdot_float_x86.h"
 
 namespace ple::kernels {
-namespace {  // exported under their ISA names by the per-ISA files
+namespace {
 
-
+template <class Isa>
 float dot_f16_f32(int64_t n, const uint16_t* x, const float* y) { return dot(n, F16Weights{x}, y); }
 
-
+template <class Isa>
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) {
   const F16Weights w{x};
   const __m256 va = _mm256_set1_ps(a);
@@ -18,7 +23,7 @@ void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) {
   for (; i < n; ++i) y[i] = y[i] + a * w.load1(i);
 }
 
-
+template <class Isa>
 void attend_scores_f16(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
                              size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride) {
   // The row as floats once; the F32 dot over them runs the F16 dot's operations on the same values.
@@ -35,7 +40,7 @@ void attend_scores_f16(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row
   }
 }
 
-
+template <class Isa>
 void attend_values_f16(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
                              size_t s_stride, int64_t n_q, float* out, size_t out_stride) {
   // Up to eight heads' outputs stay in registers while every position passes; y + a * x per
@@ -68,7 +73,7 @@ void attend_values_f16(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row
   }
 }
 
-
+template <class Isa>
 void axpy_q8_0(int64_t n, float a, const void* x, float* y) {
   const auto* blocks = static_cast<const BlockQ8_0*>(x);
   for (int64_t b = 0; b < n / kQK; ++b) {

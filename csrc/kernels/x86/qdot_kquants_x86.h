@@ -1,10 +1,16 @@
-// Dots (kernel_table.h, DotFn) of the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against Q8_K, built
-// once per x86 ISA (avx2_helpers.h). Contracts and overflow bounds: qtile_kquants_x86.h.
+// Dots (kernel_table.h, DotFn) of the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against Q8_K, as
+// templates over the x86 ISA policy (policy_avx2.h). Contracts and overflow bounds:
+// qtile_kquants_x86.h. Included only by qdot_kquants_avx2.cpp and qdot_kquants_avx512.cpp, which
+// instantiate them with their policy and export them by name; internal linkage.
+// Kernels that need none of the policy's operations still take it, so that every x86 family is
+// instantiated the same way.
+#pragma once
 #include "kernels/x86/qtile_kquants_x86.h"
 
 namespace ple::kernels {
-namespace {  // exported under their ISA names by the per-ISA files
+namespace {
 
+template <class Isa>
 float qdot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ2_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
@@ -34,6 +40,7 @@ float qdot_q2_k_q8_k(int64_t n, const void* w, const void* a) {
   return hsum(acc) - mins;
 }
 
+template <class Isa>
 float qdot_q3_k_q8_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ3_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
@@ -61,10 +68,13 @@ float qdot_q3_k_q8_k(int64_t n, const void* w, const void* a) {
   return hsum(acc);
 }
 
+template <class Isa>
 float qdot_q4_k_q8_k(int64_t n, const void* w, const void* a) { return dot_k4<BlockQ4_K, false>(n, w, a); }
 
+template <class Isa>
 float qdot_q5_k_q8_k(int64_t n, const void* w, const void* a) { return dot_k4<BlockQ5_K, true>(n, w, a); }
 
+template <class Isa>
 float qdot_q6_k_q8_k(int64_t n, const void* w, const void* a) {
   float out;
   tile_q6_k<1, 1>(n, w, 0, a, 0, &out);
