@@ -264,6 +264,10 @@ class Session:
         ...
     def append(self, arg0: typing.Any) -> None:
         ...
+    def embed(self, texts: typing.Any, pooling: typing.Any = 'mean', normalize: bool = True) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Pooled hidden states after the output norm, float32 [len(texts)][n_embd]; each text evaluated on its own
+        """
     def evaluate_all(self, arg0: typing.Any) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def generate(self, prompt: typing.Any, params: GenerateParams) -> Generator:

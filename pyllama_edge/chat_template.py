@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 import string
 import sys
@@ -206,8 +207,16 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         return _check_result(super().call(__context, __obj, *args, **kwargs))
 
 
+def _tojson(value: Any, indent: Optional[int] = None, separators: Any = None, sort_keys: bool = False) -> str:
+    """JSON as the templates' authors render it (Hugging Face's chat templating): keys in their
+    order and text unescaped. Jinja's own tojson sorts keys and escapes <, >, & and ', so a tool's
+    parameters would reach the model reordered and with \\u0027 for every apostrophe."""
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
     env = _BoundedSandbox(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters["tojson"] = _tojson
     env.filters = {name: _bounded_filter(name, f) for name, f in env.filters.items()}
     env.globals["raise_exception"] = _raise_exception
     env.globals["strftime_now"] = _strftime_now

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from . import _core, chat_window, constrained, hub, tools as tool_calls
+from . import _core, chat_window, constrained, embeddings, hub, tools as tool_calls
 from .chat_template import fallback_template, render
 from .gguf_file import GGUFFile
 
@@ -314,6 +314,9 @@ class Model:
         self._n_ctx = first.n_ctx
         self._pool = _SessionPool(make)
         self._pool.give_back(first)
+        # embed() runs on sessions of its own (made on first use), so it never evicts a chat's
+        # cached prefix from the pool above.
+        self._embed_pool = _SessionPool(make)
         self.name = self._core_model.name or os.path.basename(self.path)
         template = self._core_model.chat_template
         self.chat_template: str = template or fallback_template(self._has_token)
@@ -362,6 +365,7 @@ class Model:
         for session in list(self._sessions):
             session.close()
         self._pool.close()
+        self._embed_pool.close()
         self._core_model = None
         self._core_tokenizer = None
         self.file.close()
@@ -549,6 +553,27 @@ class Model:
             return native.evaluate_all(ids)
         finally:
             self._pool.give_back(native)
+
+    # -- embeddings -----------------------------------------------------------------------------
+    def embed(self, texts: embeddings.Texts, pooling: Optional[str] = None, normalize: bool = True) -> np.ndarray:
+        """Embeddings of `texts` (a str or a list of str), float32 [len(texts), n_embd]: each text's
+        final hidden states (after the output norm; no logits computed) pooled by "mean" over its
+        tokens, "cls" (the first token) or "last" (the last token); None takes the file's
+        <arch>.pooling_type, else "mean". normalize: scale each vector to unit length. Each text is
+        evaluated on its own; a text longer than n_ctx raises ContextOverflowError."""
+        return embeddings.embed(self, texts, pooling, normalize)[0]
+
+    def _embed_ids(self, ids: List[List[int]], pooling: str, normalize: bool) -> np.ndarray:
+        native = self._embed_pool.take([])
+        try:
+            return native.embed(ids, pooling, normalize)
+        finally:
+            self._embed_pool.give_back(native)
+
+    def create_embedding(self, input: embeddings.Texts, model: Optional[str] = None) -> Dict[str, Any]:
+        """OpenAI's embeddings response for `input` (a str or a list of str): unit-length vectors
+        pooled as embed() pools by default; "model" is `model`, else this model's path."""
+        return embeddings.embedding_response(self, input, model)
 
     # -- OpenAI-shaped results, as llama-cpp-python returns them --------------------------------
     def create_completion(self, prompt: Prompt, stream: bool = False, **kwargs: Any):

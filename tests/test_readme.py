@@ -77,3 +77,21 @@ def test_hub_examples_run_as_written(tmp_path, synthetic_dir):
         r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                            timeout=300)
         assert r.returncode == 0, r.stderr
+
+
+def test_embeddings_example_runs_as_written(smollm2_path, tmp_path):
+    """The Embeddings section's example on the default model: it finds the note it says it finds."""
+    from pyllama_edge import hub
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Embeddings\n"):]
+    example = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / hub.DEFAULT_MODEL_FILE).symlink_to(smollm2_path)
+    (tmp_path / "example.py").write_text(example)
+    env = {**os.environ, "PYLLAMA_EDGE_CACHE": str(cache), "PYTHONPATH": str(PACKAGE_PARENT)}
+    r = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "Lisbon trip: flights on the 12th, the hotel is near the castle."

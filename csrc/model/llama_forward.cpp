@@ -9,7 +9,7 @@
 
 namespace ple {
 
-void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* logits_out, bool all_logits) {
+void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, ForwardOutput output, float* logits_out) {
   const LlamaModel& m = *model_;
   const LlamaHParams& hp = m.hparams();
   const int64_t D = hp.n_embd, Q = hp.q_dim(), KV = hp.kv_dim(), F = hp.n_ff;
@@ -62,10 +62,14 @@ void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, float* l
     add_residual();
   }
 
-  // Output head: only the rows whose logits are wanted.
-  const int64_t first = all_logits ? 0 : n - 1;
+  // Output norm of the rows wanted, xn[rows][D]; hidden states (embeddings) stop here, before the
+  // output head.
+  const int64_t first = output == ForwardOutput::LastLogits ? n - 1 : 0;
   const int64_t rows = n - first;
-  for (int64_t t = first; t < n; ++t) ops::rmsnorm(&x_[t * D], m.output_norm().data(), D, hp.rms_eps, &xn_[(t - first) * D]);
+  per_token([&](int64_t t) {
+    if (t >= first) ops::rmsnorm(&x_[t * D], m.output_norm().data(), D, hp.rms_eps, &xn_[(t - first) * D]);
+  });
+  if (output == ForwardOutput::HiddenStates) return;
   ops::matmul(ctx, m.output(), xn_.data(), rows, logits_out, float_activations_);  // logits[rows][V]
 }
 

@@ -106,7 +106,7 @@ int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   history_.resize(common);
   for (size_t start = common; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
-    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), last_logits_.data(), false);
+    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), ForwardOutput::LastLogits, last_logits_.data());
     history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
                     tokens.begin() + static_cast<std::ptrdiff_t>(start + n));
   }
@@ -122,7 +122,7 @@ void Session::append(int32_t token) {
   if (token < 0 || token >= n_vocab()) {
     throw InvalidArgument("token id " + std::to_string(token) + " is out of range for a vocabulary of " + std::to_string(n_vocab()));
   }
-  forward(&token, 1, static_cast<int64_t>(history_.size()), last_logits_.data(), false);
+  forward(&token, 1, static_cast<int64_t>(history_.size()), ForwardOutput::LastLogits, last_logits_.data());
   history_.push_back(token);
 }
 
@@ -134,7 +134,7 @@ void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   const size_t vocab = static_cast<size_t>(n_vocab());
   for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
-    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), out + start * vocab, true);
+    forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), ForwardOutput::AllLogits, out + start * vocab);
     history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
                     tokens.begin() + static_cast<std::ptrdiff_t>(start + n));
   }

@@ -28,6 +28,11 @@ struct SessionConfig {
   GGMLType kv_type = GGMLType::F16;  // F16 or Q8_0 (half the memory; see model/kv_cache.h)
 };
 
+// How Session::embed reduces a text's hidden states (after the output norm) to one vector: the
+// mean over its tokens, the first token's ("cls") or the last token's. GGUF's <arch>.pooling_type
+// numbers them 1, 2 and 3.
+enum class Pooling { Mean, Cls, Last };
+
 class Session {
  public:
   Session(std::shared_ptr<const Model> model, const SessionConfig& config);
@@ -47,11 +52,18 @@ class Session {
   void append(int32_t token);
   // Teacher-forced logits of every position: out is [tokens.size()][n_vocab]. Resets history.
   void evaluate_all(const std::vector<int32_t>& tokens, float* out);
+  // Embeddings (model/embedding.cpp): each text's hidden states after the output norm, without
+  // the output head, pooled and, with normalize, scaled to unit L2 norm: out is
+  // [texts.size()][n_embd]. Each text is evaluated on its own from position 0, in n_batch chunks,
+  // so none sees another; afterwards the history is empty. Every text is checked (non-empty, ids
+  // in the vocabulary, fits n_ctx) before any work.
+  void embed(const std::vector<std::vector<int32_t>>& texts, Pooling pooling, bool normalize, float* out);
 
   const float* logits() const { return last_logits_.data(); }
   const std::vector<int32_t>& history() const { return history_; }
   int64_t n_ctx() const { return n_ctx_; }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
+  int64_t n_embd() const { return model_->hparams().n_embd; }
   int n_threads() const { return pool_.size(); }
   const Tokenizer& tokenizer() const { return owner_->tokenizer(); }
   uint64_t kv_cache_bytes() const { return kv_cache_.bytes(); }
@@ -85,9 +97,13 @@ class Session {
   };
 
  private:
+  // What a forward pass computes after the layers: the last token's logits (prompt and decode),
+  // every token's (evaluation), or no logits at all: the hidden states after the output norm,
+  // left in xn_ as [n][n_embd] (embeddings).
+  enum class ForwardOutput { LastLogits, AllLogits, HiddenStates };
   // Runs the forward pass over n tokens at positions n_past.. and writes their K/V into the
-  // cache. logits_out: [n][vocab] when all_logits, else [vocab] for the last token.
-  void forward(const int32_t* tokens, int64_t n, int64_t n_past, float* logits_out, bool all_logits);
+  // cache. logits_out: [vocab] for LastLogits, [n][vocab] for AllLogits, unused for HiddenStates.
+  void forward(const int32_t* tokens, int64_t n, int64_t n_past, ForwardOutput output, float* logits_out);
 
   std::shared_ptr<const Model> owner_;
   std::shared_ptr<const LlamaModel> model_;  // owner_->weights(), what the forward pass reads

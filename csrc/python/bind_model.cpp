@@ -122,6 +122,16 @@ GenerateParams make_params(py::object max_tokens, py::object temperature, py::ob
   return p;
 }
 
+Pooling pooling_arg(py::handle pooling) {
+  if (PyUnicode_Check(pooling.ptr())) {
+    const std::string name = pooling.cast<std::string>();
+    if (name == "mean") return Pooling::Mean;
+    if (name == "cls") return Pooling::Cls;
+    if (name == "last") return Pooling::Last;
+  }
+  throw py::value_error("pooling must be 'mean', 'cls' or 'last', got " + std::string(py::repr(pooling)));
+}
+
 py::dict usage_dict(const GenerationResult& r) {
   py::dict usage;
   usage["prompt_tokens"] = r.prompt_tokens;
@@ -302,6 +312,23 @@ void register_model(py::module_& m) {
              s.evaluate_all(tokens, dst);
              return out;
            })
+      .def(
+          "embed",
+          [](Session& s, py::handle texts, py::handle pooling, bool normalize) {
+            if (PyUnicode_Check(texts.ptr()) || !PySequence_Check(texts.ptr())) {
+              throw py::type_error("texts must be a sequence of token-id sequences");
+            }
+            std::vector<std::vector<int32_t>> ids;
+            for (py::handle text : py::reinterpret_borrow<py::sequence>(texts)) ids.push_back(token_ids_arg(text, "text token ids"));
+            const Pooling p = pooling_arg(pooling);
+            py::array_t<float> out({static_cast<py::ssize_t>(ids.size()), static_cast<py::ssize_t>(s.n_embd())});
+            float* dst = out.mutable_data();
+            py::gil_scoped_release release;
+            s.embed(ids, p, normalize, dst);
+            return out;
+          },
+          py::arg("texts"), py::arg("pooling") = "mean", py::arg("normalize") = true,
+          "Pooled hidden states after the output norm, float32 [len(texts)][n_embd]; each text evaluated on its own")
       .def("save",
            [](const Session& s, const std::string& path) {
              py::gil_scoped_release release;

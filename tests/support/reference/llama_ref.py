@@ -128,6 +128,13 @@ class ReferenceLlama:
 
         attention_rounding: applied to the rotated q and k and to v (arrays [..., head_dim]) before
         attention, to model a quantized KV cache (e.g. a Q8_0 round trip of each head)."""
+        h = self.hidden_states(token_ids, record_attention=record_attention, attention_rounding=attention_rounding)
+        return h @ self.output.T                          # [T, n_vocab]
+
+    def hidden_states(self, token_ids: Sequence[int], *, record_attention: bool = False,
+                      attention_rounding: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> np.ndarray:
+        """The final hidden states after the output norm, [n_tokens, n_embd] (what embeddings pool);
+        arguments as for logits()."""
         ids = np.asarray(token_ids, dtype=np.int64)
         T, H, Hkv, hd = len(ids), self.n_head, self.n_head_kv, self.head_dim
         group = H // Hkv                                 # query heads per KV head
@@ -161,8 +168,7 @@ class ReferenceLlama:
             ff = silu(h @ W("ffn_gate").T) * (h @ W("ffn_up").T)  # [T, n_ff]
             x = x + ff @ W("ffn_down").T
 
-        x = rms_norm(x, self.w["output_norm.weight"], self.eps)
-        return x @ self.output.T                          # [T, n_vocab]
+        return rms_norm(x, self.w["output_norm.weight"], self.eps)  # [T, D]
 
     def greedy(self, token_ids: Sequence[int], n_new: int, stop: Sequence[int] = ()) -> List[int]:
         """Greedy continuation by re-running the whole prefix each step (no KV cache: O(n^2), for short tests)."""
