@@ -316,7 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="context size of each slot in tokens (default min(4096, model's))")
     p.add_argument("--threads", "-t", type=_positive_int, default=None, help="threads (default: one per core)")
     _add_kv_type(p)
-    p.add_argument("--api-key", default=os.environ.get("PYLLAMA_EDGE_API_KEY"),
+    p.add_argument("--api-key", default=os.environ.get("PYLLAMA_EDGE_API_KEY") or None,
                    help="clients must send it as a Bearer token (default: $PYLLAMA_EDGE_API_KEY; none on loopback)")
     p.add_argument("--max-tokens-limit", type=_positive_int, default=2048,
                    help="caps every request's max_tokens, and is the default for requests without one (default 2048)")

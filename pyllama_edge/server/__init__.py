@@ -89,7 +89,17 @@ def _ReportingServer(config: Any, model_id: str, ready: Optional[Any]) -> Any:
     import uvicorn
 
     class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            # Runs in the main thread (the loop's); in-flight requests end with an error now
+            # rather than when uvicorn's graceful-shutdown timeout cuts them off.
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self.config.app.begin_shutdown)
+
         async def startup(self, sockets: Any = None) -> None:
+            import asyncio
+
+            self._loop = asyncio.get_running_loop()
             await super().startup(sockets)
             if self.started:
                 port = self.servers[0].sockets[0].getsockname()[1] if self.servers else self.config.port
@@ -98,4 +108,6 @@ def _ReportingServer(config: Any, model_id: str, ready: Optional[Any]) -> Any:
                 if ready:
                     ready(port)
 
-    return Server(config)
+    server = Server(config)
+    server._loop = None
+    return server

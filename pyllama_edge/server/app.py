@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hmac
 import json
@@ -13,6 +14,7 @@ from importlib import resources
 from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional
 
 import anyio
+import numpy as np
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -27,7 +29,11 @@ from .slots import END, Job, Slots
 
 log = logging.getLogger("pyllama_edge.server")
 
-SHUTDOWN = object()  # queued into a stream's job when the server is stopping
+SHUTDOWN = object()  # queued into a job when the server is stopping
+
+
+def _shutting_down() -> APIError:
+    return APIError(503, "the server is shutting down", None, "server_shutdown")
 
 
 @dataclass
@@ -101,6 +107,7 @@ class _RequestLog:
 def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
     """The server over a loaded pyllama_edge.Model: `parallel` slots, each a session of its own."""
     slots = Slots([model.session() for _ in range(parallel)], model.tokenize)
+    active: "set[Job]" = set()  # jobs whose request is still being answered
     created = int(os.path.getmtime(model.path)) if os.path.exists(model.path) else int(time.time())
     model_card = {"id": settings.model_id, "object": "model", "created": created, "owned_by": "pyllama_edge"}
 
@@ -128,7 +135,14 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
                            None, "server_busy") from None
         job = Job(asyncio.get_running_loop(), start)
         slots.submit(job, slot)
+        active.add(job)
         return job
+
+    def begin_shutdown() -> None:
+        """Ends every request in flight with a 'shutting down' error (streams: an error event)."""
+        for job in list(active):
+            job.queue.put_nowait(SHUTDOWN)
+            job.cancel()
 
     async def next_item(job: Job, request: Request, disconnected: "asyncio.Task[Any]") -> Any:
         """The job's next chunk, END or exception; cancels the job when the client goes away first."""
@@ -154,15 +168,19 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
         except BaseException:
             disconnected.cancel()
             job.cancel()
+            active.discard(job)
             raise
-        if isinstance(first, BaseException):
+        if first is SHUTDOWN or isinstance(first, BaseException):
             disconnected.cancel()
-            raise _api_error_of(first)
+            active.discard(job)
+            raise _shutting_down() if first is SHUTDOWN else _api_error_of(first)
         if not values.get("stream"):
             chunks: List[Dict[str, Any]] = []
             item = first
             try:
                 while item is not END:
+                    if item is SHUTDOWN:
+                        raise _shutting_down()
                     if isinstance(item, BaseException):
                         raise _api_error_of(item)
                     chunks.append(chunk_with_id(item))
@@ -173,6 +191,7 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
             finally:
                 disconnected.cancel()
                 job.cancel()
+                active.discard(job)
             request.state.usage = job.usage
             return JSONResponse(collect(chunks, job.usage))
         disconnected.cancel()  # from here on the SSE response watches the connection
@@ -191,8 +210,7 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
             try:
                 while item is not END:
                     if item is SHUTDOWN or isinstance(item, BaseException):
-                        error = (APIError(503, "the server is shutting down", None, "server_shutdown")
-                                 if item is SHUTDOWN else _api_error_of(item))
+                        error = _shutting_down() if item is SHUTDOWN else _api_error_of(item)
                         request.state.note = error.message
                         yield {"data": json.dumps(error.body())}
                         return
@@ -205,6 +223,7 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
                 yield {"data": "[DONE]"}
             finally:
                 watcher.cancel()
+                active.discard(job)
                 if item is not END:  # client gone, shutdown or error: free the slot at its next turn
                     job.cancel()
                     request.state.note = getattr(request.state, "note", None) or "stream closed early"
@@ -249,6 +268,9 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
             result = await asyncio.to_thread(create, input=args["input"], model=settings.model_id)
         except Exception as e:
             raise _api_error_of(e) from None
+        if args["base64"]:  # the official client's default: little-endian float32 bytes, base64
+            for item in result["data"]:
+                item["embedding"] = base64.b64encode(np.asarray(item["embedding"], "<f4").tobytes()).decode("ascii")
         return JSONResponse(result)
 
     async def list_models(request: Request) -> Response:
@@ -293,17 +315,13 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
         lifespan=lifespan,
     )
     app.state.slots = slots
-    return ASGIWithLog(app)
+    wrapped = _RequestLog(app)
+    wrapped.begin_shutdown = begin_shutdown  # called by the server on SIGINT / SIGTERM
+    return wrapped
 
 
 _STATIC = {"index.html": "text/html; charset=utf-8", "chat.js": "text/javascript; charset=utf-8",
            "chat.css": "text/css; charset=utf-8"}
-
-
-def ASGIWithLog(app: Starlette) -> Any:
-    wrapped = _RequestLog(app)
-    wrapped.state = app.state  # type: ignore[attr-defined]
-    return wrapped
 
 
 async def _api_error(request: Request, e: APIError) -> Response:

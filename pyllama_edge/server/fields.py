@@ -205,11 +205,11 @@ def embedding_request(body: Any) -> Dict[str, Any]:
     text = body.get("input")
     if not (isinstance(text, str) or isinstance(text, list) and text and all(isinstance(t, str) for t in text)):
         raise bad_request("input must be a string or a non-empty array of strings", "input", "invalid_type")
-    if body.get("encoding_format") not in (None, "float"):
-        raise unsupported("encoding_format", "only \"float\" is")
+    if body.get("encoding_format") not in (None, "float", "base64"):
+        raise bad_request('encoding_format must be "float" or "base64"', "encoding_format", "invalid_value")
     if body.get("dimensions") is not None:
         raise unsupported("dimensions")
-    return {"input": text}
+    return {"input": text, "base64": body.get("encoding_format") == "base64"}
 
 
 __all__ = ["APIError", "chat_request", "completion_request", "embedding_request"]
