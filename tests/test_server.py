@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 
 import openai
 import pytest
@@ -246,9 +247,10 @@ def test_disconnect_mid_stream_frees_the_slot(server, client, model_id):
         pass
     stream.close()
     server.wait_for_log(r"POST /v1/chat/completions 200 .*\(stream closed early\)", start=start)
-    for _ in range(200):
+    for _ in range(600):  # polls for at most 30 s
         if raw(server, "GET", "/health").json()["slots"]["busy"] == 0:
             break
+        time.sleep(0.05)
     assert raw(server, "GET", "/health").json()["slots"]["busy"] == 0
     r = client.chat.completions.create(model=model_id, messages=chat("hi"), max_tokens=4)
     assert r.choices[0].message.content is not None
@@ -274,3 +276,34 @@ def test_one_log_line_per_request(server, client, model_id):
     client.chat.completions.create(model=model_id, messages=chat("hi"), max_tokens=3)
     line = server.wait_for_log(r"POST /v1/chat/completions 200 tokens=\d+\+\d+ \d+\.\d+s", start=start)
     assert "tokens=" in line
+
+
+# -- the README's examples, as written (the port swapped for the test server's) -------------------
+def readme_server_section():
+    import re
+
+    from support.test_data import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Local server (OpenAI-compatible) and chat page\n"):]
+    section = section[:section.index("\n## ")]
+    return [b for b in re.findall(r"```bash\n(.*?)```", section, re.S) if "curl" in b][0], \
+        re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_examples_run_as_written(server, model_id, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    curl, python = readme_server_section()
+    assert f'"model": "{model_id}"' in curl  # the default model's id, as the server names it
+    assert shutil.which("curl"), "the README's curl example needs curl (.ci/run installs it)"
+    r = subprocess.run(curl.replace("8080", str(server.port)), shell=True, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["choices"][0]["message"]["content"]
+    script = tmp_path / "client.py"
+    script.write_text(python.replace("8080", str(server.port)))
+    r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import openai
 import pytest
@@ -60,3 +61,29 @@ def test_sigterm_mid_stream_sends_an_error_event_and_exits_0(smollm2_path):
     finally:
         code = s.stop()
     assert code == 0, "".join(s.log)
+
+
+def test_all_slots_busy_past_the_queue_timeout_is_a_503(smollm2_path):
+    s = ServerProcess(smollm2_path, ["--parallel", "1", "--queue-timeout", "0", "--ctx", "2048",
+                                     "--max-tokens-limit", "1500"])
+    try:
+        with openai.OpenAI(base_url=s.url + "/v1", api_key="x", max_retries=0, timeout=60) as client:
+            model_id = client.models.list().data[0].id
+            long = client.chat.completions.create(
+                model=model_id, messages=[{"role": "user", "content": "Count from 1 to 1000, one number per line."}],
+                temperature=0, max_tokens=1500, stream=True)
+            for _ in zip(range(3), long):  # the only slot is now decoding this answer
+                pass
+            with pytest.raises(openai.InternalServerError, match="slots stayed busy") as raised:
+                client.chat.completions.create(model=model_id, messages=[{"role": "user", "content": "hi"}],
+                                               max_tokens=2)
+            assert raised.value.status_code == 503
+            long.close()
+            for _ in range(600):  # polls for at most 30 s
+                if http(s.url, "GET", "/health").json()["slots"]["busy"] == 0:
+                    break
+                time.sleep(0.05)
+            r = client.chat.completions.create(model=model_id, messages=[{"role": "user", "content": "hi"}], max_tokens=2)
+            assert r.usage.completion_tokens <= 2
+    finally:
+        assert s.stop() == 0
