@@ -106,7 +106,7 @@ class _RequestLog:
 # -- the app --------------------------------------------------------------------------------------
 def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
     """The server over a loaded pyllama_edge.Model: `parallel` slots, each a session of its own."""
-    slots = Slots([model.session() for _ in range(parallel)], model.tokenize)
+    slots = Slots([model.session() for _ in range(parallel)])
     active: "set[Job]" = set()  # jobs whose request is still being answered
     created = int(os.path.getmtime(model.path)) if os.path.exists(model.path) else int(time.time())
     model_card = {"id": settings.model_id, "object": "model", "created": created, "owned_by": "pyllama_edge"}
@@ -126,8 +126,8 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
                            "model", "model_not_found")
 
     async def start_job(request: Request, start: Callable[[Any], Iterator[Any]], prompt_ids: Optional[List[int]]) -> Job:
-        """A job on a free slot, its call started (arguments checked by the Python API): the first
-        chunk is queued, or the error is raised as an APIError."""
+        """A job on a free slot, handed to the decode thread (which starts the call there, so its
+        arguments are checked by the Python API); a 503 when no slot frees up in time."""
         try:
             slot = await slots.acquire(settings.queue_timeout, prompt_ids)
         except asyncio.TimeoutError:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import logging
 import threading
 from typing import Any, Callable, Deque, Iterator, List, Optional, Sequence
-
-log = logging.getLogger("pyllama_edge.server")
 
 END = object()  # queued after a job's last chunk
 
@@ -50,11 +47,10 @@ class Slot:
 class Slots:
     """The free slots (event loop side) and the decode thread that runs the busy ones' jobs."""
 
-    def __init__(self, sessions: Sequence[Any], tokenize: Callable[[Any], List[int]]):
+    def __init__(self, sessions: Sequence[Any]):
         self.all = [Slot(i, s) for i, s in enumerate(sessions)]
         self._free: List[Slot] = list(self.all)
         self._waiters: Deque[asyncio.Future] = collections.deque()
-        self._tokenize = tokenize
         self._jobs: List[Job] = []  # decode thread side, under _lock
         self._lock = threading.Condition()
         self._stopping = False
