@@ -1,4 +1,4 @@
-"""The `pyllama-edge` command: run | chat | info | pull | list | rm | quantize | perplexity | bench."""
+"""The `pyllama-edge` command: run | chat | serve | info | pull | list | rm | quantize | perplexity | bench."""
 from __future__ import annotations
 
 import argparse
@@ -204,6 +204,14 @@ def _cmd_chat(a: argparse.Namespace) -> int:
         messages.append({"role": "assistant", "content": "".join(reply)})
 
 
+def _cmd_serve(a: argparse.Namespace) -> int:
+    from .server import check_setup, serve
+
+    check_setup(a.host, a.api_key)  # before the model loads: a wrong flag fails at once
+    return serve(_load(a), host=a.host, port=a.port, parallel=a.parallel, api_key=a.api_key,
+                 max_tokens_limit=a.max_tokens_limit, max_body_bytes=a.max_body_bytes, queue_timeout=a.queue_timeout)
+
+
 def _cmd_info(a: argparse.Namespace) -> int:
     print("\n".join(describe(_model_path(a), a.ctx)))
     return 0
@@ -297,6 +305,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--system", help="system message")
     _add_sampling(p)
     p.set_defaults(func=_cmd_chat)
+    p = sub.add_parser("serve", help="an OpenAI-compatible HTTP server and a chat page (needs the server extra)")
+    _add_model(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
+                   "needs --api-key)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    p.add_argument("--parallel", "-np", type=_positive_int, default=1,
+                   help="requests decoded at once, each in a slot with its own KV cache (default 1)")
+    p.add_argument("--ctx", "-c", type=_positive_int, default=None,
+                   help="context size of each slot in tokens (default min(4096, model's))")
+    p.add_argument("--threads", "-t", type=_positive_int, default=None, help="threads (default: one per core)")
+    _add_kv_type(p)
+    p.add_argument("--api-key", default=os.environ.get("PYLLAMA_EDGE_API_KEY") or None,
+                   help="clients must send it as a Bearer token (default: $PYLLAMA_EDGE_API_KEY; none on loopback)")
+    p.add_argument("--max-tokens-limit", type=_positive_int, default=2048,
+                   help="caps every request's max_tokens, and is the default for requests without one (default 2048)")
+    p.add_argument("--max-body-bytes", type=_positive_int, default=1 << 20,
+                   help="larger request bodies get a 413 (default 1 MiB)")
+    p.add_argument("--queue-timeout", type=float, default=30.0,
+                   help="seconds a request waits for a free slot before a 503 (default 30)")
+    p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("info", help="describe a GGUF file (default: the default model)")
     _add_model(p, positional=True)
     p.add_argument("--ctx", type=_positive_int, default=None, help="context size for the memory estimate")
@@ -348,7 +376,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return a.func(a)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError, MemoryError, DownloadError) as e:  # GGUFError, FileNotFoundError, bad parameters,
+    except (OSError, ValueError, MemoryError, DownloadError, ModuleNotFoundError) as e:  # GGUFError, FileNotFoundError, bad parameters,
         # no network, a model too big for this machine: no traceback
         print(f"pyllama-edge: error: {e}", file=sys.stderr)
         return 1

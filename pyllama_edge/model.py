@@ -167,6 +167,19 @@ class Session:
         """Teacher-forced logits, float32 [len(ids), n_vocab]."""
         return self._native.evaluate_all(ids)
 
+    # -- OpenAI-shaped results on this session (as Model's, with this session's prefix reuse) --
+    def create_completion(self, prompt: Prompt, stream: bool = False, **kwargs: Any):
+        gen = self._generator(prompt, kwargs)
+        return _completion(self.model, gen, self._pieces(gen), stream)
+
+    def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
+                               special_in_messages: bool = False, tools: Optional[list] = None,
+                               tool_choice: Any = None, **kwargs: Any):
+        prompt, kwargs, plan, dropped = self.model._chat_call(messages, special_in_messages, tools, tool_choice,
+                                                              kwargs, self.n_ctx)
+        gen = self._generator(prompt, kwargs)
+        return _chat_completion(self.model, gen, self._pieces(gen), plan, dropped, stream)
+
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = min(len(a), len(b))
@@ -578,49 +591,60 @@ class Model:
     # -- OpenAI-shaped results, as llama-cpp-python returns them --------------------------------
     def create_completion(self, prompt: Prompt, stream: bool = False, **kwargs: Any):
         gen, pieces = self._start(prompt, kwargs)
-        cid, created = f"cmpl-{uuid.uuid4()}", int(time.time())
-
-        def chunk(text: str, finish: Optional[str]) -> Dict[str, Any]:
-            return {"id": cid, "object": "text_completion", "created": created, "model": self.path,
-                    "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]}
-
-        if stream:
-            def chunks() -> Iterator[Dict[str, Any]]:
-                for piece in pieces:
-                    yield chunk(piece, None)
-                yield chunk("", gen.result.finish_reason)
-            return chunks()
-        text = "".join(pieces)
-        out = chunk(text, gen.result.finish_reason)
-        out["usage"] = gen.result.usage
-        return out
+        return _completion(self, gen, pieces, stream)
 
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
                                special_in_messages: bool = False, tools: Optional[list] = None,
                                tool_choice: Any = None, **kwargs: Any):
         prompt, kwargs, plan, dropped = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
         gen, pieces = self._start(prompt, kwargs)
-        cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
-        if plan is not None and plan.active:
-            out = tool_calls.completion_with_tools(self, gen, pieces, stream, cid, created)
-            if not stream:
-                out["usage"] = {**out["usage"], "dropped_messages": dropped}
-            return out
-
-        if stream:
-            def chunks() -> Iterator[Dict[str, Any]]:
-                base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": self.path}
-                yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "logprobs": None, "finish_reason": None}]}
-                for piece in pieces:
-                    yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}]}
-                yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": gen.result.finish_reason}]}
-            return chunks()
-        text = "".join(pieces)
-        return {"id": cid, "object": "chat.completion", "created": created, "model": self.path,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
-                             "finish_reason": gen.result.finish_reason}],
-                "usage": {**gen.result.usage, "dropped_messages": dropped}}
+        return _chat_completion(self, gen, pieces, plan, dropped, stream)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"n_ctx={self.n_ctx}"
         return f"Model({self.path!r}, {state})"
+
+
+def _completion(model: Model, gen: "_core.Generator", pieces: Iterator[str], stream: bool):
+    """create_completion's result (a dict, or with stream an iterator of chunks) over a started call."""
+    cid, created = f"cmpl-{uuid.uuid4()}", int(time.time())
+
+    def chunk(text: str, finish: Optional[str]) -> Dict[str, Any]:
+        return {"id": cid, "object": "text_completion", "created": created, "model": model.path,
+                "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish}]}
+
+    if stream:
+        def chunks() -> Iterator[Dict[str, Any]]:
+            for piece in pieces:
+                yield chunk(piece, None)
+            yield chunk("", gen.result.finish_reason)
+        return chunks()
+    text = "".join(pieces)
+    out = chunk(text, gen.result.finish_reason)
+    out["usage"] = gen.result.usage
+    return out
+
+
+def _chat_completion(model: Model, gen: "_core.Generator", pieces: Iterator[str],
+                     plan: Optional[tool_calls.ToolPlan], dropped: int, stream: bool):
+    """create_chat_completion's result over a started call; `dropped` messages were truncated."""
+    cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
+    if plan is not None and plan.active:
+        out = tool_calls.completion_with_tools(model, gen, pieces, stream, cid, created)
+        if not stream:
+            out["usage"] = {**out["usage"], "dropped_messages": dropped}
+        return out
+
+    if stream:
+        def chunks() -> Iterator[Dict[str, Any]]:
+            base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model.path}
+            yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "logprobs": None, "finish_reason": None}]}
+            for piece in pieces:
+                yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}]}
+            yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": gen.result.finish_reason}]}
+        return chunks()
+    text = "".join(pieces)
+    return {"id": cid, "object": "chat.completion", "created": created, "model": model.path,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+                         "finish_reason": gen.result.finish_reason}],
+            "usage": {**gen.result.usage, "dropped_messages": dropped}}
