@@ -55,6 +55,19 @@ ARCH = {
 _INSNS = re.compile(r"^insns: (\d+)$", re.M)
 
 
+def parse_count(text: str) -> int:
+    """The plugin's total from qemu's log output; exactly one "insns: N" line is expected."""
+    found = _INSNS.findall(text)
+    if len(found) != 1:
+        raise ValueError(f"expected one 'insns: N' line, found {len(found)}")
+    return int(found[0])
+
+
+def per_token(base: int, decoded: int, prompted: int, p1: int, p2: int, d: int) -> tuple[float, float]:
+    """(per decoded token, per prompt token) from the counts of runs (P1, 1), (P1, D), (P2, 1)."""
+    return (decoded - base) / (d - 1), (prompted - base) / (p2 - p1)
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -159,11 +172,11 @@ class Counter:
             proc = self.r.run(["qemu-aarch64", "-plugin", str(self.plugin), "-d", "plugin", "-cpu", cpu,
                                "-L", SYSROOT, str(binary), str(model), str(p), str(d)],
                               capture_output=True, text=True)
-            found = _INSNS.findall(proc.stderr) or _INSNS.findall(proc.stdout)
-            if len(found) != 1:
-                raise RuntimeError(f"no instruction count from {binary.name}: {proc.stderr[-500:]}")
-            self.db[key] = int(found[0])
-            log(f"   {binary.name} {model.name} {cpu} P={p} D={d}: {found[0]} insns; {proc.stdout.strip()}")
+            try:
+                self.db[key] = parse_count(proc.stderr)
+            except ValueError as e:
+                raise RuntimeError(f"{binary.name}: {e}: {proc.stderr[-500:]}") from None
+            log(f"   {binary.name} {model.name} {cpu} P={p} D={d}: {self.db[key]} insns; {proc.stdout.strip()}")
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.db, indent=1, sort_keys=True))
             tmp.replace(self.path)
@@ -171,9 +184,8 @@ class Counter:
 
     def per_token(self, binary: Path, model: Path, cpu: str, p1: int, p2: int, d: int) -> tuple[float, float]:
         base = self.count(binary, model, cpu, p1, 1)
-        decode = (self.count(binary, model, cpu, p1, d) - base) / (d - 1)
-        prompt = (self.count(binary, model, cpu, p2, 1) - base) / (p2 - p1)
-        return decode, prompt
+        return per_token(base, self.count(binary, model, cpu, p1, d), self.count(binary, model, cpu, p2, 1),
+                         p1, p2, d)
 
 
 def main() -> int:
