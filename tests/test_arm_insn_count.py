@@ -1,0 +1,32 @@
+"""The pure parts of bench/arm_insn_count.py (no toolchain, no qemu): the plugin-output parser and
+the per-token differences."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_path = Path(__file__).resolve().parent.parent / "bench" / "arm_insn_count.py"
+_spec = importlib.util.spec_from_file_location("arm_insn_count", _path)
+aic = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(aic)
+
+
+def test_parse_count_reads_the_one_total():
+    assert aic.parse_count("some qemu line\ninsns: 2072379205\n") == 2072379205
+
+
+@pytest.mark.parametrize("text", ["", "insns: 1\ninsns: 2\n", "insns: x\n", "xinsns: 5\n"])
+def test_parse_count_rejects_missing_or_repeated_totals(text):
+    with pytest.raises(ValueError):
+        aic.parse_count(text)
+
+
+def test_per_token_differences_drop_the_load():
+    load, prompt, decode = 1000, 7, 11
+    base = load + 16 * prompt + 1 * decode
+    assert aic.per_token(base, load + 16 * prompt + 4 * decode, load + 32 * prompt + decode, 16, 32, 4) == (11, 7)
+
+
+def test_every_cpu_model_has_a_llama_cpp_arch():
+    assert set(aic.ARCH) == {"cortex-a72", "cortex-a76", "max"}
