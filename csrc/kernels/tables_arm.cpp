@@ -31,6 +31,15 @@ KernelTable make_neon_table() {
   set_quantize(t, G::Q8_K, quantize_row_q8_k__neon);
   set_attention_f16(t, PLE_KERNEL(dot_f16_f32__neon), PLE_KERNEL(axpy_f16__neon));
   set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__neon));
+  weight_slot(t, G::Q4_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__neon, pack_panel_q4_0__neon, panel_bytes_q4_0__neon, 8, "qpanel_q4_0_q8_0__neon"};
+  weight_slot(t, G::Q4_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__neon, pack_panel_q4_1__neon, panel_bytes_q4_1__neon, 8, "qpanel_q4_1_q8_1__neon"};
+  weight_slot(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__neon, pack_panel_q8_0__neon, panel_bytes_q8_0__neon, 8, "qpanel_q8_0_q8_0__neon"};
+  weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__neon, packed_group_bytes_q4_0x8__neon, qgemv_q4_0x8_q8_0__neon,
+                                                 pack_panel_from_q4_0x8__neon, 8, "qgemv_q4_0x8_q8_0__neon", nullptr};
+  weight_slot(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__neon, packed_group_bytes_q4_1x8__neon, qgemv_q4_1x8_q8_1__neon,
+                                                 pack_panel_from_q4_1x8__neon, 8, "qgemv_q4_1x8_q8_1__neon", nullptr};
+  weight_slot(t, G::Q8_0).packed = PackedKernels{pack_q8_0x8__neon, packed_group_bytes_q8_0x8__neon, qgemv_q8_0x8_q8_0__neon,
+                                                 pack_panel_from_q8_0x8__neon, 8, "qgemv_q8_0x8_q8_0__neon", nullptr};
   return t;
 }
 #endif
@@ -48,6 +57,19 @@ KernelTable make_dotprod_table() {
   set_dot(t, G::Q4_K, G::Q8_K, PLE_KERNEL(qdot_q4_k_q8_k__dotprod));
   set_dot(t, G::Q5_K, G::Q8_K, PLE_KERNEL(qdot_q5_k_q8_k__dotprod));
   set_dot(t, G::Q6_K, G::Q8_K, PLE_KERNEL(qdot_q6_k_q8_k__dotprod));
+  // The packed layouts and panels are NEON's; the GEMVs and the panels' token loops use sdot.
+  weight_slot(t, G::Q4_0).prefill_panel.gemm = qpanel_q4_0_q8_0__dotprod;
+  weight_slot(t, G::Q4_0).prefill_panel.name = "qpanel_q4_0_q8_0__dotprod";
+  weight_slot(t, G::Q4_1).prefill_panel.gemm = qpanel_q4_1_q8_1__dotprod;
+  weight_slot(t, G::Q4_1).prefill_panel.name = "qpanel_q4_1_q8_1__dotprod";
+  weight_slot(t, G::Q8_0).prefill_panel.gemm = qpanel_q8_0_q8_0__dotprod;
+  weight_slot(t, G::Q8_0).prefill_panel.name = "qpanel_q8_0_q8_0__dotprod";
+  weight_slot(t, G::Q4_0).packed.gemv = qgemv_q4_0x8_q8_0__dotprod;
+  weight_slot(t, G::Q4_0).packed.name = "qgemv_q4_0x8_q8_0__dotprod";
+  weight_slot(t, G::Q4_1).packed.gemv = qgemv_q4_1x8_q8_1__dotprod;
+  weight_slot(t, G::Q4_1).packed.name = "qgemv_q4_1x8_q8_1__dotprod";
+  weight_slot(t, G::Q8_0).packed.gemv = qgemv_q8_0x8_q8_0__dotprod;
+  weight_slot(t, G::Q8_0).packed.name = "qgemv_q8_0x8_q8_0__dotprod";
   return t;
 }
 #endif

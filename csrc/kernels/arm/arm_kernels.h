@@ -38,6 +38,43 @@ PLE_DECLARE_ARM_INT_DOTS(neon)
 PLE_DECLARE_ARM_INT_DOTS(dotprod)
 #undef PLE_DECLARE_ARM_INT_DOTS
 
+// Packed-row layouts of 8 rows (qpacked_core_arm.h): NEON packs them and builds their panels;
+// each tier has its GEMVs (PackedKernels).
+#define PLE_DECLARE_ARM_PACKED_GEMVS(isa)                                                                  \
+  void qgemv_q4_0x8_q8_0__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void qgemv_q4_1x8_q8_1__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void qgemv_q8_0x8_q8_0__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+PLE_DECLARE_ARM_PACKED_GEMVS(neon)
+PLE_DECLARE_ARM_PACKED_GEMVS(dotprod)
+#undef PLE_DECLARE_ARM_PACKED_GEMVS
+size_t packed_group_bytes_q4_0x8__neon(int64_t n);
+size_t packed_group_bytes_q4_1x8__neon(int64_t n);
+size_t packed_group_bytes_q8_0x8__neon(int64_t n);
+void pack_q4_0x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
+void pack_q4_1x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
+void pack_q8_0x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
+void pack_panel_from_q4_0x8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
+void pack_panel_from_q4_1x8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
+void pack_panel_from_q8_0x8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
+
+// Prefill panels of 8 rows (qpanel_arm.h): NEON packs them; each tier has its token loop.
+#define PLE_DECLARE_ARM_PANELS(isa)                                                                                      \
+  void qpanel_q4_0_q8_0__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                               size_t out_stride);                                                                       \
+  void qpanel_q4_1_q8_1__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                               size_t out_stride);                                                                       \
+  void qpanel_q8_0_q8_0__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                               size_t out_stride);
+PLE_DECLARE_ARM_PANELS(neon)
+PLE_DECLARE_ARM_PANELS(dotprod)
+#undef PLE_DECLARE_ARM_PANELS
+size_t panel_bytes_q4_0__neon(int64_t n);
+size_t panel_bytes_q4_1__neon(int64_t n);
+size_t panel_bytes_q8_0__neon(int64_t n);
+void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
 void qtile_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 void qtile_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);

@@ -1,0 +1,34 @@
+// Prefill panels (8 rows) for Q4_0, Q4_1 and Q8_0 on plain NEON (qpanel_arm.h): packing from the
+// file's rows, the panel's size, and the token loop with widening multiplies. The dotprod table
+// keeps the packing and replaces the token loop.
+#include "kernels/arm/arm_kernels.h"
+#include "kernels/arm/qpanel_arm.h"
+
+namespace ple::kernels {
+
+size_t panel_bytes_q4_0__neon(int64_t n) { return panel_bytes<false>(n); }
+void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_panel_from_nibble_rows<BlockQ4_0, false, true>(n, w, w_stride, panel);
+}
+void qpanel_q4_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  panel_gemm<false, false, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+size_t panel_bytes_q4_1__neon(int64_t n) { return panel_bytes<true>(n); }
+void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_panel_from_nibble_rows<BlockQ4_1, true, false>(n, w, w_stride, panel);
+}
+void qpanel_q4_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  panel_gemm<false, true, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+size_t panel_bytes_q8_0__neon(int64_t n) { return panel_bytes<false>(n); }
+void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* panel) { pack_panel_from_q8_0_rows(n, w, w_stride, panel); }
+void qpanel_q8_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  panel_gemm<false, false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+}  // namespace ple::kernels
