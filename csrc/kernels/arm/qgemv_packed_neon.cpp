@@ -18,7 +18,7 @@ void qgemv_q4_0x8_q8_0__neon(int64_t n, const void* groups, int64_t n_groups, co
   gemv_groups<Q4_0x8<false>>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q4_0x8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
-  pack_panel_from_nibble_group<false, true>(n, group, panel);
+  pack_panel_from_nibble_group<false>(n, group, panel);
 }
 
 size_t packed_group_bytes_q4_1x8__neon(int64_t n) { return static_cast<size_t>(n / kQK) * kQ41GroupBytes; }
@@ -31,7 +31,7 @@ void qgemv_q4_1x8_q8_1__neon(int64_t n, const void* groups, int64_t n_groups, co
   gemv_groups<Q4_1x8<false>>(n, groups, n_groups, a, out);
 }
 void pack_panel_from_q4_1x8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
-  pack_panel_from_nibble_group<true, false>(n, group, panel);
+  pack_panel_from_nibble_group<true>(n, group, panel);
 }
 
 size_t packed_group_bytes_q8_0x8__neon(int64_t n) { return static_cast<size_t>(n / kQK) * kQ80GroupBytes; }

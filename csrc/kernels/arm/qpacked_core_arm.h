@@ -9,10 +9,13 @@
 // same effect with widening multiplies against activation words broadcast to every lane.
 //
 // Groups are 8 rows (two such halves), like x86's, and hold exactly the bytes of the rows' blocks:
-//   Q4_0x8 (144 bytes per block column): uint16 d[8]; then per half h (rows 4h..4h+3) four
+//   Q4_1x8 (160 bytes per block column): uint16 d[8], m[8]; then per half h (rows 4h..4h+3) four
 //     vectors k: row 4h+i's qs[4k..4k+3] at 16k + 4i. Low nibbles are elements 4k..4k+3, high
 //     nibbles 16+4k..16+4k+3: a mask and a shift give the lane words for the two activation halves.
-//   Q4_1x8 (160 bytes): uint16 d[8], m[8]; the quants as Q4_0x8.
+//   Q4_0x8 (144 bytes): uint16 d[8]; the quants as Q4_1x8's, each byte XOR 0x88. Then a nibble
+//     read as a signed 4-bit number is q - 8: `shl #4` and `and #0xf0` give 16 * (q - 8) of both
+//     halves with no offset to subtract, and the conversion to float divides the sum by 16 for free
+//     (scvtf with 4 fraction bits; the sum is exact, below 2^24).
 //   Q8_0x8 (272 bytes): uint16 d[8]; then per half eight vectors j: row 4h+i's qs[4j..4j+3].
 // The prefill panel (one group, unpacked for the token loop) holds float d[8] (and m[8] for
 // Q4_1) and the int8 quants of both halves in Q8_0x8's order (Q4_0: nibble - 8; Q4_1: nibble).
@@ -49,7 +52,7 @@ inline void interleave_words(const uint8_t* const rows[4], int words, uint8_t* o
 }
 
 // One block column of 8 rows (w_stride bytes apart, block b) into a nibble group: the rows'
-// scales (and minimums), then both halves' interleaved quants.
+// scales (and minimums), then both halves' interleaved quants (Q4_0: XOR 0x88).
 template <class Block, bool kMin>
 void pack_nibble_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
   const Block* x[kGroupRows];
@@ -63,6 +66,9 @@ void pack_nibble_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t*
   for (int h = 0; h < 2; ++h) {
     const uint8_t* qs[4] = {x[4 * h]->qs, x[4 * h + 1]->qs, x[4 * h + 2]->qs, x[4 * h + 3]->qs};
     interleave_words(qs, 4, q + 64 * h);
+  }
+  if constexpr (!kMin) {
+    for (int i = 0; i < 128; ++i) q[i] ^= 0x88;
   }
 }
 
@@ -95,6 +101,22 @@ inline void split_nibbles(uint8x16_t v, int8x16_t& lo, int8x16_t& hi) {
 inline void nibble_half_quants(const uint8_t* q, int8x16_t v[8]) {
   const uint8x16x4_t raw = vld1q_u8_x4(q);
   for (int k = 0; k < 4; ++k) split_nibbles(raw.val[k], v[k], v[4 + k]);
+}
+// The same from a Q4_0x8 half (nibbles XOR 8): 16 * (q - 8), for sdot and a conversion by 1/16.
+inline void offset_nibble_half_quants_x16(const uint8_t* q, int8x16_t v[8]) {
+  const int8x16x4_t raw = vld1q_s8_x4(reinterpret_cast<const int8_t*>(q));
+  for (int k = 0; k < 4; ++k) {
+    v[k] = vshlq_n_s8(raw.val[k], 4);
+    v[4 + k] = vandq_s8(raw.val[k], vdupq_n_s8(static_cast<int8_t>(0xf0)));
+  }
+}
+// The same as q - 8 itself (|q - 8| <= 8, for NEON's int16 sums): sign-extending shifts.
+inline void offset_nibble_half_quants(const uint8_t* q, int8x16_t v[8]) {
+  const int8x16x4_t raw = vld1q_s8_x4(reinterpret_cast<const int8_t*>(q));
+  for (int k = 0; k < 4; ++k) {
+    v[k] = vshrq_n_s8(vshlq_n_s8(raw.val[k], 4), 4);
+    v[4 + k] = vshrq_n_s8(raw.val[k], 4);
+  }
 }
 inline void int8_half_quants(const int8_t* q, int8x16_t v[8]) {
   const int8x16x4_t a = vld1q_s8_x4(q), b = vld1q_s8_x4(q + 64);
@@ -132,19 +154,14 @@ struct ActivationBlock<false> {
   }
 };
 
-// The sum of the 32 activation quants (Q4_0's "- 8" folds into the accumulator's start).
-inline int32_t activation_sum(const int8_t* qs) {
-  return static_cast<int32_t>(vaddlvq_s8(vld1q_s8(qs))) + static_cast<int32_t>(vaddlvq_s8(vld1q_s8(qs + 16)));
-}
-
-// init + sum_j v[j] . word j of the activation, per row lane (four rows, 32 elements).
+// sum_j v[j] . word j of the activation, per row lane (four rows, 32 elements).
 // kSmall: every |weight quant| <= 15 (nibbles, nibble - 8), so NEON may sum eight int16
 // products per lane (8 * 15 * 128 < 2^15) before widening; otherwise (Q8_0: 128 * 128 = 2^14 per
 // product) each product widens at once.
 template <bool kDotprod, bool kSmall>
-int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a, int32x4_t init) {
+int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
   if constexpr (kDotprod) {
-    int32x4_t acc = vdotq_laneq_s32(init, v[0], a.lo, 0);
+    int32x4_t acc = vdotq_laneq_s32(vdupq_n_s32(0), v[0], a.lo, 0);
     acc = vdotq_laneq_s32(acc, v[1], a.lo, 1);
     acc = vdotq_laneq_s32(acc, v[2], a.lo, 2);
     acc = vdotq_laneq_s32(acc, v[3], a.lo, 3);
@@ -160,20 +177,24 @@ int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a, in
       p01 = vmlal_s8(p01, vget_low_s8(v[j]), vget_low_s8(a.word[j]));
       p23 = vmlal_high_s8(p23, v[j], a.word[j]);
     }
-    return vaddq_s32(init, vpaddq_s32(vpaddlq_s16(p01), vpaddlq_s16(p23)));
+    return vpaddq_s32(vpaddlq_s16(p01), vpaddlq_s16(p23));
   } else {
     int32x4_t s01 = vdupq_n_s32(0), s23 = vdupq_n_s32(0);
     for (int j = 0; j < 8; ++j) {
       s01 = vpadalq_s16(s01, vmull_s8(vget_low_s8(v[j]), vget_low_s8(a.word[j])));
       s23 = vpadalq_s16(s23, vmull_high_s8(v[j], a.word[j]));
     }
-    return vaddq_s32(init, vpaddq_s32(s01, s23));
+    return vpaddq_s32(s01, s23);
   }
 }
 
 // The reference's float step for four rows: sum += (d_w * d_a) * isum (+ m * s with a minimum).
 inline float32x4_t accumulate(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum) {
   return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)));
+}
+// The same for a sum of 16 * isum (exact: |isum| < 2^24, so isum16 / 16 converts without rounding).
+inline float32x4_t accumulate_x16(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum16) {
+  return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_n_f32_s32(isum16, 4)));
 }
 inline float32x4_t accumulate_min(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum, float32x4_t m, float s) {
   return vaddq_f32(sum, vaddq_f32(vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)), vmulq_n_f32(m, s)));

@@ -8,7 +8,7 @@ namespace ple::kernels {
 
 size_t panel_bytes_q4_0__neon(int64_t n) { return panel_bytes<false>(n); }
 void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
-  pack_panel_from_nibble_rows<BlockQ4_0, false, true>(n, w, w_stride, panel);
+  pack_panel_from_nibble_rows<BlockQ4_0, false>(n, w, w_stride, panel);
 }
 void qpanel_q4_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
@@ -17,7 +17,7 @@ void qpanel_q4_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t 
 
 size_t panel_bytes_q4_1__neon(int64_t n) { return panel_bytes<true>(n); }
 void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
-  pack_panel_from_nibble_rows<BlockQ4_1, true, false>(n, w, w_stride, panel);
+  pack_panel_from_nibble_rows<BlockQ4_1, true>(n, w, w_stride, panel);
 }
 void qpanel_q4_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
