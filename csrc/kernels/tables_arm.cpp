@@ -34,6 +34,9 @@ KernelTable make_neon_table() {
   weight_slot(t, G::Q4_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__neon, pack_panel_q4_0__neon, panel_bytes_q4_0__neon, 8, "qpanel_q4_0_q8_0__neon"};
   weight_slot(t, G::Q4_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__neon, pack_panel_q4_1__neon, panel_bytes_q4_1__neon, 8, "qpanel_q4_1_q8_1__neon"};
   weight_slot(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__neon, pack_panel_q8_0__neon, panel_bytes_q8_0__neon, 8, "qpanel_q8_0_q8_0__neon"};
+  weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__neon, pack_panel_q4_k__neon, panel_bytes_q4_k__neon, 8, "qpanel_q4_k_q8_k__neon"};
+  weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__neon, packed_group_bytes_q4_kx8__neon, qgemv_q4_kx8_q8_k__neon,
+                                                 pack_panel_from_q4_kx8__neon, 8, "qgemv_q4_kx8_q8_k__neon", nullptr};
   weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__neon, packed_group_bytes_q4_0x8__neon, qgemv_q4_0x8_q8_0__neon,
                                                  pack_panel_from_q4_0x8__neon, 8, "qgemv_q4_0x8_q8_0__neon", nullptr};
   weight_slot(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__neon, packed_group_bytes_q4_1x8__neon, qgemv_q4_1x8_q8_1__neon,
@@ -70,6 +73,10 @@ KernelTable make_dotprod_table() {
   weight_slot(t, G::Q4_1).packed.name = "qgemv_q4_1x8_q8_1__dotprod";
   weight_slot(t, G::Q8_0).packed.gemv = qgemv_q8_0x8_q8_0__dotprod;
   weight_slot(t, G::Q8_0).packed.name = "qgemv_q8_0x8_q8_0__dotprod";
+  weight_slot(t, G::Q4_K).prefill_panel.gemm = qpanel_q4_k_q8_k__dotprod;
+  weight_slot(t, G::Q4_K).prefill_panel.name = "qpanel_q4_k_q8_k__dotprod";
+  weight_slot(t, G::Q4_K).packed.gemv = qgemv_q4_kx8_q8_k__dotprod;
+  weight_slot(t, G::Q4_K).packed.name = "qgemv_q4_kx8_q8_k__dotprod";
   return t;
 }
 #endif

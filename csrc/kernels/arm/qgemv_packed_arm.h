@@ -6,6 +6,7 @@
 #pragma once
 #include <utility>
 
+#include "kernels/arm/qdot_kquants_arm.h"
 #include "kernels/arm/qpacked_core_arm.h"
 
 namespace ple::kernels {
@@ -16,6 +17,7 @@ namespace {
 template <bool kDotprod>
 struct Q4_0x8 {
   using Activation = BlockQ8_0;
+  static constexpr int kBlockElems = kQK;
   static constexpr size_t kGroupBytes = kQ40GroupBytes;
   struct Prepared {
     ActivationBlock<kDotprod> q;
@@ -41,6 +43,7 @@ struct Q4_0x8 {
 template <bool kDotprod>
 struct Q4_1x8 {
   using Activation = BlockQ8_1;
+  static constexpr int kBlockElems = kQK;
   static constexpr size_t kGroupBytes = kQ41GroupBytes;
   struct Prepared {
     ActivationBlock<kDotprod> q;
@@ -62,6 +65,7 @@ struct Q4_1x8 {
 template <bool kDotprod>
 struct Q8_0x8 {
   using Activation = BlockQ8_0;
+  static constexpr int kBlockElems = kQK;
   static constexpr size_t kGroupBytes = kQ80GroupBytes;
   struct Prepared {
     ActivationBlock<kDotprod> q;
@@ -75,6 +79,99 @@ struct Q8_0x8 {
       int8x16_t v[8];
       int8_half_quants(reinterpret_cast<const int8_t*>(p + 16 + 128 * h), v);
       acc[h] = accumulate(acc[h], dw[h], a.d, rows4_dot<kDotprod, false>(v, a.q));
+    }
+  }
+};
+
+// Q4_K, 8 rows per super-block column (1184 bytes: the rows' 1152 plus their scales unpacked):
+//   uint16 d[8], dmin[8]; uint8 sc[8][8], m[8][8] (sub-block j, row r); then per half h (rows
+//   4h..4h+3) 32 vectors k: row 4h+i's qs[4k..4k+3] at 16k + 4i. Vector 8c + j's low nibbles are
+//   elements 64c + 4j..+3 (sub-block 2c), its high nibbles 64c + 32 + 4j..+3 (sub-block 2c + 1).
+// Per row the integer sums are the reference's: sum_j sc_j * dot_j and sum_j m_j * (bsums of j);
+// then d * isum - dmin * msum in float, with d = d_w * d_a and dmin = dmin_w * d_a.
+constexpr size_t kQ4KGroupBytes = 160 + kGroupRows * kQK_K / 2;  // 1184
+
+inline void pack_q4_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
+  const BlockQ4_K* x[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+  for (int r = 0; r < kGroupRows; ++r) {
+    std::memcpy(out + 2 * r, &x[r]->d, 2);
+    std::memcpy(out + 16 + 2 * r, &x[r]->dmin, 2);
+    int32_t sc[8], m[8];
+    unpack_scales_mins_k4(x[r]->scales, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      out[32 + 8 * j + r] = static_cast<uint8_t>(sc[j]);
+      out[96 + 8 * j + r] = static_cast<uint8_t>(m[j]);
+    }
+  }
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* qs[4] = {x[4 * h]->qs, x[4 * h + 1]->qs, x[4 * h + 2]->qs, x[4 * h + 3]->qs};
+    interleave_words(qs, 32, out + 160 + 512 * h);
+  }
+}
+
+// Rows 4h..4h+3 of eight byte-sized values per row (uint8 v[8]) as int32 lanes.
+inline int32x4_t widen_half(uint8x8_t v, int h) {
+  const uint16x8_t w = vmovl_u8(v);
+  return vreinterpretq_s32_u32(h == 0 ? vmovl_u16(vget_low_u16(w)) : vmovl_high_u16(w));
+}
+
+template <bool kDotprod>
+struct Q4_Kx8 {
+  using Activation = BlockQ8_K;
+  static constexpr int kBlockElems = kQK_K;
+  static constexpr size_t kGroupBytes = kQ4KGroupBytes;
+  struct Prepared {
+    const BlockQ8_K& a;
+    int16x8_t bsums_lo, bsums_hi;
+    explicit Prepared(const BlockQ8_K& y) : a(y), bsums_lo(vld1q_s16(y.bsums)), bsums_hi(vld1q_s16(y.bsums + 8)) {}
+  };
+  // Rows 4h..4h+3: sum over the 8 sub-blocks of m_j * (bsums[2j] + bsums[2j + 1]), exact in int32.
+  static int32x4_t min_sums(const uint8_t* m, const Prepared& a, int h) {
+    int16x4_t mj[8];
+    for (int j = 0; j < 8; ++j) {
+      const int16x8_t w = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(m + 8 * j)));
+      mj[j] = h == 0 ? vget_low_s16(w) : vget_high_s16(w);
+    }
+    int32x4_t s = vmull_laneq_s16(mj[0], a.bsums_lo, 0);
+    s = vmlal_laneq_s16(s, mj[0], a.bsums_lo, 1);
+    s = vmlal_laneq_s16(s, mj[1], a.bsums_lo, 2);
+    s = vmlal_laneq_s16(s, mj[1], a.bsums_lo, 3);
+    s = vmlal_laneq_s16(s, mj[2], a.bsums_lo, 4);
+    s = vmlal_laneq_s16(s, mj[2], a.bsums_lo, 5);
+    s = vmlal_laneq_s16(s, mj[3], a.bsums_lo, 6);
+    s = vmlal_laneq_s16(s, mj[3], a.bsums_lo, 7);
+    s = vmlal_laneq_s16(s, mj[4], a.bsums_hi, 0);
+    s = vmlal_laneq_s16(s, mj[4], a.bsums_hi, 1);
+    s = vmlal_laneq_s16(s, mj[5], a.bsums_hi, 2);
+    s = vmlal_laneq_s16(s, mj[5], a.bsums_hi, 3);
+    s = vmlal_laneq_s16(s, mj[6], a.bsums_hi, 4);
+    s = vmlal_laneq_s16(s, mj[6], a.bsums_hi, 5);
+    s = vmlal_laneq_s16(s, mj[7], a.bsums_hi, 6);
+    return vmlal_laneq_s16(s, mj[7], a.bsums_hi, 7);
+  }
+  static void step(const uint8_t* p, const Prepared& a, float32x4_t acc[2]) {
+    float32x4_t dw[2], dminw[2];
+    load_scales8(p, dw[0], dw[1]);
+    load_scales8(p + 16, dminw[0], dminw[1]);
+    const uint8_t* sc = p + 32;
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* q = p + 160 + 512 * h;
+      int32x4_t isum = vdupq_n_s32(0);
+      for (int c = 0; c < 4; ++c) {
+        const uint8x16x4_t raw0 = vld1q_u8_x4(q + 128 * c), raw1 = vld1q_u8_x4(q + 128 * c + 64);
+        int8x16_t lo[8], hi[8];
+        for (int k = 0; k < 4; ++k) {
+          split_nibbles(raw0.val[k], lo[k], hi[k]);
+          split_nibbles(raw1.val[k], lo[4 + k], hi[4 + k]);
+        }
+        const ActivationBlock<kDotprod> a_lo(a.a.qs + 64 * c), a_hi(a.a.qs + 64 * c + 32);
+        isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(lo, a_lo), widen_half(vld1_u8(sc + 16 * c), h));
+        isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(hi, a_hi), widen_half(vld1_u8(sc + 16 * c + 8), h));
+      }
+      const int32x4_t msum = min_sums(p + 96, a, h);
+      const float32x4_t d = vmulq_n_f32(dw[h], a.a.d), dmin = vmulq_n_f32(dminw[h], a.a.d);
+      acc[h] = vaddq_f32(acc[h], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum)), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
     }
   }
 };
@@ -101,7 +198,7 @@ void run_pass(int64_t nb, const uint8_t* p, size_t group_bytes, const typename F
 // out[g * 8 + r] = dot(row 8g + r, a) for n_groups consecutive groups.
 template <class Format>
 void gemv_groups(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
-  const int64_t nb = n / kQK;
+  const int64_t nb = n / Format::kBlockElems;
   const size_t group_bytes = static_cast<size_t>(nb) * Format::kGroupBytes;
   const auto* act = static_cast<const typename Format::Activation*>(a);
   const auto pass = [&](int64_t first, auto groups_in_pass) {
@@ -111,6 +208,19 @@ void gemv_groups(int64_t n, const void* groups, int64_t n_groups, const void* a,
   int64_t g = 0;
   for (; g + 2 <= n_groups; g += 2) pass(g, std::make_integer_sequence<int, 2>());
   for (; g < n_groups; ++g) pass(g, std::make_integer_sequence<int, 1>());
+}
+
+// A prefill panel that is the group itself (PanelKernel over a packed layout whose decode step is
+// already dense): out[t * out_stride + r] = dot(row r, token t), one group pass per token. The
+// group stays in L1/L2 while the tokens stream past.
+template <class Format>
+void panel_gemm_by_group(int64_t n, const void* group, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                         size_t out_stride) {
+  const int64_t nb = n / Format::kBlockElems;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* act = reinterpret_cast<const typename Format::Activation*>(static_cast<const uint8_t*>(a) + t * a_stride);
+    run_pass<Format>(nb, static_cast<const uint8_t*>(group), 0, act, out + t * out_stride, std::make_integer_sequence<int, 1>());
+  }
 }
 
 }  // namespace
