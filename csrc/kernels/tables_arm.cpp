@@ -37,6 +37,9 @@ KernelTable make_neon_table() {
   weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__neon, pack_panel_q4_k__neon, panel_bytes_q4_k__neon, 8, "qpanel_q4_k_q8_k__neon"};
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__neon, packed_group_bytes_q4_kx8__neon, qgemv_q4_kx8_q8_k__neon,
                                                  pack_panel_from_q4_kx8__neon, 8, "qgemv_q4_kx8_q8_k__neon", nullptr};
+  weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__neon, pack_panel_q6_k__neon, panel_bytes_q6_k__neon, 8, "qpanel_q6_k_q8_k__neon"};
+  weight_slot(t, G::Q6_K).packed = PackedKernels{pack_q6_kx8__neon, packed_group_bytes_q6_kx8__neon, qgemv_q6_kx8_q8_k__neon,
+                                                 pack_panel_from_q6_kx8__neon, 8, "qgemv_q6_kx8_q8_k__neon", nullptr};
   weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__neon, packed_group_bytes_q4_0x8__neon, qgemv_q4_0x8_q8_0__neon,
                                                  pack_panel_from_q4_0x8__neon, 8, "qgemv_q4_0x8_q8_0__neon", nullptr};
   weight_slot(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__neon, packed_group_bytes_q4_1x8__neon, qgemv_q4_1x8_q8_1__neon,
@@ -77,6 +80,10 @@ KernelTable make_dotprod_table() {
   weight_slot(t, G::Q4_K).prefill_panel.name = "qpanel_q4_k_q8_k__dotprod";
   weight_slot(t, G::Q4_K).packed.gemv = qgemv_q4_kx8_q8_k__dotprod;
   weight_slot(t, G::Q4_K).packed.name = "qgemv_q4_kx8_q8_k__dotprod";
+  weight_slot(t, G::Q6_K).prefill_panel.gemm = qpanel_q6_k_q8_k__dotprod;
+  weight_slot(t, G::Q6_K).prefill_panel.name = "qpanel_q6_k_q8_k__dotprod";
+  weight_slot(t, G::Q6_K).packed.gemv = qgemv_q6_kx8_q8_k__dotprod;
+  weight_slot(t, G::Q6_K).packed.name = "qgemv_q6_kx8_q8_k__dotprod";
   return t;
 }
 #endif

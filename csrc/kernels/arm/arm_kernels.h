@@ -44,7 +44,8 @@ PLE_DECLARE_ARM_INT_DOTS(dotprod)
   void qgemv_q4_0x8_q8_0__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void qgemv_q4_1x8_q8_1__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void qgemv_q8_0x8_q8_0__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
-  void qgemv_q4_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+  void qgemv_q4_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void qgemv_q6_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
 PLE_DECLARE_ARM_PACKED_GEMVS(neon)
 PLE_DECLARE_ARM_PACKED_GEMVS(dotprod)
 #undef PLE_DECLARE_ARM_PACKED_GEMVS
@@ -54,6 +55,9 @@ size_t packed_group_bytes_q8_0x8__neon(int64_t n);
 size_t packed_group_bytes_q4_kx8__neon(int64_t n);
 void pack_q4_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
 void pack_panel_from_q4_kx8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
+size_t packed_group_bytes_q6_kx8__neon(int64_t n);
+void pack_q6_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
+void pack_panel_from_q6_kx8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
 void pack_q4_0x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
 void pack_q4_1x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
 void pack_q8_0x8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
@@ -70,6 +74,8 @@ void pack_panel_from_q8_0x8__neon(int64_t n, const void* group, size_t w_stride,
   void qpanel_q8_0_q8_0__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);                                                                       \
   void qpanel_q4_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                               size_t out_stride);                                                                       \
+  void qpanel_q6_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);
 PLE_DECLARE_ARM_PANELS(neon)
 PLE_DECLARE_ARM_PANELS(dotprod)
@@ -79,6 +85,8 @@ size_t panel_bytes_q4_1__neon(int64_t n);
 size_t panel_bytes_q8_0__neon(int64_t n);
 size_t panel_bytes_q4_k__neon(int64_t n);
 void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+size_t panel_bytes_q6_k__neon(int64_t n);
+void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);

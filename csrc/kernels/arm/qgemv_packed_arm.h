@@ -176,6 +176,122 @@ struct Q4_Kx8 {
   }
 };
 
+// Q6_K, 8 rows per super-block column (1680 bytes, the rows' own): uint16 d[8]; int8 sc[16][8]
+// (sub-block j, row r); then per half h (rows 4h..4h+3) 768 bytes: 32 vectors of ql words, then
+// 16 vectors of qh words (row 4h+i's ql[4k..4k+3] / qh[4k..4k+3] at 16k + 4i). Element
+// 128u + 32s + 4w + e (u < 2, s < 4, w < 8, e < 4) of row i takes its low nibble from ql vector
+// 16u + 8(s % 2) + w (high nibble for s >= 2) and its bits 4..5 from bits 2s..2s+1 of qh vector
+// 8u + w. The quants are stored + 32: the reference's sum_j sc_j * dot16(q - 32, a) is computed
+// as sum_j sc_j * dot16(q, a) - 32 * sum_j sc_j * bsums_j (Q8_K's bsums are its quants' sums), so
+// no lane needs the subtraction; both sums are exact in int32.
+constexpr size_t kQ6KGroupBytes = kGroupRows * sizeof(BlockQ6_K);  // 1680
+
+inline void pack_q6_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
+  const BlockQ6_K* x[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ6_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+  for (int r = 0; r < kGroupRows; ++r) {
+    std::memcpy(out + 2 * r, &x[r]->d, 2);
+    for (int j = 0; j < 16; ++j) std::memcpy(out + 16 + 8 * j + r, &x[r]->scales[j], 1);
+  }
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql[4] = {x[4 * h]->ql, x[4 * h + 1]->ql, x[4 * h + 2]->ql, x[4 * h + 3]->ql};
+    const uint8_t* qh[4] = {x[4 * h]->qh, x[4 * h + 1]->qh, x[4 * h + 2]->qh, x[4 * h + 3]->qh};
+    interleave_words(ql, 32, out + 144 + 768 * h);
+    interleave_words(qh, 16, out + 144 + 768 * h + 512);
+  }
+}
+
+// Eight int8 values per row (sub-block j of 8 rows) -> rows 4h..4h+3 as int16 / int32 lanes.
+inline int16x4_t scales_half16(const uint8_t* sc, int h) {
+  const int16x8_t w = vmovl_s8(vld1_s8(reinterpret_cast<const int8_t*>(sc)));
+  return h == 0 ? vget_low_s16(w) : vget_high_s16(w);
+}
+
+template <bool kDotprod>
+struct Q6_Kx8 {
+  using Activation = BlockQ8_K;
+  static constexpr int kBlockElems = kQK_K;
+  static constexpr size_t kGroupBytes = kQ6KGroupBytes;
+  struct Prepared {
+    const BlockQ8_K& a;
+    int16x8_t bsums_lo, bsums_hi;
+    explicit Prepared(const BlockQ8_K& y) : a(y), bsums_lo(vld1q_s16(y.bsums)), bsums_hi(vld1q_s16(y.bsums + 8)) {}
+  };
+  // Rows 4h..4h+3: sum_j sc_j * bsums_j over the 16 sub-blocks.
+  static int32x4_t scaled_bsums(const uint8_t* sc, const Prepared& a, int h) {
+    int32x4_t s = vmull_laneq_s16(scales_half16(sc, h), a.bsums_lo, 0);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 8, h), a.bsums_lo, 1);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 16, h), a.bsums_lo, 2);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 24, h), a.bsums_lo, 3);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 32, h), a.bsums_lo, 4);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 40, h), a.bsums_lo, 5);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 48, h), a.bsums_lo, 6);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 56, h), a.bsums_lo, 7);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 64, h), a.bsums_hi, 0);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 72, h), a.bsums_hi, 1);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 80, h), a.bsums_hi, 2);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 88, h), a.bsums_hi, 3);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 96, h), a.bsums_hi, 4);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 104, h), a.bsums_hi, 5);
+    s = vmlal_laneq_s16(s, scales_half16(sc + 112, h), a.bsums_hi, 6);
+    return vmlal_laneq_s16(s, scales_half16(sc + 120, h), a.bsums_hi, 7);
+  }
+  // The 6-bit quants (0..63) of element vectors w < 8 for step s from their ql and qh vectors.
+  template <int kS>
+  static void quants(const uint8x16_t ql[8], const uint8x16_t qh[8], int8x16_t v[8]) {
+    for (int w = 0; w < 8; ++w) {
+      const uint8x16_t low = kS < 2 ? vandq_u8(ql[w], vdupq_n_u8(0x0f)) : vshrq_n_u8(ql[w], 4);
+      uint8x16_t high;
+      if constexpr (kS == 0) high = vshlq_n_u8(qh[w], 4);
+      if constexpr (kS == 1) high = vshlq_n_u8(qh[w], 2);
+      if constexpr (kS == 2) high = qh[w];
+      if constexpr (kS == 3) high = vshrq_n_u8(qh[w], 2);
+      v[w] = vreinterpretq_s8_u8(vorrq_u8(low, vandq_u8(high, vdupq_n_u8(0x30))));
+    }
+  }
+  // isum + sc_j * dot(sub-block j) + sc_{j+1} * dot(sub-block j + 1) for the 32 elements of v.
+  static int32x4_t two_sub_blocks(int32x4_t isum, const int8x16_t v[8], const int8_t* a, const uint8_t* sc, int j, int h) {
+    const ActivationBlock<kDotprod> act(a);
+    int32x4_t first, second;
+    rows4_dot_16s<kDotprod>(v, act, first, second);
+    isum = vmlaq_s32(isum, first, vmovl_s16(scales_half16(sc + 8 * j, h)));
+    return vmlaq_s32(isum, second, vmovl_s16(scales_half16(sc + 8 * (j + 1), h)));
+  }
+  static void step(const uint8_t* p, const Prepared& a, float32x4_t acc[2]) {
+    float32x4_t dw[2];
+    load_scales8(p, dw[0], dw[1]);
+    const uint8_t* sc = p + 16;
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql_base = p + 144 + 768 * h;
+      const uint8_t* qh_base = ql_base + 512;
+      int32x4_t isum = vdupq_n_s32(0);
+      for (int u = 0; u < 2; ++u) {
+        const uint8x16x4_t h0 = vld1q_u8_x4(qh_base + 128 * u), h1 = vld1q_u8_x4(qh_base + 128 * u + 64);
+        const uint8x16_t qh[8] = {h0.val[0], h0.val[1], h0.val[2], h0.val[3], h1.val[0], h1.val[1], h1.val[2], h1.val[3]};
+        const int8_t* ya = a.a.qs + 128 * u;
+        for (int half = 0; half < 2; ++half) {  // ql vectors 16u + 8 half + w serve steps half and half + 2
+          const uint8x16x4_t l0 = vld1q_u8_x4(ql_base + 256 * u + 128 * half), l1 = vld1q_u8_x4(ql_base + 256 * u + 128 * half + 64);
+          const uint8x16_t ql[8] = {l0.val[0], l0.val[1], l0.val[2], l0.val[3], l1.val[0], l1.val[1], l1.val[2], l1.val[3]};
+          int8x16_t v[8];
+          if (half == 0) {
+            quants<0>(ql, qh, v);
+            isum = two_sub_blocks(isum, v, ya, sc, 8 * u, h);
+            quants<2>(ql, qh, v);
+            isum = two_sub_blocks(isum, v, ya + 64, sc, 8 * u + 4, h);
+          } else {
+            quants<1>(ql, qh, v);
+            isum = two_sub_blocks(isum, v, ya + 32, sc, 8 * u + 2, h);
+            quants<3>(ql, qh, v);
+            isum = two_sub_blocks(isum, v, ya + 96, sc, 8 * u + 6, h);
+          }
+        }
+      }
+      isum = vsubq_s32(isum, vshlq_n_s32(scaled_bsums(sc, a, h), 5));
+      acc[h] = accumulate(acc[h], dw[h], a.a.d, isum);
+    }
+  }
+};
+
 // One pass over the groups kG... (consecutive, group_bytes apart) with every block column's
 // activation prepared once; the groups are spelled out at compile time so that their
 // accumulators stay in registers.

@@ -188,6 +188,38 @@ int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
   }
 }
 
+// The same as two 16-element dots (v[0..3] against a.lo, v[4..7] against a.hi), for formats with
+// a scale per 16 elements. NEON sums four int16 products per lane: |q| <= 63 here, 4 * 63 * 128
+// < 2^15.
+template <bool kDotprod>
+void rows4_dot_16s(const int8x16_t v[8], const ActivationBlock<kDotprod>& a, int32x4_t& first, int32x4_t& second) {
+  if constexpr (kDotprod) {
+    first = vdotq_laneq_s32(vdupq_n_s32(0), v[0], a.lo, 0);
+    first = vdotq_laneq_s32(first, v[1], a.lo, 1);
+    first = vdotq_laneq_s32(first, v[2], a.lo, 2);
+    first = vdotq_laneq_s32(first, v[3], a.lo, 3);
+    second = vdotq_laneq_s32(vdupq_n_s32(0), v[4], a.hi, 0);
+    second = vdotq_laneq_s32(second, v[5], a.hi, 1);
+    second = vdotq_laneq_s32(second, v[6], a.hi, 2);
+    second = vdotq_laneq_s32(second, v[7], a.hi, 3);
+  } else {
+    int16x8_t p[4];
+    for (int part = 0; part < 2; ++part) {
+      const int j = 4 * part;
+      int16x8_t p01 = vmull_s8(vget_low_s8(v[j]), vget_low_s8(a.word[j]));
+      int16x8_t p23 = vmull_high_s8(v[j], a.word[j]);
+      for (int k = 1; k < 4; ++k) {
+        p01 = vmlal_s8(p01, vget_low_s8(v[j + k]), vget_low_s8(a.word[j + k]));
+        p23 = vmlal_high_s8(p23, v[j + k], a.word[j + k]);
+      }
+      p[2 * part] = p01;
+      p[2 * part + 1] = p23;
+    }
+    first = vpaddq_s32(vpaddlq_s16(p[0]), vpaddlq_s16(p[1]));
+    second = vpaddq_s32(vpaddlq_s16(p[2]), vpaddlq_s16(p[3]));
+  }
+}
+
 // The reference's float step for four rows: sum += (d_w * d_a) * isum (+ m * s with a minimum).
 inline float32x4_t accumulate(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum) {
   return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)));
