@@ -8,7 +8,7 @@
 namespace ple::kernels {
 
 // AArch64: each tier starts from the narrower one. dotprod replaces the integer dots (the float
-// dots, quantizers and attention kernels stay NEON's); i8mm adds the 2x2 prefill tiles.
+// dots, quantizers and attention kernels stay NEON's); i8mm adds smmla prefill panels (and 2x2 tiles).
 #if PLE_BUILT_NEON
 KernelTable make_neon_table() {
   KernelTable t = make_scalar_table();
@@ -93,6 +93,13 @@ KernelTable make_i8mm_table() {
   t.isa = "i8mm";
   weight_slot(t, G::Q4_0).prefill_tile = tile_kernel(PLE_KERNEL(qtile_q4_0_q8_0_2x2__i8mm), 2, 2);
   weight_slot(t, G::Q8_0).prefill_tile = tile_kernel(PLE_KERNEL(qtile_q8_0_q8_0_2x2__i8mm), 2, 2);
+  // smmla panels replace dotprod's (preferred over the tiles); packed groups build them too.
+  weight_slot(t, G::Q4_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__i8mm, pack_panel_q4_0__i8mm, panel_bytes_q4_0__i8mm, 8, "qpanel_q4_0_q8_0__i8mm"};
+  weight_slot(t, G::Q4_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__i8mm, pack_panel_q4_1__i8mm, panel_bytes_q4_1__i8mm, 8, "qpanel_q4_1_q8_1__i8mm"};
+  weight_slot(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__i8mm, pack_panel_q8_0__i8mm, panel_bytes_q8_0__i8mm, 8, "qpanel_q8_0_q8_0__i8mm"};
+  weight_slot(t, G::Q4_0).packed.pack_panel = pack_panel_from_q4_0x8__i8mm;
+  weight_slot(t, G::Q4_1).packed.pack_panel = pack_panel_from_q4_1x8__i8mm;
+  weight_slot(t, G::Q8_0).packed.pack_panel = pack_panel_from_q8_0x8__i8mm;
   return t;
 }
 #endif

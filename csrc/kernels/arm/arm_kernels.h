@@ -91,6 +91,19 @@ void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* pane
 void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 
+// i8mm: prefill panels of 8 rows with smmla (qpanel_i8mm.cpp), built from file rows or from the
+// packed groups above.
+#define PLE_DECLARE_I8MM_PANEL(type, act)                                                                                 \
+  size_t panel_bytes_##type##__i8mm(int64_t n);                                                                          \
+  void pack_panel_##type##__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);                                \
+  void pack_panel_from_##type##x8__i8mm(int64_t n, const void* group, size_t w_stride, void* panel);                     \
+  void qpanel_##type##_##act##__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                                     size_t out_stride);
+PLE_DECLARE_I8MM_PANEL(q4_0, q8_0)
+PLE_DECLARE_I8MM_PANEL(q4_1, q8_1)
+PLE_DECLARE_I8MM_PANEL(q8_0, q8_0)
+#undef PLE_DECLARE_I8MM_PANEL
+
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
 void qtile_q4_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
 void qtile_q8_0_q8_0_2x2__i8mm(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float out[4]);
