@@ -305,7 +305,7 @@ class Model:
         self._sessions: "weakref.WeakSet[Session]" = weakref.WeakSet()
         self.file = GGUFFile(self.path)
         # interleave_weights: rewrite the matrices whose type has a faster load-time layout (Q4_0,
-        # Q4_1, Q8_0 and Q4_K on x86: 8 rows interleaved per block) into it; False keeps every
+        # Q4_1, Q8_0, Q4_K, and Q6_K on ARM: 8 rows interleaved per block) into it; False keeps every
         # weight a view of the memory-mapped file. layout_cache: where that layout is kept: a
         # directory (True: <cache dir>/layouts, see hub.cache_dir) holding one file per model and
         # kernel path, written on the first load and memory-mapped on later ones; False: a copy in

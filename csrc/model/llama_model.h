@@ -40,7 +40,7 @@ struct LlamaLayer {
 
 struct ModelOptions {
   // Pack the matrices whose type has a load-time layout in the model's kernel table
-  // (weights/packed_weights.h; Q4_0, Q4_1, Q8_0 and Q4_K on x86): faster decode and prefill.
+  // (weights/packed_weights.h; Q4_0, Q4_1, Q8_0, Q4_K, and Q6_K on ARM): faster decode and prefill.
   // The file's pages of those rows are then released.
   bool interleave_weights = true;
   // Where the layout is kept (io/layout_cache.h): a cache file in this directory, written on
