@@ -84,6 +84,13 @@ inline void pack_panel_from_q8_0_rows(int64_t n, const void* w, size_t w_stride,
   }
 }
 
+// Rows 0..3 and 4..7 of one token's outputs (a function: clang's vst1q_f32 is a macro, which a
+// pack expansion cannot pass through).
+inline void store_rows8(float* out, float32x4_t lo, float32x4_t hi) {
+  vst1q_f32(out, lo);
+  vst1q_f32(out + 4, hi);
+}
+
 // The activation's scaled sum s (Q8_1), which Q4_1's minimum multiplies; Q8_0 has none.
 inline float activation_sum_scale(const BlockQ8_1& x) { return half_to_float(x.s); }
 inline float activation_sum_scale(const BlockQ8_0&) { return 0.0f; }
@@ -121,7 +128,7 @@ void panel_pass(int64_t nb, const uint8_t* panel, const uint8_t* a, size_t a_str
     int8_half_quants(q + 128, v);
     ((acc1[kT] = panel_step<kDotprod, kMin, kSmall>(acc1[kT], v, act[kT], dw1, da[kT], m1, sa[kT])), ...);
   }
-  ((vst1q_f32(out + kT * out_stride, acc0[kT]), vst1q_f32(out + kT * out_stride + 4, acc1[kT])), ...);
+  (store_rows8(out + kT * out_stride, acc0[kT], acc1[kT]), ...);
 }
 
 template <bool kDotprod, bool kMin, bool kSmall>
