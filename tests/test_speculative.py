@@ -282,3 +282,16 @@ def test_sampled_draft_keeps_the_target_distribution(synthetic_dir):
     assert stat_q > _chi_square_critical(df_q), (stat_q, df_q)
     target.close()
     draft.close()
+
+
+def test_cli_option(smollm2_path, capsys):
+    from pyllama_edge.cli import main
+
+    prompt = "Repeat: one two three four five, one two three four five, one two"
+    outputs = []
+    for extra in ([], ["--speculative", "lookup"], ["--speculative", str(smollm2_path)]):
+        assert main(["run", prompt, "--model", str(smollm2_path), "-n", "16", "--temp", "0", "-c", "256", *extra]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0].strip() and outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    assert main(["run", prompt, "--model", str(smollm2_path), "-n", "4", "--speculative", "nope"]) == 1
+    assert "speculative" in capsys.readouterr().err
