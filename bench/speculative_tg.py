@@ -1,6 +1,6 @@
 """Decode speed with speculative decoding (issue 18) against plain decoding, greedy.
 
-    python bench/speculative_tg.py MODEL [--draft DRAFT] [--threads 1 2] [--reps 5] [--tokens 160]
+    python bench/speculative_tg.py MODEL [--draft DRAFT] [--threads 1 2] [--reps 5] [--tokens 160] [--per-prompt]
 
 Two task sets of chat prompts: copying (rewrite a paragraph with one word changed, extract fields
 from a text as JSON, repeat a code snippet with a rename), whose answers copy from the prompt, and
@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=160)
+    ap.add_argument("--per-prompt", action="store_true", help="also each prompt's speed-up and kept/drafted")
     args = ap.parse_args()
     modes = {"plain": None, "lookup": "lookup"}
     print("| threads | set | mode | tokens | tok/s | speed-up | acceptance |")
@@ -95,6 +96,12 @@ def main() -> None:
                         assert ids == reference, f"{mode} changed the output of {name}"
                         times[mode][name].append(elapsed)
                         counts[mode][name] = (len(ids) - 1, drafted, accepted)
+            if args.per_prompt:
+                for name in prompts:
+                    base = statistics.median(times["plain"][name])
+                    cells = [f"{m} {base / statistics.median(times[m][name]):.2f}x ({counts[m][name][2]}/{counts[m][name][1]})"
+                             for m in modes if m != "plain"]
+                    print(f"|   | {name} | {counts['plain'][name][0]} tokens | {', '.join(cells)} |||", flush=True)
             plain_rate = None
             for mode in modes:
                 decoded = sum(c[0] for c in counts[mode].values())

@@ -295,3 +295,20 @@ def test_cli_option(smollm2_path, capsys):
     assert outputs[0].strip() and outputs[1] == outputs[0] and outputs[2] == outputs[0]
     assert main(["run", prompt, "--model", str(smollm2_path), "-n", "4", "--speculative", "nope"]) == 1
     assert "speculative" in capsys.readouterr().err
+
+
+def test_layer_draft_of_smollm2(smollm2, smollm2_path, tmp_path):
+    """A real-weights draft: SmolLM2's first 10 of 30 blocks (tools/make_layer_draft.py)."""
+    from tools.make_layer_draft import make_layer_draft
+
+    draft_path = make_layer_draft(smollm2_path, tmp_path / "draft10.gguf", 10)
+    draft = ple.Model(draft_path, n_ctx=512, n_threads=2)
+    assert draft.hparams["n_layer"] == 10
+    for prompt in COPYING[:1] + FREE:
+        plain = _run(smollm2, prompt, temperature=0, max_tokens=32)
+        spec = _run(smollm2, prompt, temperature=0, max_tokens=32, speculative=draft)
+        assert spec[:3] == plain[:3]
+        assert spec[3][0] > 0
+    draft.close()
+    with pytest.raises(ValueError, match="layers"):
+        make_layer_draft(smollm2_path, tmp_path / "bad.gguf", 30)
