@@ -227,6 +227,20 @@ def test_greedy_draft_model_equals_plain_greedy(llama3_pair, kv_type):
     draft.close()
 
 
+def test_draft_with_a_shorter_context_stops_drafting_past_it(synthetic_dir, tiny_f32):
+    target = ple.Model(tiny_f32, n_ctx=256, n_threads=1)
+    draft = ple.Model(synthetic(synthetic_dir, "spec_short_draft", weight_type="F32", n_ctx_train=48, n_layer=1),
+                      n_threads=1)
+    prompt = tuple(target.tokenize(ENGLISH[:50]))  # ids (a list would be chat messages here)
+    assert len(prompt) < 48
+    plain = _run(target, prompt, temperature=0, max_tokens=100, ignore_eos=True)
+    spec = _run(target, prompt, temperature=0, max_tokens=100, ignore_eos=True, speculative=draft)
+    assert spec[:3] == plain[:3] and len(spec[0]) == 100
+    assert spec[3][0] > 0
+    target.close()
+    draft.close()
+
+
 def _chi_square_critical(df: int, z: float = 3.09) -> float:
     """The chi-square quantile at the normal quantile z (3.09: p = 0.001), Wilson-Hilferty."""
     return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3

@@ -41,7 +41,8 @@ DraftModelDrafter::DraftModelDrafter(std::shared_ptr<const Model> draft_model, c
       greedy_(sampling.temperature <= 0.0f) {
   check_same_vocabulary(*target.owner(), *draft_model);
   SessionConfig config;
-  config.n_ctx = target.n_ctx();
+  // A draft trained on a shorter context drafts while the text fits it (draft() stops after).
+  config.n_ctx = std::min(target.n_ctx(), draft_model->weights().hparams().n_ctx_train);
   config.n_threads = target.n_threads();
   config.kv_type = target.kv_type();
   config.n_batch = 512;
@@ -53,6 +54,7 @@ DraftModelDrafter::~DraftModelDrafter() = default;
 void DraftModelDrafter::draft(const std::vector<int32_t>& context, int max_tokens, Draft* out) {
   out->tokens.clear();
   out->probs.clear();
+  if (static_cast<int64_t>(context.size()) >= session_->n_ctx()) return;
   session_->set_tokens(context);  // evaluates only what changed since the last draft
   const int64_t room = session_->n_ctx() - static_cast<int64_t>(context.size());
   const int n = static_cast<int>(std::min<int64_t>(max_tokens, room + 1));

@@ -50,7 +50,8 @@ class PromptLookupDrafter : public Drafter {
 // penalties, its own RNG), kept for the acceptance rule.
 class DraftModelDrafter : public Drafter {
  public:
-  // The draft session gets the target session's context length, threads and KV type.
+  // The draft session gets the target session's context length (at most the draft's own),
+  // threads and KV type.
   DraftModelDrafter(std::shared_ptr<const Model> draft_model, const Session& target, const SamplerParams& sampling);
   ~DraftModelDrafter() override;
   void draft(const std::vector<int32_t>& context, int max_tokens, Draft* out) override;
