@@ -181,7 +181,10 @@ class Prompt:
     def is_text(self) -> bool:
         ...
 class GenerateParams:
-    def __init__(self, *, max_tokens: typing.Any = 256, temperature: typing.Any = 0.8, top_k: typing.Any = 40, top_p: typing.Any = 0.95, min_p: typing.Any = 0.05, repeat_penalty: typing.Any = 1.0, frequency_penalty: typing.Any = 0.0, presence_penalty: typing.Any = 0.0, penalty_last_n: typing.Any = 64, seed: typing.Any = None, stop: typing.Any = None, ignore_eos: typing.Any = False, logits_mask: typing.Any = None) -> None:
+    def __init__(self, *, max_tokens: typing.Any = 256, temperature: typing.Any = 0.8, top_k: typing.Any = 40, top_p: typing.Any = 0.95, min_p: typing.Any = 0.05, repeat_penalty: typing.Any = 1.0, frequency_penalty: typing.Any = 0.0, presence_penalty: typing.Any = 0.0, penalty_last_n: typing.Any = 64, seed: typing.Any = None, stop: typing.Any = None, ignore_eos: typing.Any = False, logits_mask: typing.Any = None, speculative: typing.Any = None, draft_max: typing.Any = 16) -> None:
+        ...
+    @property
+    def draft_max(self) -> int:
         ...
     @property
     def frequency_penalty(self) -> float:
@@ -211,6 +214,9 @@ class GenerateParams:
     def seed(self) -> int:
         ...
     @property
+    def speculative(self) -> typing.Any:
+        ...
+    @property
     def stop(self) -> list[str]:
         ...
     @property
@@ -224,8 +230,18 @@ class GenerateParams:
         ...
 class GenerationResult:
     @property
+    def accepted_draft_tokens(self) -> int:
+        """
+        ... and kept
+        """
+    @property
     def completion_tokens(self) -> int:
         ...
+    @property
+    def draft_tokens(self) -> int:
+        """
+        Speculative decoding: drafted tokens checked
+        """
     @property
     def finish_reason(self) -> str:
         ...
@@ -264,6 +280,10 @@ class Session:
         ...
     def append(self, arg0: typing.Any) -> None:
         ...
+    def append_batch(self, arg0: typing.Any) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Speculative decoding's verification step: the ids in one batched pass; every position's logits
+        """
     def embed(self, texts: typing.Any, pooling: typing.Any = 'mean', normalize: bool = True) -> numpy.typing.NDArray[numpy.float32]:
         """
         Pooled hidden states after the output norm, float32 [len(texts)][n_embd]; each text evaluated on its own
@@ -274,6 +294,8 @@ class Session:
         """
         The decode loop over a prompt (str, token ids or Prompt); checks everything before any work
         """
+    def keep_batch_prefix(self, arg0: typing.Any) -> None:
+        ...
     def last_logits(self) -> numpy.typing.NDArray[numpy.float32]:
         ...
     def load(self, arg0: str) -> None:

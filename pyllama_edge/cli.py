@@ -111,6 +111,9 @@ def _add_sampling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeat-penalty", type=float, default=1.0,
                    help="divide the logits of recently seen tokens by this; 1 disables (default 1.0)")
     p.add_argument("--seed", type=int, default=None, help="random seed for reproducible sampling (default: random)")
+    p.add_argument("--speculative", metavar="lookup|PATH", default=None,
+                   help="speculative decoding: 'lookup' drafts from text already in the context, PATH is a smaller "
+                   "draft model with the same vocabulary; the output is unchanged, only faster (default off)")
     p.add_argument("--threads", "-t", type=_positive_int, default=None, help="threads (default: one per core)")
     p.add_argument("--ctx", "-c", type=_positive_int, default=None,
                    help="context size in tokens (default min(4096, model's))")
@@ -124,7 +127,7 @@ def _add_kv_type(p: argparse.ArgumentParser) -> None:
 
 def _sampling_kwargs(a: argparse.Namespace) -> Dict[str, Any]:
     return dict(max_tokens=a.max_tokens, temperature=a.temperature, top_k=a.top_k, top_p=a.top_p, min_p=a.min_p,
-                repeat_penalty=a.repeat_penalty, seed=a.seed)
+                repeat_penalty=a.repeat_penalty, seed=a.seed, speculative=a.speculative)
 
 
 def _model_path(a: argparse.Namespace) -> str:

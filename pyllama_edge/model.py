@@ -135,7 +135,10 @@ class Session:
     def _generator(self, prompt: Union[Prompt, "_core.Prompt"], params: Dict[str, Any]) -> "_core.Generator":
         """The native decode loop; the core checks the prompt and parameters before any work.
         Constraint arguments (response_format, json_schema, grammar) become its logits mask."""
-        return self._native.generate(prompt, _core.GenerateParams(**constrained.attach(self.model, params)))
+        params = constrained.attach(self.model, params)
+        if params.get("speculative") is not None:
+            params["speculative"] = self.model._draft(params["speculative"])
+        return self._native.generate(prompt, _core.GenerateParams(**params))
 
     def _pieces(self, gen: "_core.Generator") -> Iterator[str]:
         try:
@@ -330,6 +333,7 @@ class Model:
         # embed() runs on sessions of its own (made on first use), so it never evicts a chat's
         # cached prefix from the pool above.
         self._embed_pool = _SessionPool(make)
+        self._drafts: Dict[str, "Model"] = {}  # draft models loaded from a path, by path
         self.name = self._core_model.name or os.path.basename(self.path)
         template = self._core_model.chat_template
         self.chat_template: str = template or fallback_template(self._has_token)
@@ -379,6 +383,8 @@ class Model:
             session.close()
         self._pool.close()
         self._embed_pool.close()
+        for draft in self._drafts.values():
+            draft.close()
         self._core_model = None
         self._core_tokenizer = None
         self.file.close()
@@ -525,6 +531,24 @@ class Model:
         s = self.session(**overrides)
         s._native.load(os.fspath(path))
         return s
+
+    def _draft(self, speculative: Any) -> Any:
+        """`speculative` as the core takes it: "lookup", or a draft Model (given, or loaded once
+        from a path and kept while this model is open) as its native model. The core checks that
+        the vocabularies match."""
+        if isinstance(speculative, Model):
+            return speculative._native
+        if isinstance(speculative, str) and speculative == "lookup":
+            return speculative
+        if isinstance(speculative, (str, os.PathLike)):
+            path = os.fspath(speculative)
+            if not os.path.isfile(path):
+                raise ValueError(f"speculative must be 'lookup', a Model or the path of a GGUF file; {path!r} is not a file")
+            if path not in self._drafts:
+                self._drafts[path] = Model(path, n_threads=self._session_args["n_threads"],
+                                           kv_type=self._session_args["kv_type"])
+            return self._drafts[path]._native
+        raise TypeError(f"speculative must be 'lookup', a Model or a path, got {type(speculative).__name__}")
 
     # -- calls on pooled sessions -------------------------------------------------------------
     def _start(self, prompt: Union[Prompt, "_core.Prompt"], kwargs: Dict[str, Any]) -> Tuple["_core.Generator", Iterator[str]]:

@@ -126,6 +126,27 @@ def test_concurrent_streams_equal_each_served_alone(client, model_id, local):
     assert results == expected
 
 
+def test_speculative_lookup_in_slots(client, model_id, local):
+    """Prompt lookup (a llama.cpp-style extension field) on two slots at once: the plain answers."""
+    questions = ["Repeat after me: the quick brown fox jumps over the lazy dog.", QUESTIONS[1]]
+    expected = [local.chat(chat(q), temperature=0, max_tokens=32) for q in questions]
+    results = [None] * len(questions)
+
+    def one(i):
+        stream = client.chat.completions.create(model=model_id, messages=chat(questions[i]), temperature=0,
+                                                max_tokens=32, stream=True, extra_body={"speculative": "lookup"})
+        results[i] = "".join(c.choices[0].delta.content or "" for c in stream)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(questions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert results == expected
+    with pytest.raises(openai.BadRequestError, match="speculative"):  # no draft-model paths over HTTP
+        client.chat.completions.create(model=model_id, messages=chat("hi"), extra_body={"speculative": "/tmp/x.gguf"})
+
+
 def test_sampling_fields(client, model_id):
     kwargs = dict(model=model_id, messages=chat("Write a short poem about the sea."), temperature=0.9, top_p=0.9,
                   frequency_penalty=0.5, presence_penalty=0.3, max_tokens=16)

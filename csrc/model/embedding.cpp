@@ -30,6 +30,7 @@ void Session::embed(const std::vector<std::vector<int32_t>>& texts, Pooling pool
   Use use(*this);
   model_->check_unchanged();
   for (size_t i = 0; i < texts.size(); ++i) check_text(texts[i], i, n_vocab(), n_ctx_);
+  batch_start_ = -1;
   const int64_t D = n_embd();
   // The mean is summed in double: a long text adds thousands of rows of similar magnitude.
   std::vector<double> sum(static_cast<size_t>(D));

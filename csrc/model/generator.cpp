@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model/model.h"
 #include "model/session.h"
 
 namespace ple {
@@ -29,6 +30,13 @@ void GenerateParams::validate() const {
   for (const std::string& s : stop) {
     if (s.empty()) throw InvalidArgument("stop strings must not be empty");
   }
+  if (speculation.source == Speculation::Source::DraftModel && !speculation.draft_model) {
+    throw InvalidArgument("speculative decoding with a draft model needs the model");
+  }
+  if (speculation.max_draft < 1 || speculation.max_draft > kMaxDraft) {
+    throw InvalidArgument("the longest draft must be 1 to " + std::to_string(kMaxDraft) + " tokens, got " +
+                          std::to_string(speculation.max_draft));
+  }
 }
 
 Generator::Generator(Session& session, std::vector<int32_t> prompt, const GenerateParams& params)
@@ -37,10 +45,26 @@ Generator::Generator(Session& session, std::vector<int32_t> prompt, const Genera
       prompt_(std::move(prompt)),
       params_(params),
       sampler_(params.sampling),
-      detokenizer_(tokenizer_) {
+      detokenizer_(tokenizer_),
+      draft_length_(std::min<int>(params.speculation.max_draft, static_cast<int>(std::min<int64_t>(kMaxDraft, session.n_batch() - 1)))) {
   params_.validate();
   session_.check_prompt(prompt_);
   result_.prompt_tokens = static_cast<int64_t>(prompt_.size());
+  switch (params_.speculation.source) {
+    case Speculation::Source::None:
+      break;
+    case Speculation::Source::PromptLookup:
+      drafter_ = std::make_unique<PromptLookupDrafter>();
+      break;
+    case Speculation::Source::DraftModel:
+      drafter_ = std::make_unique<DraftModelDrafter>(params_.speculation.draft_model, session_, params_.sampling);
+      break;
+  }
+  if (session_.n_batch() < 2) drafter_.reset();  // no room for a draft in a batch
+  if (drafter_) {
+    context_ = prompt_;
+    batch_.reserve(static_cast<size_t>(kMaxDraft) + 1);
+  }
 }
 
 Generator::~Generator() {
@@ -84,6 +108,7 @@ auto Generator::overlapping_mask(Step&& step) {
 
 void Generator::finish(const char* reason) {
   if (result_.finish_reason.empty()) result_.finish_reason = reason;
+  if (checking_draft_) end_draft(draft_pos_);  // drafted tokens past the end leave the cache
 }
 
 bool Generator::release_text(std::string* out) {
@@ -110,12 +135,11 @@ bool Generator::release_text(std::string* out) {
   return false;
 }
 
-int32_t Generator::sample_next() {
+const float* Generator::constrain(const float* logits) {
   const int32_t n_vocab = static_cast<int32_t>(session_.n_vocab());
-  if (!params_.logits_mask) return sampler_.sample(session_.logits(), n_vocab);
+  if (!params_.logits_mask) return logits;
   if (!mask_thread_.joinable()) start_mask(previous_token_);
-  if (!finish_mask()) return sampler_.sample(session_.logits(), n_vocab);
-  const float* logits = session_.logits();
+  if (!finish_mask()) return logits;
   masked_logits_.resize(static_cast<size_t>(n_vocab));
   bool any = false;
   for (int32_t t0 = 0; t0 < n_vocab; t0 += 32) {
@@ -127,7 +151,54 @@ int32_t Generator::sample_next() {
     }
   }
   if (!any) throw InvalidArgument("the logits mask allows no token at generated position " + std::to_string(result_.completion_tokens));
-  return sampler_.sample(masked_logits_.data(), n_vocab);
+  return masked_logits_.data();
+}
+
+int32_t Generator::next_token() {
+  const int64_t n_vocab = session_.n_vocab();
+  if (!checking_draft_) return sampler_.sample(constrain(session_.logits()), n_vocab);
+  // Row draft_pos_ of the batch follows the draft's last kept token. The target samples it as it
+  // would without a draft; the drafted token stands when the two agree (for a sampled draft, by
+  // the acceptance rule). A token the mask forbids can never be sampled, so it is rejected.
+  const float* logits = constrain(session_.batch_logits(static_cast<int64_t>(draft_pos_)));
+  if (draft_pos_ == draft_.tokens.size()) {  // every drafted token kept: this one is extra
+    const int32_t token = sampler_.sample(logits, n_vocab);
+    end_draft(draft_pos_);
+    return token;
+  }
+  const int32_t drafted = draft_.tokens[draft_pos_];
+  const int32_t token = draft_.probs.empty() ? sampler_.sample(logits, n_vocab)
+                                             : sampler_.verify(logits, n_vocab, drafted, draft_.probs[draft_pos_]);
+  if (token == drafted) {
+    ++draft_pos_;  // already in the cache; its logits are the next row
+  } else {
+    end_draft(draft_pos_);
+  }
+  return token;
+}
+
+void Generator::evaluate(int32_t token) {
+  int64_t room = session_.n_ctx() - static_cast<int64_t>(session_.history().size()) - 1;
+  if (params_.max_tokens >= 0) room = std::min(room, params_.max_tokens - result_.completion_tokens);
+  const int want = drafter_ ? static_cast<int>(std::min<int64_t>(draft_length_.next(), room)) : 0;
+  if (want > 0) drafter_->draft(context_, want, &draft_);
+  if (want <= 0 || draft_.tokens.empty()) {
+    session_.append(token);
+    return;
+  }
+  batch_.assign(1, token);
+  batch_.insert(batch_.end(), draft_.tokens.begin(), draft_.tokens.end());
+  session_.append_batch(batch_.data(), static_cast<int64_t>(batch_.size()));
+  checking_draft_ = true;
+  draft_pos_ = 0;
+}
+
+void Generator::end_draft(size_t accepted) {
+  session_.keep_batch_prefix(1 + static_cast<int64_t>(accepted));
+  draft_length_.record(static_cast<int>(draft_.tokens.size()), static_cast<int>(accepted));
+  result_.draft_tokens += static_cast<int64_t>(draft_.tokens.size());
+  result_.accepted_draft_tokens += static_cast<int64_t>(accepted);
+  checking_draft_ = false;
 }
 
 bool Generator::next(std::string* piece) {
@@ -148,14 +219,14 @@ bool Generator::next(std::string* piece) {
       }
       const bool more = params_.max_tokens < 0 || result_.completion_tokens < params_.max_tokens;
       if (params_.logits_mask && more) start_mask(previous_token_);  // overlaps the forward pass
-      overlapping_mask([&] { session_.append(unevaluated_token_); });
+      overlapping_mask([&] { evaluate(unevaluated_token_); });
       unevaluated_token_ = -1;
     }
     if (params_.max_tokens >= 0 && result_.completion_tokens >= params_.max_tokens) {
       finish("length");
       break;
     }
-    const int32_t token = sample_next();
+    const int32_t token = next_token();
     previous_token_ = token;
     sampler_.accept(token);
     if (!params_.ignore_eos && tokenizer_.is_eog(token)) {
@@ -164,7 +235,9 @@ bool Generator::next(std::string* piece) {
     }
     ++result_.completion_tokens;
     result_.tokens.push_back(token);
-    unevaluated_token_ = token;
+    if (drafter_) context_.push_back(token);
+    // A kept drafted token is in the cache already; any other waits for the next evaluation.
+    unevaluated_token_ = checking_draft_ ? -1 : token;
     pending_ += detokenizer_.push(token);
     if (release_text(piece)) {
       finish("stop");

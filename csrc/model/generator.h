@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "model/speculative.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace ple {
 
+class Model;
 class Session;
 
 // What to continue: token ids as they are, or text the session's tokenizer encodes (with BOS
@@ -43,12 +45,24 @@ struct Prompt {
 // call at a time, concurrently with the forward pass. It must not use the session.
 using LogitsMaskFn = std::function<bool(int32_t previous, uint32_t* allowed, int32_t n_vocab)>;
 
+// Speculative decoding (model/speculative.h): drafts verified several tokens per forward pass.
+// The output is the one generation without it gives: token for token when greedy, and with
+// sampling the same tokens for the same seed with prompt lookup or a greedy draft, the same
+// distribution with a sampled draft.
+struct Speculation {
+  enum class Source { None, PromptLookup, DraftModel };
+  Source source = Source::None;
+  std::shared_ptr<const Model> draft_model;  // for DraftModel; its vocabulary must be the target's
+  int max_draft = kMaxDraft;                 // 1 to kMaxDraft
+};
+
 struct GenerateParams {
   SamplerParams sampling;
   int64_t max_tokens = 256;  // -1: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
-  LogitsMaskFn logits_mask;  // empty: no constraint
+  LogitsMaskFn logits_mask;  // empty: no constraint; drafted tokens pass through it too
+  Speculation speculation;
 
   // InvalidArgument naming the parameter when out of range (the sampler's too).
   void validate() const;
@@ -61,6 +75,8 @@ struct GenerationResult {
   int64_t prompt_cached_tokens = 0;  // reused from the session's KV cache, not evaluated
   int64_t completion_tokens = 0;
   std::vector<int32_t> tokens;      // the generated ids (a stop string's tokens included)
+  int64_t draft_tokens = 0;         // speculative decoding: drafted tokens verified
+  int64_t accepted_draft_tokens = 0;  // ... and kept
 };
 
 class Generator {
@@ -81,8 +97,15 @@ class Generator {
   void finish(const char* reason);
   // Moves what is safe to show from pending_ to *out; true when a stop string was found.
   bool release_text(std::string* out);
-  // The next token: the mask (if any) applied to the session's logits, then the sampler.
-  int32_t sample_next();
+  // The next token, sampled from the session's logits or, while a draft is being checked, from
+  // the batch row of the draft's next token (and kept or rejected against it).
+  int32_t next_token();
+  // `logits` with the mask (if any) applied: either `logits` or masked_logits_.
+  const float* constrain(const float* logits);
+  // Evaluates the sampled token, with a draft after it when the drafter has one.
+  void evaluate(int32_t token);
+  // Resolves the draft being checked: keeps its first `accepted` tokens in the cache.
+  void end_draft(size_t accepted);
   // The logits mask for the step after `previous`, started on the helper thread so that it
   // overlaps the forward pass; sample_next() waits for it.
   void start_mask(int32_t previous);
@@ -108,6 +131,14 @@ class Generator {
   std::exception_ptr mask_error_;
   std::vector<float> masked_logits_;
   GenerationResult result_;
+  // Speculative decoding.
+  std::unique_ptr<Drafter> drafter_;  // null: one token per forward pass
+  DraftLength draft_length_;
+  std::vector<int32_t> context_;      // prompt and generated tokens, what the drafter reads
+  Draft draft_;
+  std::vector<int32_t> batch_;        // the token sampled before the draft, then the draft
+  bool checking_draft_ = false;       // sampling from the batch's rows
+  size_t draft_pos_ = 0;              // the draft's tokens kept so far
 };
 
 }  // namespace ple

@@ -104,6 +104,7 @@ int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   // The last token must be evaluated again to produce logits (they are not kept per position).
   common = std::min(common, tokens.size() - 1);
   history_.resize(common);
+  batch_start_ = -1;
   for (size_t start = common; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
     forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), ForwardOutput::LastLogits, last_logits_.data());
@@ -122,8 +123,42 @@ void Session::append(int32_t token) {
   if (token < 0 || token >= n_vocab()) {
     throw InvalidArgument("token id " + std::to_string(token) + " is out of range for a vocabulary of " + std::to_string(n_vocab()));
   }
+  batch_start_ = -1;
   forward(&token, 1, static_cast<int64_t>(history_.size()), ForwardOutput::LastLogits, last_logits_.data());
   history_.push_back(token);
+}
+
+void Session::append_batch(const int32_t* tokens, int64_t n) {
+  Use use(*this);
+  model_->check_unchanged();
+  if (n < 1 || n > n_batch_) throw InvalidArgument("append_batch takes 1 to n_batch (" + std::to_string(n_batch_) + ") tokens");
+  if (static_cast<int64_t>(history_.size()) + n > n_ctx_) {
+    throw ContextOverflowError("the context of " + std::to_string(n_ctx_) + " tokens is full");
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= n_vocab()) {
+      throw InvalidArgument("token id " + std::to_string(tokens[i]) + " is out of range for a vocabulary of " + std::to_string(n_vocab()));
+    }
+  }
+  const size_t need = static_cast<size_t>(n) * static_cast<size_t>(n_vocab());
+  if (logits_batch_.size() < need) logits_batch_.resize(need);  // once per generation's longest batch
+  batch_start_ = -1;  // until the batch is complete
+  forward(tokens, n, static_cast<int64_t>(history_.size()), ForwardOutput::AllLogits, logits_batch_.data());
+  batch_start_ = static_cast<int64_t>(history_.size());
+  batch_size_ = n;
+  history_.insert(history_.end(), tokens, tokens + n);
+  std::memcpy(last_logits_.data(), batch_logits(n - 1), static_cast<size_t>(n_vocab()) * sizeof(float));
+}
+
+void Session::keep_batch_prefix(int64_t n_kept) {
+  Use use(*this);
+  if (batch_start_ < 0 || static_cast<int64_t>(history_.size()) != batch_start_ + batch_size_ || n_kept < 1 ||
+      n_kept > batch_size_) {
+    throw InvalidArgument("keep_batch_prefix: no batch of at least " + std::to_string(n_kept) + " tokens was just appended");
+  }
+  history_.resize(static_cast<size_t>(batch_start_ + n_kept));
+  batch_size_ = n_kept;
+  std::memcpy(last_logits_.data(), batch_logits(n_kept - 1), static_cast<size_t>(n_vocab()) * sizeof(float));
 }
 
 void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
@@ -131,6 +166,7 @@ void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   model_->check_unchanged();
   check_prompt(tokens);
   history_.clear();
+  batch_start_ = -1;
   const size_t vocab = static_cast<size_t>(n_vocab());
   for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
     const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));

@@ -50,6 +50,15 @@ class Session {
   int64_t set_tokens(const std::vector<int32_t>& tokens);
   // Appends one token (a decode step).
   void append(int32_t token);
+  // Speculative decoding's verification step: appends n tokens (at most n_batch) in one batched
+  // forward pass, the prefill path, whose logits equal a decode step's bit for bit
+  // (tests/test_speculative.py), and keeps every position's: batch_logits(i) follows tokens[i].
+  void append_batch(const int32_t* tokens, int64_t n);
+  const float* batch_logits(int64_t i) const { return logits_batch_.data() + i * n_vocab(); }
+  // Keeps the first n_kept (1 to n) tokens of the last append_batch and drops the rest from the
+  // history; their cache positions are overwritten by the next evaluation, never shifted.
+  // Afterwards logits() follow the last kept token.
+  void keep_batch_prefix(int64_t n_kept);
   // Teacher-forced logits of every position: out is [tokens.size()][n_vocab]. Resets history.
   void evaluate_all(const std::vector<int32_t>& tokens, float* out);
   // Embeddings (model/embedding.cpp): each text's hidden states after the output norm, without
@@ -62,6 +71,7 @@ class Session {
   const float* logits() const { return last_logits_.data(); }
   const std::vector<int32_t>& history() const { return history_; }
   int64_t n_ctx() const { return n_ctx_; }
+  int64_t n_batch() const { return n_batch_; }
   int64_t n_vocab() const { return model_->hparams().n_vocab; }
   int64_t n_embd() const { return model_->hparams().n_embd; }
   int n_threads() const { return pool_.size(); }
@@ -70,7 +80,10 @@ class Session {
   GGMLType kv_type() const { return kv_cache_.type(); }
   const LlamaModel& model() const { return *model_; }
   const std::shared_ptr<const Model>& owner() const { return owner_; }
-  void reset() { history_.clear(); }
+  void reset() {
+    history_.clear();
+    batch_start_ = -1;
+  }
 
   // Called on the calling thread before each layer of every forward pass; it may throw to abandon
   // the call (the Python layer raises KeyboardInterrupt there, so Ctrl-C stops a long prefill
@@ -115,9 +128,10 @@ class Session {
   std::function<void()> interrupt_check_;
   std::vector<int32_t> history_;
   KVCache kv_cache_;
-  // Scratch, [n_batch][width] each.
+  // Scratch, [n_batch][width] each; logits_batch_ [batch][n_vocab], sized by append_batch.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_batch_;
   std::vector<float> last_logits_;
+  int64_t batch_start_ = -1, batch_size_ = 0;  // the last append_batch's tokens in history_
   ops::AttentionScratch attention_scratch_;
   ops::MatmulScratch matmul_scratch_;
   mutable std::atomic<bool> in_use_{false};

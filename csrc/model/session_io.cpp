@@ -150,6 +150,7 @@ void Session::load(const std::string& path) {
     std::memcpy(kv_cache_.v_rows(static_cast<int64_t>(l)), r.take(layer_bytes, "V cache"), layer_bytes);
   }
   history_ = std::move(tokens);
+  batch_start_ = -1;
 }
 
 }  // namespace ple

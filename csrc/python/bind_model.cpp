@@ -99,10 +99,31 @@ LogitsMaskFn logits_mask_arg(py::handle fn) {
   };
 }
 
+// None (off), "lookup" (prompt lookup) or a native Model (the draft model).
+Speculation speculation_arg(py::handle value) {
+  Speculation s;
+  if (value.is_none()) return s;
+  if (PyUnicode_Check(value.ptr())) {
+    if (value.cast<std::string>() != "lookup") {
+      throw py::value_error("speculative must be 'lookup' or a draft model, got " + std::string(py::repr(value)));
+    }
+    s.source = Speculation::Source::PromptLookup;
+    return s;
+  }
+  if (!py::isinstance<Model>(value)) {
+    throw py::type_error("speculative must be 'lookup' or a draft model, got " +
+                         std::string(py::str(py::type::handle_of(value).attr("__name__"))));
+  }
+  s.source = Speculation::Source::DraftModel;
+  s.draft_model = value.cast<std::shared_ptr<Model>>();
+  return s;
+}
+
 GenerateParams make_params(py::object max_tokens, py::object temperature, py::object top_k, py::object top_p,
                            py::object min_p, py::object repeat_penalty, py::object frequency_penalty,
                            py::object presence_penalty, py::object penalty_last_n, py::object seed, py::object stop,
-                           py::object ignore_eos, py::object logits_mask) {
+                           py::object ignore_eos, py::object logits_mask, py::object speculative,
+                           py::object draft_max) {
   GenerateParams p;
   p.max_tokens = max_tokens.is_none() ? -1 : int_arg(max_tokens, "max_tokens", -1, INT64_MAX);
   p.sampling.temperature = float_arg(temperature, "temperature");
@@ -118,6 +139,8 @@ GenerateParams make_params(py::object max_tokens, py::object temperature, py::ob
   p.stop = stop_arg(stop);
   p.ignore_eos = ignore_eos.cast<bool>();
   p.logits_mask = logits_mask_arg(logits_mask);
+  p.speculation = speculation_arg(speculative);
+  p.speculation.max_draft = static_cast<int>(int_arg(draft_max, "draft_max", 1, kMaxDraft));
   p.validate();
   return p;
 }
@@ -205,7 +228,7 @@ void register_model(py::module_& m) {
            py::arg("top_k") = 40, py::arg("top_p") = 0.95, py::arg("min_p") = 0.05, py::arg("repeat_penalty") = 1.0,
            py::arg("frequency_penalty") = 0.0, py::arg("presence_penalty") = 0.0, py::arg("penalty_last_n") = 64,
            py::arg("seed") = py::none(), py::arg("stop") = py::none(), py::arg("ignore_eos") = false,
-           py::arg("logits_mask") = py::none())
+           py::arg("logits_mask") = py::none(), py::arg("speculative") = py::none(), py::arg("draft_max") = kMaxDraft)
       .def_property_readonly("max_tokens", [](const GenerateParams& p) { return p.max_tokens; })
       .def_property_readonly("temperature", [](const GenerateParams& p) { return p.sampling.temperature; })
       .def_property_readonly("top_k", [](const GenerateParams& p) { return p.sampling.top_k; })
@@ -218,7 +241,15 @@ void register_model(py::module_& m) {
       .def_property_readonly("seed", [](const GenerateParams& p) { return p.sampling.seed; })
       .def_property_readonly("stop", [](const GenerateParams& p) { return p.stop; })
       .def_property_readonly("ignore_eos", [](const GenerateParams& p) { return p.ignore_eos; })
-      .def_property_readonly("has_logits_mask", [](const GenerateParams& p) { return static_cast<bool>(p.logits_mask); });
+      .def_property_readonly("has_logits_mask", [](const GenerateParams& p) { return static_cast<bool>(p.logits_mask); })
+      .def_property_readonly("speculative", [](const GenerateParams& p) -> py::object {
+        switch (p.speculation.source) {
+          case Speculation::Source::PromptLookup: return py::str("lookup");
+          case Speculation::Source::DraftModel: return py::cast(std::const_pointer_cast<Model>(p.speculation.draft_model));
+          default: return py::none();
+        }
+      })
+      .def_property_readonly("draft_max", [](const GenerateParams& p) { return p.speculation.max_draft; });
 
   py::class_<GenerationResult>(m, "GenerationResult")
       .def_readonly("finish_reason", &GenerationResult::finish_reason)
@@ -226,6 +257,8 @@ void register_model(py::module_& m) {
       .def_readonly("prompt_cached_tokens", &GenerationResult::prompt_cached_tokens)
       .def_readonly("completion_tokens", &GenerationResult::completion_tokens)
       .def_readonly("tokens", &GenerationResult::tokens)
+      .def_readonly("draft_tokens", &GenerationResult::draft_tokens, "Speculative decoding: drafted tokens checked")
+      .def_readonly("accepted_draft_tokens", &GenerationResult::accepted_draft_tokens, "... and kept")
       .def_property_readonly("usage", &usage_dict, "OpenAI's usage object");
 
   py::class_<PyGenerator>(m, "Generator")
@@ -296,6 +329,24 @@ void register_model(py::module_& m) {
              const int32_t token = static_cast<int32_t>(int_arg(id, "token id", INT32_MIN, INT32_MAX));
              py::gil_scoped_release release;
              s.append(token);
+           })
+      .def("append_batch",
+           [](Session& s, py::handle ids) {
+             const std::vector<int32_t> tokens = token_ids_arg(ids);
+             if (tokens.empty()) throw py::value_error("append_batch needs at least one token id");
+             py::array_t<float> out({static_cast<py::ssize_t>(tokens.size()), static_cast<py::ssize_t>(s.n_vocab())});
+             float* dst = out.mutable_data();
+             py::gil_scoped_release release;
+             s.append_batch(tokens.data(), static_cast<int64_t>(tokens.size()));
+             std::copy(s.batch_logits(0), s.batch_logits(0) + tokens.size() * static_cast<size_t>(s.n_vocab()), dst);
+             return out;
+           },
+           "Speculative decoding's verification step: the ids in one batched pass; every position's logits")
+      .def("keep_batch_prefix",
+           [](Session& s, py::handle n) {
+             const int64_t kept = int_arg(n, "n_kept", INT32_MIN, INT32_MAX);
+             py::gil_scoped_release release;
+             s.keep_batch_prefix(kept);
            })
       .def("last_logits",
            [](const Session& s) {

@@ -48,7 +48,7 @@ void Sampler::accept(int32_t token) {
   }
 }
 
-int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
+size_t Sampler::survivors(const float* logits, int64_t n_vocab, double* total) {
   candidates_.resize(static_cast<size_t>(n_vocab));
   for (int64_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {static_cast<int32_t>(i), logits[i], 0.0f};
 
@@ -66,7 +66,10 @@ int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
 
   auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
   if (params_.temperature <= 0.0f) {
-    return std::min_element(candidates_.begin(), candidates_.end(), by_logit)->id;
+    std::iter_swap(candidates_.begin(), std::min_element(candidates_.begin(), candidates_.end(), by_logit));
+    candidates_[0].p = 1.0f;
+    *total = 1.0;
+    return 1;
   }
 
   size_t n = candidates_.size();
@@ -105,14 +108,64 @@ int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
     n = keep;
   }
 
+  *total = 0.0;
+  for (size_t i = 0; i < n; ++i) *total += candidates_[i].p;
+  return n;
+}
+
+int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
   double total = 0.0;
-  for (size_t i = 0; i < n; ++i) total += candidates_[i].p;
+  const size_t n = survivors(logits, n_vocab, &total);
+  if (params_.temperature <= 0.0f) return candidates_[0].id;  // greedy draws nothing
   double r = rng_.next_double() * total;
   for (size_t i = 0; i < n; ++i) {
     r -= candidates_[i].p;
     if (r < 0.0) return candidates_[i].id;
   }
   return candidates_[n - 1].id;
+}
+
+void Sampler::distribution(const float* logits, int64_t n_vocab, std::vector<TokenProb>* out) {
+  double total = 0.0;
+  const size_t n = survivors(logits, n_vocab, &total);
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) (*out)[i] = {candidates_[i].id, static_cast<float>(candidates_[i].p / total)};
+}
+
+int32_t Sampler::draw(const std::vector<TokenProb>& dist) {
+  double total = 0.0;
+  for (const TokenProb& t : dist) total += t.p;
+  double r = rng_.next_double() * total;
+  for (const TokenProb& t : dist) {
+    r -= t.p;
+    if (r < 0.0) return t.id;
+  }
+  return dist.back().id;
+}
+
+int32_t Sampler::verify(const float* logits, int64_t n_vocab, int32_t draft, const std::vector<TokenProb>& q) {
+  if (params_.temperature <= 0.0f) return sample(logits, n_vocab);
+  distribution(logits, n_vocab, &p_);
+  // q spread over the vocabulary (scratch kept all-zero between calls), so each lookup is O(1).
+  q_dense_.resize(static_cast<size_t>(n_vocab), 0.0f);
+  for (const TokenProb& t : q) q_dense_[static_cast<size_t>(t.id)] = t.p;
+  double p_draft = 0.0;
+  for (const TokenProb& t : p_) {
+    if (t.id == draft) p_draft = t.p;
+  }
+  const double q_draft = q_dense_[static_cast<size_t>(draft)];
+  const bool keep = q_draft > 0.0 && rng_.next_double() * q_draft < p_draft;
+  residual_.clear();
+  if (!keep) {
+    for (const TokenProb& t : p_) {
+      const double r = static_cast<double>(t.p) - q_dense_[static_cast<size_t>(t.id)];
+      if (r > 0.0) residual_.push_back({t.id, static_cast<float>(r)});
+    }
+  }
+  for (const TokenProb& t : q) q_dense_[static_cast<size_t>(t.id)] = 0.0f;
+  if (keep) return draft;
+  // p == q up to rounding leaves nothing: p itself is then the residual's limit.
+  return draw(residual_.empty() ? p_ : residual_);
 }
 
 }  // namespace ple

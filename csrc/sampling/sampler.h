@@ -2,6 +2,7 @@
 // temperature -> softmax -> top-p -> min-p -> draw. temperature <= 0 means greedy (argmax after
 // penalties). The RNG is our own (splitmix64) so a seed gives the same tokens on every platform.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -35,12 +36,28 @@ class Rng {
   uint64_t state_;
 };
 
+// One token of a sampling distribution: what the chain leaves of the logits, normalized.
+struct TokenProb {
+  int32_t id;
+  float p;
+};
+
 class Sampler {
  public:
   explicit Sampler(const SamplerParams& params);
 
   // Picks the next token from n_vocab logits (not modified). Uses scratch owned by the sampler.
   int32_t sample(const float* logits, int64_t n_vocab);
+  // The distribution sample() draws from, as the surviving tokens (most likely first; one token
+  // with p = 1 when greedy). Draws nothing from the RNG.
+  void distribution(const float* logits, int64_t n_vocab, std::vector<TokenProb>* out);
+  // Draws one token of `dist` (as distribution() gives it) with this sampler's RNG.
+  int32_t draw(const std::vector<TokenProb>& dist);
+  // Speculative sampling's acceptance rule (Leviathan et al. 2023; Chen et al. 2023): `draft`
+  // was drawn from q; it is kept with probability min(1, p(draft) / q(draft)), where p is this
+  // sampler's distribution over `logits`, else a token is drawn from max(0, p - q), normalized.
+  // The result is distributed as p whatever q is. Greedy: the argmax, as sample().
+  int32_t verify(const float* logits, int64_t n_vocab, int32_t draft, const std::vector<TokenProb>& q);
   // Records a token of the context (prompt or generated) for the penalties.
   void accept(int32_t token);
   void reset();
@@ -52,11 +69,17 @@ class Sampler {
     float logit;
     float p;
   };
+  // Applies the chain to `logits`: candidates_[0, n) are the survivors with their p (summing to
+  // the returned total; greedy: the argmax alone, p = 1); returns n.
+  size_t survivors(const float* logits, int64_t n_vocab, double* total);
+
   SamplerParams params_;
   Rng rng_;
   std::deque<int32_t> recent_;
   std::vector<Candidate> candidates_;
   std::vector<int32_t> counts_;  // occurrences in the window, by token id (sized on first use)
+  std::vector<TokenProb> p_, residual_;  // verify()'s scratch
+  std::vector<float> q_dense_;
 };
 
 }  // namespace ple

@@ -59,6 +59,13 @@ def _stream_options(name: str, v: Any) -> Dict[str, Any]:
     return v
 
 
+def _speculative(name: str, v: Any) -> str:
+    # Prompt lookup only: a draft model is a file on the server, which a request must not choose.
+    if v != "lookup":
+        raise bad_request(f'{name} must be "lookup", got {v!r}', name, "invalid_value")
+    return v
+
+
 # Sampling fields shared by both endpoints: request name -> (check, Python API keyword).
 _SAMPLING: Dict[str, Tuple[Check, Optional[str]]] = {
     "temperature": (_number(0, 2), "temperature"),
@@ -76,6 +83,7 @@ _SAMPLING: Dict[str, Tuple[Check, Optional[str]]] = {
     "top_k": (_integer(0, 1 << 20), "top_k"),
     "min_p": (_number(0, 1), "min_p"),
     "repeat_penalty": (_number(0.01, 10), "repeat_penalty"),
+    "speculative": (_speculative, "speculative"),  # prompt-lookup decoding: same output, faster copying
 }
 
 # Fields OpenAI accepts that this server cannot honour yet, with the values that ask for nothing
