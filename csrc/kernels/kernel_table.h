@@ -86,6 +86,10 @@ struct PackedKernels {
   int rows = 0;
   const char* name = nullptr;
   PackAcceptsFn accepts = nullptr;
+  // Batches of 2..max_gemv_batch tokens (speculative decoding's verification) run `gemv` once per
+  // token over cache-sized stripes instead of packing prefill panels, where that is cheaper for
+  // the table (x86: measured, bench/README.md, issue 18); 0: batches always take the panels.
+  int max_gemv_batch = 0;
 };
 
 struct WeightKernels {

@@ -7,6 +7,14 @@
 
 namespace ple::kernels {
 
+#if PLE_BUILT_AVX2 || PLE_BUILT_AVX512
+// Small batches (speculative decoding's verification) run the packed GEMVs once per token up to
+// this many tokens: a 2-token batch on a 1B Q4_0 file costs 1.5 decode steps that way, 2.6 through
+// freshly packed panels (bench/README.md, issue 18). ARM's panels cost less than its GEMVs per
+// token in instructions even at two tokens, so its tables keep 0 (panels).
+constexpr int kX86GemvBatch = 17;
+#endif
+
 // A SIMD table starts as the scalar one (dequantization stays scalar: it is not on the hot path)
 // and replaces what its ISA has.
 
@@ -60,14 +68,14 @@ KernelTable make_avx2_table() {
   weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__avx2, pack_panel_q4_k__avx2, panel_bytes_q4_k__avx2, 8, "qpanel_q4_k_q8_k__avx2"};
   weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__avx2, pack_panel_q6_k__avx2, panel_bytes_q6_k__avx2, 8, "qpanel_q6_k_q8_k__avx2"};
   weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__avx2, packed_group_bytes_q4_0x8__avx2, qgemv_q4_0x8_q8_0__avx2,
-                                                      pack_panel_from_q4_0x8__avx2, 8, "qgemv_q4_0x8_q8_0__avx2", nullptr};
+                                                      pack_panel_from_q4_0x8__avx2, 8, "qgemv_q4_0x8_q8_0__avx2", nullptr, kX86GemvBatch};
   weight_slot(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__avx2, packed_group_bytes_q4_1x8__avx2, qgemv_q4_1x8_q8_1__avx2,
-                                                      pack_panel_from_q4_1x8__avx2, 8, "qgemv_q4_1x8_q8_1__avx2", nullptr};
+                                                      pack_panel_from_q4_1x8__avx2, 8, "qgemv_q4_1x8_q8_1__avx2", nullptr, kX86GemvBatch};
   weight_slot(t, G::Q8_0).packed = PackedKernels{pack_q8_0x8__avx2, packed_group_bytes_q8_0x8__avx2, qgemv_q8_0x8_q8_0__avx2,
                                                       pack_panel_from_q8_0x8__avx2, 8, "qgemv_q8_0x8_q8_0__avx2",
-                                                      pack_accepts_q8_0x8__avx2};
+                                                      pack_accepts_q8_0x8__avx2, kX86GemvBatch};
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx2, packed_group_bytes_q4_kx8__avx2, qgemv_q4_kx8_q8_k__avx2,
-                                                      pack_panel_from_q4_kx8__avx2, 8, "qgemv_q4_kx8_q8_k__avx2", nullptr};
+                                                      pack_panel_from_q4_kx8__avx2, 8, "qgemv_q4_kx8_q8_k__avx2", nullptr, kX86GemvBatch};
   return t;
 }
 #endif
@@ -118,14 +126,14 @@ KernelTable make_avx512_table() {
   weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__avx512, pack_panel_q4_k__avx512, panel_bytes_q4_k__avx512, 8, "qpanel_q4_k_q8_k__avx512"};
   weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__avx512, pack_panel_q6_k__avx512, panel_bytes_q6_k__avx512, 8, "qpanel_q6_k_q8_k__avx512"};
   weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__avx512, packed_group_bytes_q4_0x8__avx512, qgemv_q4_0x8_q8_0__avx512,
-                                                      pack_panel_from_q4_0x8__avx512, 8, "qgemv_q4_0x8_q8_0__avx512", nullptr};
+                                                      pack_panel_from_q4_0x8__avx512, 8, "qgemv_q4_0x8_q8_0__avx512", nullptr, kX86GemvBatch};
   weight_slot(t, G::Q4_1).packed = PackedKernels{pack_q4_1x8__avx512, packed_group_bytes_q4_1x8__avx512, qgemv_q4_1x8_q8_1__avx512,
-                                                      pack_panel_from_q4_1x8__avx512, 8, "qgemv_q4_1x8_q8_1__avx512", nullptr};
+                                                      pack_panel_from_q4_1x8__avx512, 8, "qgemv_q4_1x8_q8_1__avx512", nullptr, kX86GemvBatch};
   weight_slot(t, G::Q8_0).packed = PackedKernels{pack_q8_0x8__avx512, packed_group_bytes_q8_0x8__avx512, qgemv_q8_0x8_q8_0__avx512,
                                                       pack_panel_from_q8_0x8__avx512, 8, "qgemv_q8_0x8_q8_0__avx512",
-                                                      pack_accepts_q8_0x8__avx512};
+                                                      pack_accepts_q8_0x8__avx512, kX86GemvBatch};
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx512, packed_group_bytes_q4_kx8__avx512, qgemv_q4_kx8_q8_k__avx512,
-                                                      pack_panel_from_q4_kx8__avx512, 8, "qgemv_q4_kx8_q8_k__avx512", nullptr};
+                                                      pack_panel_from_q4_kx8__avx512, 8, "qgemv_q4_kx8_q8_k__avx512", nullptr, kX86GemvBatch};
   return t;
 }
 #endif

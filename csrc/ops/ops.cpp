@@ -43,11 +43,9 @@ constexpr int64_t kTokenChunk = 64;
 // Q4_K_M prefill at 64-token chunks).
 constexpr int64_t kPanelTokenChunk = 256;
 
-// Batches of up to this many tokens (speculative decoding verifies up to 17) run the packed GEMV
-// once per token (see matmul_rows), over stripes of about kPackedStripeBytes of packed weights
-// (half of a typical L2). On a synthetic Llama-3.2-1B Q4_0 a 2-token batch then costs 1.5 decode
-// steps instead of 2.6 (bench/README.md, issue 18).
-constexpr int64_t kPackedGemvMaxTokens = 17;
+// Small batches on packed weights may run the GEMV once per token (PackedKernels::max_gemv_batch,
+// see matmul_rows), over stripes of about kPackedStripeBytes of packed weights (half of a typical
+// L2).
 constexpr int64_t kPackedStripeBytes = 256 << 10;
 
 // Rows [r0, r1) of y = W x for every token: for prefill the table's panel kernel where it has
@@ -75,7 +73,7 @@ void matmul_rows(const kernels::WeightKernels& wk, const WeightMatrix& matrix, c
       if (r0 >= r1) return;
     }
   }
-  if (n_tokens > 1 && n_tokens <= kPackedGemvMaxTokens && has_packed) {
+  if (n_tokens > 1 && n_tokens <= pk.max_gemv_batch && has_packed) {
     // A small batch (speculative decoding's verification): the decode GEMV once per token over a
     // stripe of groups that stays in cache, so the weights are read from memory once and every
     // token's result is the decode step's, bit for bit. Packing prefill panels costs more here.
