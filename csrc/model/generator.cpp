@@ -1,7 +1,6 @@
 #include "model/generator.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "core/error.h"
 #include "model/session.h"
@@ -95,20 +94,14 @@ int32_t Generator::sample_next() {
   if (!params_.logits_mask) return sampler_.sample(session_.logits(), n_vocab);
   if (!mask_ || !mask_->started()) start_mask(previous_token_);
   if (!mask_->wait()) return sampler_.sample(session_.logits(), n_vocab);
-  const float* logits = session_.logits();
   const uint32_t* allowed = mask_->allowed();
-  masked_logits_.resize(static_cast<size_t>(n_vocab));
   bool any = false;
-  for (int32_t t0 = 0; t0 < n_vocab; t0 += 32) {
-    const uint32_t word = allowed[static_cast<size_t>(t0) / 32];
-    const int32_t end = std::min(t0 + 32, n_vocab);
-    any = any || (word & (end - t0 == 32 ? ~0u : (1u << (end - t0)) - 1u)) != 0;
-    for (int32_t t = t0; t < end; ++t) {
-      masked_logits_[static_cast<size_t>(t)] = ((word >> (t - t0)) & 1u) ? logits[t] : -INFINITY;
-    }
+  for (int32_t t0 = 0; t0 < n_vocab && !any; t0 += 32) {
+    const int32_t bits = std::min(32, n_vocab - t0);
+    any = (allowed[static_cast<size_t>(t0) / 32] & (bits == 32 ? ~0u : (1u << bits) - 1u)) != 0;
   }
   if (!any) throw InvalidArgument("the logits mask allows no token at generated position " + std::to_string(result_.completion_tokens));
-  return sampler_.sample(masked_logits_.data(), n_vocab);
+  return sampler_.sample(session_.logits(), n_vocab, allowed);
 }
 
 bool Generator::next(std::string* piece) {

@@ -90,7 +90,6 @@ class Generator {
   int32_t previous_token_ = -1;     // for the logits mask
   bool started_ = false;
   std::unique_ptr<MaskWorker> mask_;  // runs params_.logits_mask; created at the first mask
-  std::vector<float> masked_logits_;
   GenerationResult result_;
 };
 

@@ -48,9 +48,16 @@ void Sampler::accept(int32_t token) {
   }
 }
 
-int32_t Sampler::sample(const float* logits, int64_t n_vocab) {
+int32_t Sampler::sample(const float* logits, int64_t n_vocab, const uint32_t* allowed) {
   candidates_.resize(static_cast<size_t>(n_vocab));
-  for (int64_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {static_cast<int32_t>(i), logits[i], 0.0f};
+  if (allowed == nullptr) {
+    for (int64_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {static_cast<int32_t>(i), logits[i], 0.0f};
+  } else {
+    for (int64_t i = 0; i < n_vocab; ++i) {
+      const bool ok = (allowed[i / 32] >> (i % 32)) & 1u;
+      candidates_[static_cast<size_t>(i)] = {static_cast<int32_t>(i), ok ? logits[i] : -INFINITY, 0.0f};
+    }
+  }
 
   // Penalties over the distinct tokens of the window.
   const bool penalize = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;

@@ -1,4 +1,4 @@
-// Token sampling as a chain of small steps over the logits: repetition penalties -> top-k ->
+// Token sampling as a chain of small steps over the logits: mask -> repetition penalties -> top-k ->
 // temperature -> softmax -> top-p -> min-p -> draw. temperature <= 0 means greedy (argmax after
 // penalties). The RNG is our own (splitmix64) so a seed gives the same tokens on every platform.
 #pragma once
@@ -40,7 +40,9 @@ class Sampler {
   explicit Sampler(const SamplerParams& params);
 
   // Picks the next token from n_vocab logits (not modified). Uses scratch owned by the sampler.
-  int32_t sample(const float* logits, int64_t n_vocab);
+  // `allowed`, when given, is a bitmask of n_vocab bits (token t is bit t % 32 of word t / 32):
+  // a token whose bit is clear gets logit -inf, so it is never drawn. It must allow some token.
+  int32_t sample(const float* logits, int64_t n_vocab, const uint32_t* allowed = nullptr);
   // Records a token of the context (prompt or generated) for the penalties.
   void accept(int32_t token);
   void reset();
