@@ -3,12 +3,17 @@ logits-mask hook constrained decoding builds on, and the thread pool a model's s
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
 
 import pyllama_edge as ple
 from pyllama_edge import _core
+
+from support.test_data import PACKAGE_PARENT
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +76,43 @@ def test_mask_allowing_nothing_and_mask_errors(smollm2):
     with pytest.raises(TypeError, match="logits_mask must be callable"):
         smollm2.generate("Hello", logits_mask=42)
     assert smollm2.generate("Hello", max_tokens=2, temperature=0)  # the model is still usable
+
+
+def test_mask_runs_on_one_helper_thread_that_keeps_its_python_state(smollm2):
+    """One helper thread per generation, not the caller's; its Python thread state lives as long
+    as the thread (a thread-local set in the first call is still there in the last)."""
+    local, threads, marks = threading.local(), [], []
+
+    def mask(previous, allowed):
+        threads.append(threading.get_ident())
+        marks.append(getattr(local, "mark", None))
+        local.mark = previous
+        return False
+
+    smollm2.generate("Hello", max_tokens=6, ignore_eos=True, logits_mask=mask)
+    assert len(threads) == 6 and len(set(threads)) == 1 and threads[0] != threading.get_ident()
+    assert marks[0] is None and all(m is not None for m in marks[1:])
+
+
+def test_generators_with_a_mask_dropped_or_left_running_at_exit(smollm2_path):
+    """A generator destroyed mid-generation joins its mask thread (no deadlock on the GIL), and one
+    still open when the interpreter exits does not keep the process alive."""
+    code = (
+        "import sys, pyllama_edge as ple\n"
+        "m = ple.Model(sys.argv[1], n_ctx=256, n_threads=2)\n"
+        "calls = []\n"
+        "mask = lambda previous, allowed: calls.append(previous) or False\n"
+        "it = m.stream('Hello', max_tokens=50, ignore_eos=True, logits_mask=mask)\n"
+        "next(it); next(it)\n"
+        "del it\n"
+        "left = m.stream('Hello', max_tokens=50, ignore_eos=True, logits_mask=mask)\n"
+        "next(left)\n"
+        "print(len(calls))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(smollm2_path)], capture_output=True, text=True,
+                         cwd=PACKAGE_PARENT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 3
 
 
 def test_generate_params_and_result_objects(smollm2):

@@ -67,33 +67,13 @@ Generator::Generator(Session& session, std::vector<int32_t> prompt, const Genera
   }
 }
 
-Generator::~Generator() {
-  // next() joins before it returns, also when it throws; this is for a generator destroyed
-  // from inside a step (never, today), so no thread outlives the buffer it writes.
-  if (mask_thread_.joinable()) mask_thread_.join();
-}
+// The mask worker (if any) waits for a started call before its thread stops; next() never
+// returns with one in flight, so that wait is for a generator destroyed from inside a step.
+Generator::~Generator() = default;
 
 void Generator::start_mask(int32_t previous) {
-  const size_t words = (static_cast<size_t>(session_.n_vocab()) + 31) / 32;
-  allowed_.assign(words, ~0u);
-  mask_error_ = nullptr;
-  mask_thread_ = std::thread([this, previous] {
-    try {
-      mask_result_ = params_.logits_mask(previous, allowed_.data(), static_cast<int32_t>(session_.n_vocab()));
-    } catch (...) {
-      mask_error_ = std::current_exception();
-    }
-  });
-}
-
-bool Generator::finish_mask() {
-  mask_thread_.join();
-  if (mask_error_) {
-    std::exception_ptr error = mask_error_;
-    mask_error_ = nullptr;
-    std::rethrow_exception(error);
-  }
-  return mask_result_;
+  if (!mask_) mask_ = std::make_unique<MaskWorker>(params_.logits_mask, static_cast<int32_t>(session_.n_vocab()));
+  mask_->start(previous);
 }
 
 template <typename Step>
@@ -101,7 +81,7 @@ auto Generator::overlapping_mask(Step&& step) {
   try {
     return step();
   } catch (...) {
-    if (mask_thread_.joinable()) mask_thread_.join();  // its error, if any, is superseded
+    if (mask_) mask_->abandon();  // its error, if any, is superseded
     throw;
   }
 }
@@ -138,12 +118,13 @@ bool Generator::release_text(std::string* out) {
 const float* Generator::constrain(const float* logits) {
   const int32_t n_vocab = static_cast<int32_t>(session_.n_vocab());
   if (!params_.logits_mask) return logits;
-  if (!mask_thread_.joinable()) start_mask(previous_token_);
-  if (!finish_mask()) return logits;
+  if (!mask_ || !mask_->started()) start_mask(previous_token_);
+  if (!mask_->wait()) return logits;
+  const uint32_t* allowed = mask_->allowed();
   masked_logits_.resize(static_cast<size_t>(n_vocab));
   bool any = false;
   for (int32_t t0 = 0; t0 < n_vocab; t0 += 32) {
-    const uint32_t word = allowed_[static_cast<size_t>(t0) / 32];
+    const uint32_t word = allowed[static_cast<size_t>(t0) / 32];
     const int32_t end = std::min(t0 + 32, n_vocab);
     any = any || (word & (end - t0 == 32 ? ~0u : (1u << (end - t0)) - 1u)) != 0;
     for (int32_t t = t0; t < end; ++t) {

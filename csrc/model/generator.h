@@ -4,13 +4,12 @@
 // could be the start of one is held back until it is ruled out. Start one with Session::generate.
 #pragma once
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <memory>
-#include <thread>
 #include <string>
 #include <vector>
 
+#include "model/mask_worker.h"
 #include "model/speculative.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -34,16 +33,6 @@ struct Prompt {
   static Prompt from_text(std::string text, bool parse_special = false, std::vector<ByteRange> literal = {});
 };
 
-// Restricts which tokens may come next (constrained decoding builds on it). Before each sampling
-// step it is called with the token sampled at the previous step (-1 at the first) and a bitmask
-// of n_vocab bits, all set (token t is bit t % 32 of word t / 32); it clears the bits of the
-// tokens that may not come next and returns true, or returns false to leave this step free.
-// Masked tokens are never sampled, end-of-generation tokens included; a mask that allows no
-// token ends the call with InvalidArgument.
-// The mask depends only on the tokens so far, so it is computed while the model evaluates
-// `previous` (and the first one during the prompt's prefill): it runs on a helper thread, one
-// call at a time, concurrently with the forward pass. It must not use the session.
-using LogitsMaskFn = std::function<bool(int32_t previous, uint32_t* allowed, int32_t n_vocab)>;
 
 // Speculative decoding (model/speculative.h): drafts verified several tokens per forward pass.
 // The output is the one generation without it gives: token for token when greedy, and with
@@ -61,7 +50,7 @@ struct GenerateParams {
   int64_t max_tokens = 256;  // -1: until the context is full
   std::vector<std::string> stop;
   bool ignore_eos = false;
-  LogitsMaskFn logits_mask;  // empty: no constraint; drafted tokens pass through it too
+  LogitsMaskFn logits_mask;  // empty: no constraint (see mask_worker.h); drafted tokens pass through it too
   Speculation speculation;
 
   // InvalidArgument naming the parameter when out of range (the sampler's too).
@@ -109,8 +98,6 @@ class Generator {
   // The logits mask for the step after `previous`, started on the helper thread so that it
   // overlaps the forward pass; sample_next() waits for it.
   void start_mask(int32_t previous);
-  // Waits for a started mask; true when it constrains this step. Rethrows the hook's exception.
-  bool finish_mask();
   // Runs `step` (a forward pass) with a started mask never left running past it.
   template <typename Step>
   auto overlapping_mask(Step&& step);
@@ -125,11 +112,8 @@ class Generator {
   int32_t unevaluated_token_ = -1;  // sampled but not yet fed to the model
   int32_t previous_token_ = -1;     // for the logits mask
   bool started_ = false;
-  std::vector<uint32_t> allowed_;   // logits mask words
-  std::thread mask_thread_;         // computing allowed_ while the forward pass runs
-  bool mask_result_ = false;
-  std::exception_ptr mask_error_;
-  std::vector<float> masked_logits_;
+  std::unique_ptr<MaskWorker> mask_;  // runs params_.logits_mask; created at the first mask
+  std::vector<float> masked_logits_;  // the logits with the masked tokens at -inf
   GenerationResult result_;
   // Speculative decoding.
   std::unique_ptr<Drafter> drafter_;  // null: one token per forward pass

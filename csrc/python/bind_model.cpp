@@ -43,6 +43,13 @@ py::dict hparams_dict(const LlamaHParams& hp) {
 struct PyGenerator {
   std::shared_ptr<Session> session;
   std::unique_ptr<Generator> generator;
+
+  // The generator is destroyed without the GIL: its logits mask thread, if any, takes the GIL to
+  // drop its Python thread state before it ends (HelperThreadState), and is joined here.
+  ~PyGenerator() {
+    py::gil_scoped_release release;
+    generator.reset();
+  }
 };
 
 // Python's main thread (the only one that runs signal handlers), set when the module loads.
@@ -81,6 +88,41 @@ Prompt prompt_arg(py::handle prompt) {
   return Prompt::from_ids(token_ids_arg(prompt, "prompt"));
 }
 
+bool interpreter_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return Py_IsFinalizing() != 0;
+#else
+  return _Py_IsFinalizing() != 0;
+#endif
+}
+
+// The logits mask runs on the generator's helper thread, which Python does not know. There a plain
+// gil_scoped_acquire creates a Python thread state and deletes it at the end of the scope: an
+// mmap and a munmap per token, and each munmap interrupts the forward pass on the other cores to
+// flush their TLBs. So the first call on such a thread keeps its thread state until the thread
+// ends (PyGenerator releases the GIL while it joins the thread). Not during interpreter shutdown,
+// when taking the GIL would never return; the thread state is freed with the interpreter then.
+class HelperThreadState {
+ public:
+  HelperThreadState() = default;
+  HelperThreadState(const HelperThreadState&) = delete;
+  HelperThreadState& operator=(const HelperThreadState&) = delete;
+  void keep(py::gil_scoped_acquire& gil) {
+    if (kept_) return;
+    gil.inc_ref();
+    kept_ = true;
+  }
+  ~HelperThreadState() {
+    if (!kept_ || Py_IsInitialized() == 0 || interpreter_finalizing()) return;
+    py::gil_scoped_acquire gil;
+    gil.dec_ref();  // the scope's end deletes the thread state
+  }
+
+ private:
+  bool kept_ = false;
+};
+thread_local HelperThreadState t_helper_thread_state;
+
 // A Python callable mask(previous: int, allowed: numpy uint32 array) -> bool as the core's
 // LogitsMaskFn. The array is a view of the generator's buffer, valid only during the call.
 LogitsMaskFn logits_mask_arg(py::handle fn) {
@@ -92,7 +134,9 @@ LogitsMaskFn logits_mask_arg(py::handle fn) {
     delete o;
   });
   return [holder](int32_t previous, uint32_t* allowed, int32_t n_vocab) {
+    const bool python_thread = PyGILState_GetThisThreadState() != nullptr;
     py::gil_scoped_acquire gil;
+    if (!python_thread) t_helper_thread_state.keep(gil);
     const py::ssize_t words = (static_cast<py::ssize_t>(n_vocab) + 31) / 32;
     py::array_t<uint32_t> view({words}, {sizeof(uint32_t)}, allowed, py::none());
     return (*holder)(previous, view).cast<bool>();

@@ -1,11 +1,14 @@
-// Thread pool and sampler: the pieces of the runtime that need no model file.
+// Thread pool, sampler and logits-mask worker: the pieces of the runtime that need no model file.
 #include <atomic>
 #include <cmath>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "check.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "model/mask_worker.h"
 #include "sampling/sampler.h"
 
 using namespace ple;
@@ -100,4 +103,70 @@ TEST(sampler_rejects_bad_parameters) {
   SamplerParams q;
   q.temperature = -1.0f;
   CHECK_THROWS(Sampler{q}, InvalidArgument);
+}
+
+TEST(mask_worker_runs_every_call_on_one_helper_thread_in_order) {
+  const int32_t n_vocab = 100;
+  std::vector<int32_t> previous_seen;
+  std::vector<std::thread::id> threads_seen;
+  MaskWorker worker(
+      [&](int32_t previous, uint32_t* allowed, int32_t n) {
+        previous_seen.push_back(previous);
+        threads_seen.push_back(std::this_thread::get_id());
+        bool all_set = n == n_vocab;
+        for (int32_t w = 0; w < (n + 31) / 32; ++w) all_set = all_set && allowed[w] == ~0u;
+        if (!all_set) return false;  // a fresh buffer every call, or the check below fails
+        allowed[0] = 1u << (previous + 1);
+        return previous % 2 == 0;
+      },
+      n_vocab);
+  CHECK(!worker.started());
+  for (int32_t step = -1; step < 30; ++step) {
+    worker.start(step);
+    CHECK(worker.started());
+    CHECK(worker.wait() == (step % 2 == 0));
+    CHECK(!worker.started());
+    CHECK(worker.allowed()[0] == 1u << (step + 1));
+  }
+  CHECK(previous_seen.size() == 31);
+  for (size_t i = 0; i < previous_seen.size(); ++i) CHECK(previous_seen[i] == static_cast<int32_t>(i) - 1);
+  for (const std::thread::id& id : threads_seen) CHECK(id == threads_seen[0] && id != std::this_thread::get_id());
+}
+
+TEST(mask_worker_rethrows_the_hooks_error_and_carries_on) {
+  MaskWorker worker(
+      [](int32_t previous, uint32_t*, int32_t) {
+        if (previous == 3) throw std::runtime_error("hook failed");
+        return true;
+      },
+      64);
+  for (int32_t step = 0; step < 6; ++step) {
+    worker.start(step);
+    if (step == 3) {
+      CHECK_THROWS(worker.wait(), std::runtime_error);
+    } else {
+      CHECK(worker.wait());
+    }
+  }
+  worker.start(3);
+  worker.abandon();  // an error path: the outcome (here an error) is dropped
+  CHECK(!worker.started());
+  worker.start(4);
+  CHECK(worker.wait());
+}
+
+TEST(mask_worker_destroyed_with_a_call_in_flight_lets_it_finish) {
+  std::atomic<int> finished{0};
+  {
+    MaskWorker worker(
+        [&](int32_t, uint32_t* allowed, int32_t) {
+          std::this_thread::yield();
+          allowed[0] = 0;  // writes the worker's buffer: must not outlive it
+          finished.fetch_add(1);
+          return true;
+        },
+        32);
+    worker.start(-1);
+  }
+  CHECK(finished.load() == 1);
 }
