@@ -1,8 +1,9 @@
-// Decode GEMVs over rows packed once at load time (kernel_table.h, PackedKernels) for Q4_0, Q4_1
-// and Q8_0, 8 rows per group, as templates over the tier (kDotprod: sdot by lane; otherwise NEON
-// widening multiplies). Layouts and the four-row dot: qpacked_core_arm.h. Each activation block
-// is prepared once per pass and serves the pass's groups (up to four: 32 rows). Included only by
-// qgemv_packed_neon.cpp and qgemv_packed_dotprod.cpp; internal linkage.
+// Decode GEMVs over rows packed once at load time (kernel_table.h, PackedKernels) for Q4_0, Q4_1,
+// Q8_0, Q4_K and Q6_K, 8 rows per group, as templates over the tier (kDotprod: sdot by lane;
+// otherwise NEON widening multiplies). Layouts and the four-row dot: qpacked_core_arm.h. Each
+// activation block is prepared once per pass and serves the pass's two groups (four spilled their
+// accumulators). Included only by qgemv_packed_neon.cpp and qgemv_packed_dotprod.cpp; internal
+// linkage.
 #pragma once
 #include <utility>
 
