@@ -18,7 +18,8 @@ Builds (all static aarch64, with cmake/toolchain-aarch64-linux-gnu.cmake):
 - llama.cpp: ``vendor/llama.cpp`` of the llama-cpp-python sdist, ``GGML_NATIVE=OFF``, OpenMP off,
   only the ``llama`` library target, with ``GGML_CPU_ARM_ARCH`` per CPU model (ARCH below), cached
   in CACHE/build-<version>-<arch> so later runs reuse it. Counts are cached too, in
-  CACHE/counts.json, keyed by the binary's hash, the model file (path, size, mtime), CPU, P and D.
+  CACHE/counts.json, keyed by the binary's hash, the model file (path, size, mtime), CPU, P and D
+  (merged under a lock, so concurrent runs of the script keep each other's counts).
 
 Usage (see bench/README.md, "ARM instruction counts"):
     python bench/arm_insn_count.py MODEL.gguf [MODEL ...] --cpu cortex-a76 [--cpu max] \
@@ -30,6 +31,7 @@ Needs: g++-aarch64-linux-gnu, qemu-user (dynamic qemu-aarch64), cmake, gcc, pip 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -177,10 +179,24 @@ class Counter:
             except ValueError as e:
                 raise RuntimeError(f"{binary.name}: {e}: {proc.stderr[-500:]}") from None
             log(f"   {binary.name} {model.name} {cpu} P={p} D={d}: {self.db[key]} insns; {proc.stdout.strip()}")
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.db, indent=1, sort_keys=True))
-            tmp.replace(self.path)
+            self.save(key, self.db[key])
         return self.db[key]
+
+    def save(self, key: str, value: int) -> None:
+        """Adds one count to the file. Several runs of the script may share the cache: under a lock,
+        the file is read again and merged, so none loses another's counts."""
+        with open(self.path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            on_disk = json.loads(self.path.read_text()) if self.path.exists() else {}
+            on_disk[key] = value
+            self.db.update(on_disk)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "w") as f:
+                f.write(json.dumps(on_disk, indent=1, sort_keys=True))
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(self.path)
 
     def per_token(self, binary: Path, model: Path, cpu: str, p1: int, p2: int, d: int) -> tuple[float, float]:
         base = self.count(binary, model, cpu, p1, 1)

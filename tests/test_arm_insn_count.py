@@ -1,5 +1,5 @@
 """The pure parts of bench/arm_insn_count.py (no toolchain, no qemu): the plugin-output parser and
-the per-token differences."""
+the per-token differences, the count cache."""
 
 import importlib.util
 from pathlib import Path
@@ -30,3 +30,14 @@ def test_per_token_differences_drop_the_load():
 
 def test_every_cpu_model_has_a_llama_cpp_arch():
     assert set(aic.ARCH) == {"cortex-a72", "cortex-a76", "max"}
+
+
+def test_counts_of_concurrent_runs_are_merged_not_overwritten(tmp_path):
+    # Two runs of the script load the cache, then each records a count of its own.
+    first = aic.Counter(None, Path("plugin.so"), tmp_path)
+    second = aic.Counter(None, Path("plugin.so"), tmp_path)
+    first.save("a cortex-a76 16 1", 11)
+    second.save("b cortex-a72 16 1", 22)
+    third = aic.Counter(None, Path("plugin.so"), tmp_path)
+    assert third.db == {"a cortex-a76 16 1": 11, "b cortex-a72 16 1": 22}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.json", "counts.lock"]
