@@ -278,11 +278,18 @@ def test_isa_argument_and_report() -> None:
     for t, name in info["dot_kernels"].items():
         assert name.endswith("__neon" if arm_upper and t in FLOAT_TYPES else suffix), info["dot_kernels"]
     assert all(name.endswith("__neon" if arm_upper else suffix) for name in info["attention_kernels"])
+    # Tiles, panels and packed GEMVs: the ISA's own; i8mm keeps dotprod's GEMVs and k-quant panels.
     tiles = info["tile_kernels"]
-    tile_suffix = {"avx2": "__avx2", "avx512": "__avx512", "i8mm": "__i8mm"}.get(info["isa"])
-    assert all(name.endswith(tile_suffix) for names in tiles.values() for name in names) if tile_suffix else not tiles, tiles
+    tile_suffixes = {"avx2": ("__avx2",), "avx512": ("__avx512",), "neon": ("__neon",), "dotprod": ("__dotprod",),
+                     "i8mm": ("__i8mm", "__dotprod")}.get(info["isa"])
+    assert all(name.endswith(tile_suffixes) for names in tiles.values() for name in names) if tile_suffixes else not tiles, tiles
+    if info["isa"] in ("neon", "dotprod", "i8mm"):
+        gemv = "__neon" if info["isa"] == "neon" else "__dotprod"
+        for t in ("Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"):
+            assert any(n.startswith("qgemv_") and n.endswith(gemv) for n in tiles[t]), tiles
     if info["isa"] == "i8mm":
-        assert tiles["Q4_0"] == ["qtile_q4_0_q8_0_2x2__i8mm"] and tiles["Q8_0"] == ["qtile_q8_0_q8_0_2x2__i8mm"]
+        for t in ("Q4_0", "Q8_0"):
+            assert {f"qtile_{t.lower()}_q8_0_2x2__i8mm", f"qpanel_{t.lower()}_q8_0__i8mm"} <= set(tiles[t]), tiles
 
 
 # ---- matrix kernels through the matmul driver (_core._testing.Matmul) ----
@@ -342,9 +349,14 @@ def test_matrix_kernel_arguments_are_checked() -> None:
         _testing.Matmul(np.zeros((8, 256), np.uint8), "F32", kernels="tile")
     if "q8_0x8" in " ".join(n for names in ple.system_info()["tile_kernels"].values() for n in names):
         bad = w.copy()
-        bad[3, 2 + 7] = 0x80  # a -128 quant: the packed Q8_0 GEMV cannot take the matrix
-        with pytest.raises(ValueError, match="cannot take the packed layout"):
-            _testing.Matmul(bad, "Q8_0", packed=True)
+        bad[3, 2 + 7] = 0x80  # a -128 quant: x86's packed Q8_0 GEMV (maddubs) cannot take the matrix
+        if ple.system_info()["isa"] in ("avx2", "avx512"):
+            with pytest.raises(ValueError, match="cannot take the packed layout"):
+                _testing.Matmul(bad, "Q8_0", packed=True)
+        else:  # ARM's sdot / widening multiplies take every int8
+            packed = _testing.Matmul(bad, "Q8_0", packed=True)
+            assert packed.packed_rows == 8
+            assert np.array_equal(packed.run(x), _testing.Matmul(bad, "Q8_0", kernels="dot").run(x))
         assert _testing.Matmul(w, "Q8_0", packed=True).packed_rows == 8
     assert not hasattr(quant, "matmul_rows") and not hasattr(quant, "interleave_rows")  # private now
 
