@@ -35,6 +35,16 @@ inline void set_axpy_q8_0(KernelTable& t, AxpyQ8_0Fn fn, const char* name) {
   t.axpy_q8_0_name = name;
 }
 
+// A wider tier keeping a narrower one's layout or panel and replacing only its inner loop.
+inline void set_panel_gemm(KernelTable& t, GGMLType type, PanelGemmFn gemm, const char* name) {
+  weight_slot(t, type).prefill_panel.gemm = gemm;
+  weight_slot(t, type).prefill_panel.name = name;
+}
+inline void set_packed_gemv(KernelTable& t, GGMLType type, PackedGemvFn gemv, const char* name) {
+  weight_slot(t, type).packed.gemv = gemv;
+  weight_slot(t, type).packed.name = name;
+}
+
 inline TileKernel tile_kernel(DotTileFn fn, const char* name, int rows, int tokens) { return TileKernel{fn, rows, tokens, name}; }
 
 // One table per ISA; a SIMD table starts as a narrower one and replaces what its ISA has. Each is

@@ -64,26 +64,16 @@ KernelTable make_dotprod_table() {
   set_dot(t, G::Q5_K, G::Q8_K, PLE_KERNEL(qdot_q5_k_q8_k__dotprod));
   set_dot(t, G::Q6_K, G::Q8_K, PLE_KERNEL(qdot_q6_k_q8_k__dotprod));
   // The packed layouts and panels are NEON's; the GEMVs and the panels' token loops use sdot.
-  weight_slot(t, G::Q4_0).prefill_panel.gemm = qpanel_q4_0_q8_0__dotprod;
-  weight_slot(t, G::Q4_0).prefill_panel.name = "qpanel_q4_0_q8_0__dotprod";
-  weight_slot(t, G::Q4_1).prefill_panel.gemm = qpanel_q4_1_q8_1__dotprod;
-  weight_slot(t, G::Q4_1).prefill_panel.name = "qpanel_q4_1_q8_1__dotprod";
-  weight_slot(t, G::Q8_0).prefill_panel.gemm = qpanel_q8_0_q8_0__dotprod;
-  weight_slot(t, G::Q8_0).prefill_panel.name = "qpanel_q8_0_q8_0__dotprod";
-  weight_slot(t, G::Q4_0).packed.gemv = qgemv_q4_0x8_q8_0__dotprod;
-  weight_slot(t, G::Q4_0).packed.name = "qgemv_q4_0x8_q8_0__dotprod";
-  weight_slot(t, G::Q4_1).packed.gemv = qgemv_q4_1x8_q8_1__dotprod;
-  weight_slot(t, G::Q4_1).packed.name = "qgemv_q4_1x8_q8_1__dotprod";
-  weight_slot(t, G::Q8_0).packed.gemv = qgemv_q8_0x8_q8_0__dotprod;
-  weight_slot(t, G::Q8_0).packed.name = "qgemv_q8_0x8_q8_0__dotprod";
-  weight_slot(t, G::Q4_K).prefill_panel.gemm = qpanel_q4_k_q8_k__dotprod;
-  weight_slot(t, G::Q4_K).prefill_panel.name = "qpanel_q4_k_q8_k__dotprod";
-  weight_slot(t, G::Q4_K).packed.gemv = qgemv_q4_kx8_q8_k__dotprod;
-  weight_slot(t, G::Q4_K).packed.name = "qgemv_q4_kx8_q8_k__dotprod";
-  weight_slot(t, G::Q6_K).prefill_panel.gemm = qpanel_q6_k_q8_k__dotprod;
-  weight_slot(t, G::Q6_K).prefill_panel.name = "qpanel_q6_k_q8_k__dotprod";
-  weight_slot(t, G::Q6_K).packed.gemv = qgemv_q6_kx8_q8_k__dotprod;
-  weight_slot(t, G::Q6_K).packed.name = "qgemv_q6_kx8_q8_k__dotprod";
+  set_panel_gemm(t, G::Q4_0, PLE_KERNEL(qpanel_q4_0_q8_0__dotprod));
+  set_panel_gemm(t, G::Q4_1, PLE_KERNEL(qpanel_q4_1_q8_1__dotprod));
+  set_panel_gemm(t, G::Q8_0, PLE_KERNEL(qpanel_q8_0_q8_0__dotprod));
+  set_panel_gemm(t, G::Q4_K, PLE_KERNEL(qpanel_q4_k_q8_k__dotprod));
+  set_panel_gemm(t, G::Q6_K, PLE_KERNEL(qpanel_q6_k_q8_k__dotprod));
+  set_packed_gemv(t, G::Q4_0, PLE_KERNEL(qgemv_q4_0x8_q8_0__dotprod));
+  set_packed_gemv(t, G::Q4_1, PLE_KERNEL(qgemv_q4_1x8_q8_1__dotprod));
+  set_packed_gemv(t, G::Q8_0, PLE_KERNEL(qgemv_q8_0x8_q8_0__dotprod));
+  set_packed_gemv(t, G::Q4_K, PLE_KERNEL(qgemv_q4_kx8_q8_k__dotprod));
+  set_packed_gemv(t, G::Q6_K, PLE_KERNEL(qgemv_q6_kx8_q8_k__dotprod));
   return t;
 }
 #endif

@@ -154,6 +154,19 @@ struct ActivationBlock<false> {
   }
 };
 
+// NEON: sum over j in [j0, j0 + count) of v[j] . word j, per row lane, with the products summed
+// in int16 lanes first (p01: rows 0 and 1 x four word positions; p23: rows 2 and 3); the caller
+// guarantees count * max|q| * 128 < 2^15.
+inline int32x4_t word_products_sum(const int8x16_t v[8], const ActivationBlock<false>& a, int j0, int count) {
+  int16x8_t p01 = vmull_s8(vget_low_s8(v[j0]), vget_low_s8(a.word[j0]));
+  int16x8_t p23 = vmull_high_s8(v[j0], a.word[j0]);
+  for (int j = j0 + 1; j < j0 + count; ++j) {
+    p01 = vmlal_s8(p01, vget_low_s8(v[j]), vget_low_s8(a.word[j]));
+    p23 = vmlal_high_s8(p23, v[j], a.word[j]);
+  }
+  return vpaddq_s32(vpaddlq_s16(p01), vpaddlq_s16(p23));
+}
+
 // sum_j v[j] . word j of the activation, per row lane (four rows, 32 elements).
 // kSmall: every |weight quant| <= 15 (nibbles, nibble - 8), so NEON may sum eight int16
 // products per lane (8 * 15 * 128 < 2^15) before widening; otherwise (Q8_0: 128 * 128 = 2^14 per
@@ -170,14 +183,7 @@ int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
     acc = vdotq_laneq_s32(acc, v[6], a.hi, 2);
     return vdotq_laneq_s32(acc, v[7], a.hi, 3);
   } else if constexpr (kSmall) {
-    // Lanes of p01: rows 0 and 1 x four word positions; p23: rows 2 and 3.
-    int16x8_t p01 = vmull_s8(vget_low_s8(v[0]), vget_low_s8(a.word[0]));
-    int16x8_t p23 = vmull_high_s8(v[0], a.word[0]);
-    for (int j = 1; j < 8; ++j) {
-      p01 = vmlal_s8(p01, vget_low_s8(v[j]), vget_low_s8(a.word[j]));
-      p23 = vmlal_high_s8(p23, v[j], a.word[j]);
-    }
-    return vpaddq_s32(vpaddlq_s16(p01), vpaddlq_s16(p23));
+    return word_products_sum(v, a, 0, 8);
   } else {
     int32x4_t s01 = vdupq_n_s32(0), s23 = vdupq_n_s32(0);
     for (int j = 0; j < 8; ++j) {
@@ -203,20 +209,8 @@ void rows4_dot_16s(const int8x16_t v[8], const ActivationBlock<kDotprod>& a, int
     second = vdotq_laneq_s32(second, v[6], a.hi, 2);
     second = vdotq_laneq_s32(second, v[7], a.hi, 3);
   } else {
-    int16x8_t p[4];
-    for (int part = 0; part < 2; ++part) {
-      const int j = 4 * part;
-      int16x8_t p01 = vmull_s8(vget_low_s8(v[j]), vget_low_s8(a.word[j]));
-      int16x8_t p23 = vmull_high_s8(v[j], a.word[j]);
-      for (int k = 1; k < 4; ++k) {
-        p01 = vmlal_s8(p01, vget_low_s8(v[j + k]), vget_low_s8(a.word[j + k]));
-        p23 = vmlal_high_s8(p23, v[j + k], a.word[j + k]);
-      }
-      p[2 * part] = p01;
-      p[2 * part + 1] = p23;
-    }
-    first = vpaddq_s32(vpaddlq_s16(p[0]), vpaddlq_s16(p[1]));
-    second = vpaddq_s32(vpaddlq_s16(p[2]), vpaddlq_s16(p[3]));
+    first = word_products_sum(v, a, 0, 4);
+    second = word_products_sum(v, a, 4, 4);
   }
 }
 
