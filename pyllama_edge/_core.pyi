@@ -8,7 +8,7 @@ import numpy.typing
 import types
 import typing
 import typing_extensions
-__all__: list[str] = ['AtomicFileWriter', 'ContextOverflowError', 'GGUFError', 'GGUFReader', 'GenerateParams', 'GenerationResult', 'Generator', 'Model', 'Prompt', 'Session', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'bench_evaluation', 'default_thread_count', 'kernel_info', 'layout_cache_info', 'memory_estimate', 'quant', 'session_file_kv_type']
+__all__: list[str] = ['AtomicFileWriter', 'ContextOverflowError', 'GGUFError', 'GGUFReader', 'GenerateParams', 'GenerationResult', 'Generator', 'Model', 'Prompt', 'Session', 'SessionBatcher', 'StreamingDetokenizer', 'Tokenizer', 'UnsupportedModelError', 'bench_evaluation', 'default_thread_count', 'kernel_info', 'layout_cache_info', 'memory_estimate', 'quant', 'session_file_kv_type']
 class __TestingModule(types.ModuleType):
     """Private hooks for kernel tests and benchmarks (not public API)."""
 class _QuantModule(types.ModuleType):
@@ -275,6 +275,19 @@ class Generator:
     @property
     def tokens_so_far(self) -> list[int]:
         ...
+class SessionBatcher:
+    def __init__(self, model: Model, n_threads: typing.Any = None, max_rows: typing.Any = 512, prefill_chunk: typing.Any = 64, max_wait_us: typing.Any = 2000) -> None:
+        """
+        Runs the forward passes of the sessions attached to it (Session.set_batcher) together: one pass per step
+        """
+    def stats(self) -> dict:
+        ...
+    @property
+    def n_threads(self) -> int:
+        ...
+    @property
+    def prefill_chunk(self) -> int:
+        ...
 class Session:
     def __init__(self, model: Model, n_ctx: typing.Any = None, n_batch: typing.Any = 512, n_threads: typing.Any = None, float_activations: bool = False, kv_type: typing.Any = 'f16') -> None:
         ...
@@ -304,7 +317,14 @@ class Session:
         ...
     def save(self, arg0: str) -> None:
         ...
+    def set_batcher(self, batcher: SessionBatcher) -> None:
+        """
+        Runs this session's passes in the batcher's (None: on its own)
+        """
     def set_tokens(self, arg0: typing.Any) -> int:
+        ...
+    @property
+    def batcher(self) -> SessionBatcher:
         ...
     @property
     def history(self) -> list[int]:

@@ -212,7 +212,8 @@ def _cmd_serve(a: argparse.Namespace) -> int:
 
     check_setup(a.host, a.api_key)  # before the model loads: a wrong flag fails at once
     return serve(_load(a), host=a.host, port=a.port, parallel=a.parallel, api_key=a.api_key,
-                 max_tokens_limit=a.max_tokens_limit, max_body_bytes=a.max_body_bytes, queue_timeout=a.queue_timeout)
+                 max_tokens_limit=a.max_tokens_limit, max_body_bytes=a.max_body_bytes, queue_timeout=a.queue_timeout,
+                 prefill_chunk=a.prefill_chunk)
 
 
 def _cmd_info(a: argparse.Namespace) -> int:
@@ -314,7 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "needs --api-key)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--parallel", "-np", type=_positive_int, default=1,
-                   help="requests decoded at once, each in a slot with its own KV cache (default 1)")
+                   help="requests decoded at once, each in a slot with its own KV cache; their decode steps "
+                   "run as one batched pass (default 1)")
+    p.add_argument("--prefill-chunk", type=_positive_int, default=64,
+                   help="prompt tokens evaluated per batched pass, so a new prompt does not stall the "
+                   "other slots' decoding (default 64)")
     p.add_argument("--ctx", "-c", type=_positive_int, default=None,
                    help="context size of each slot in tokens (default min(4096, model's))")
     p.add_argument("--threads", "-t", type=_positive_int, default=None, help="threads (default: one per core)")

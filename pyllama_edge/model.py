@@ -101,6 +101,13 @@ class Session:
     def n_threads(self) -> int:
         return self._native.n_threads
 
+    @property
+    def batch_stats(self) -> Optional[Dict[str, int]]:
+        """For sessions from Model.batched_sessions, their shared passes so far: passes,
+        batched_passes (with more than one session), rows (tokens) and max_sessions; else None."""
+        batcher = self._native.batcher
+        return None if batcher is None else batcher.stats()
+
     def reset(self) -> None:
         self._native.reset()
 
@@ -521,6 +528,19 @@ class Model:
 
     def session(self, **overrides: Any) -> Session:
         return Session(self, **{**self._session_args, **overrides})
+
+    def batched_sessions(self, n: int, prefill_chunk: int = 64, **overrides: Any) -> List[Session]:
+        """`n` sessions whose forward passes run together: used from `n` threads at once (a server's
+        slots), the decode steps of all of them are one batched pass that reads the weights once,
+        and a prompt is evaluated `prefill_chunk` tokens per pass so it does not hold the others'
+        decoding up. Each session's results are the ones it would get alone, bit for bit."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        sessions = [self.session(**overrides) for _ in range(n)]
+        batcher = _core.SessionBatcher(self._native, n_threads=sessions[0].n_threads, prefill_chunk=prefill_chunk)
+        for s in sessions:
+            s._native.set_batcher(batcher)
+        return sessions
 
     def load_session(self, path: Union[str, os.PathLike], **overrides: Any) -> Session:
         """A new session restored from `session.save(path)`. Raises GGUFError when the file was

@@ -108,10 +108,12 @@ def test_chat_stream_with_usage(client, model_id):
     assert len({c.id for c in chunks}) == 1
 
 
-def test_concurrent_streams_equal_each_served_alone(client, model_id, local):
-    """Two slots decoding at once (interleaved) give what each request gives on its own."""
+def test_concurrent_streams_equal_each_served_alone(server, client, model_id, local):
+    """Two slots decoding at once (their steps batched into shared passes) give what each request
+    gives on its own."""
     expected = [local.chat(chat(q), temperature=0, max_tokens=32) for q in QUESTIONS]
     results = [None] * len(QUESTIONS)
+    before = raw(server, "GET", "/health").json()["batching"]
 
     def one(i):
         stream = client.chat.completions.create(model=model_id, messages=chat(QUESTIONS[i]), temperature=0,
@@ -124,6 +126,8 @@ def test_concurrent_streams_equal_each_served_alone(client, model_id, local):
     for t in threads:
         t.join(120)
     assert results == expected
+    after = raw(server, "GET", "/health").json()["batching"]
+    assert after["max_sessions"] == 2 and after["batched_passes"] > before["batched_passes"]
 
 
 def test_speculative_lookup_in_slots(client, model_id, local):

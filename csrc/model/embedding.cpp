@@ -44,7 +44,7 @@ void Session::embed(const std::vector<std::vector<int32_t>>& texts, Pooling pool
     for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
       const int64_t n = static_cast<int64_t>(std::min(tokens.size() - start, static_cast<size_t>(n_batch_)));
       forward(tokens.data() + start, n, static_cast<int64_t>(start), ForwardOutput::HiddenStates, nullptr);
-      const float* hidden = xn_.data();  // [n][D], after the output norm
+      const float* hidden = scratch_.xn.data();  // [n][D], after the output norm
       if (pooling == Pooling::Mean) {
         for (int64_t t = 0; t < n; ++t) {
           for (int64_t d = 0; d < D; ++d) sum[static_cast<size_t>(d)] += hidden[t * D + d];

@@ -46,7 +46,8 @@ Generator::Generator(Session& session, std::vector<int32_t> prompt, const Genera
       params_(params),
       sampler_(params.sampling),
       detokenizer_(tokenizer_),
-      draft_length_(std::min<int>(params.speculation.max_draft, static_cast<int>(std::min<int64_t>(kMaxDraft, session.n_batch() - 1)))) {
+      draft_length_(std::min<int>(params.speculation.max_draft, static_cast<int>(std::min<int64_t>(kMaxDraft, session.n_batch() - 1)))),
+      batcher_activity_(session.batcher()) {
   params_.validate();
   session_.check_prompt(prompt_);
   result_.prompt_tokens = static_cast<int64_t>(prompt_.size());
@@ -89,6 +90,7 @@ auto Generator::overlapping_mask(Step&& step) {
 void Generator::finish(const char* reason) {
   if (result_.finish_reason.empty()) result_.finish_reason = reason;
   if (checking_draft_) end_draft(draft_pos_);  // drafted tokens past the end leave the cache
+  batcher_activity_.end();
 }
 
 bool Generator::release_text(std::string* out) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/mask_worker.h"
+#include "model/session_batcher.h"
 #include "model/speculative.h"
 #include "sampling/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -123,6 +124,8 @@ class Generator {
   std::vector<int32_t> batch_;        // the token sampled before the draft, then the draft
   bool checking_draft_ = false;       // sampling from the batch's rows
   size_t draft_pos_ = 0;              // the draft's tokens kept so far
+  // Counts this generation, until it finishes, among those its session's batcher waits for.
+  SessionBatcher::Activity batcher_activity_;
 };
 
 }  // namespace ple

@@ -62,17 +62,30 @@ Session::Session(std::shared_ptr<const Model> model, const SessionConfig& config
                         (config.kv_type == GGMLType::F16 ? std::string(" or kv_type='q8_0'") : std::string()));
   }
   kv_cache_ = KVCache(config.kv_type, hp.n_layer, n_ctx_, hp.kv_dim(), hp.head_dim);
-  const size_t b = static_cast<size_t>(n_batch_);
-  x_.resize(b * hp.n_embd);
-  xn_.resize(b * hp.n_embd);
-  q_.resize(b * hp.q_dim());
-  k_.resize(b * hp.kv_dim());
-  v_.resize(b * hp.kv_dim());
-  attn_.resize(b * hp.q_dim());
-  gate_.resize(b * hp.n_ff);
-  up_.resize(b * hp.n_ff);
   last_logits_.resize(static_cast<size_t>(hp.n_vocab));
-  attention_scratch_.scores.resize(static_cast<size_t>(score_floats));
+}
+
+void Session::set_batcher(std::shared_ptr<SessionBatcher> batcher) {
+  Use use(*this);
+  if (batcher) {
+    if (batcher->model().get() != owner_.get()) throw InvalidArgument("the batcher is for another model");
+    if (batcher->n_threads() != pool_.size()) {
+      throw InvalidArgument("the batcher runs " + std::to_string(batcher->n_threads()) + " threads, this session " +
+                            std::to_string(pool_.size()));
+    }
+    if (float_activations_) throw InvalidArgument("sessions with float activations are not batched");
+  }
+  batcher_ = std::move(batcher);
+}
+
+void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, ForwardOutput output, float* logits_out) {
+  const ForwardSequence sequence{&kv_cache_, tokens, n, n_past, output, logits_out};
+  if (batcher_ && output != ForwardOutput::HiddenStates) {
+    batcher_->run(sequence);
+    return;
+  }
+  scratch_.reserve(model_->hparams(), n_batch_);
+  forward_pass(*model_, pool_, scratch_, &sequence, 1, float_activations_, interrupt_check_);
 }
 
 void Session::check_prompt(const std::vector<int32_t>& tokens) const {
@@ -105,8 +118,9 @@ int64_t Session::set_tokens(const std::vector<int32_t>& tokens) {
   common = std::min(common, tokens.size() - 1);
   history_.resize(common);
   batch_start_ = -1;
-  for (size_t start = common; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
-    const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
+  const size_t chunk = static_cast<size_t>(prompt_chunk());
+  for (size_t start = common; start < tokens.size(); start += chunk) {
+    const size_t n = std::min(tokens.size() - start, chunk);
     forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), ForwardOutput::LastLogits, last_logits_.data());
     history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
                     tokens.begin() + static_cast<std::ptrdiff_t>(start + n));
@@ -168,8 +182,9 @@ void Session::evaluate_all(const std::vector<int32_t>& tokens, float* out) {
   history_.clear();
   batch_start_ = -1;
   const size_t vocab = static_cast<size_t>(n_vocab());
-  for (size_t start = 0; start < tokens.size(); start += static_cast<size_t>(n_batch_)) {
-    const size_t n = std::min(tokens.size() - start, static_cast<size_t>(n_batch_));
+  const size_t chunk = static_cast<size_t>(prompt_chunk());
+  for (size_t start = 0; start < tokens.size(); start += chunk) {
+    const size_t n = std::min(tokens.size() - start, chunk);
     forward(tokens.data() + start, static_cast<int64_t>(n), static_cast<int64_t>(start), ForwardOutput::AllLogits, out + start * vocab);
     history_.insert(history_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(start),
                     tokens.begin() + static_cast<std::ptrdiff_t>(start + n));

@@ -3,6 +3,7 @@
 // its other sessions. Not shareable between threads: concurrent use raises ConcurrentUseError
 // instead of corrupting the cache.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -11,10 +12,12 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "model/forward_pass.h"
 #include "model/generator.h"
 #include "model/kv_cache.h"
 #include "model/llama_model.h"
 #include "model/model.h"
+#include "model/session_batcher.h"
 #include "ops/attention.h"
 #include "ops/ops.h"
 
@@ -91,6 +94,18 @@ class Session {
   // the cache positions after it are overwritten by the next call.
   void set_interrupt_check(std::function<void()> check) { interrupt_check_ = std::move(check); }
 
+  // Batched decoding with other sessions of the same model (model/session_batcher.h): from now
+  // on this session's prompt and decode passes run in the batcher's passes, its prompts
+  // prefill_chunk tokens at a time. Results are unchanged bit for bit. InvalidArgument when the
+  // batcher is for another model or thread count, or the session uses float activations.
+  // nullptr detaches.
+  void set_batcher(std::shared_ptr<SessionBatcher> batcher);
+  const std::shared_ptr<SessionBatcher>& batcher() const { return batcher_; }
+  // Prompt tokens per forward pass: n_batch, or the batcher's prefill_chunk when smaller.
+  int64_t prompt_chunk() const {
+    return batcher_ ? std::min(n_batch_, batcher_->config().prefill_chunk) : n_batch_;
+  }
+
   // Saved sessions (model/session_io.cpp): KV cache of the history, the tokens and the last
   // logits, so a restored session continues exactly where this one stopped. load() checks the
   // format version, the model fingerprint, the sizes and a checksum; FormatError when any differs.
@@ -110,12 +125,9 @@ class Session {
   };
 
  private:
-  // What a forward pass computes after the layers: the last token's logits (prompt and decode),
-  // every token's (evaluation), or no logits at all: the hidden states after the output norm,
-  // left in xn_ as [n][n_embd] (embeddings).
-  enum class ForwardOutput { LastLogits, AllLogits, HiddenStates };
   // Runs the forward pass over n tokens at positions n_past.. and writes their K/V into the
-  // cache. logits_out: [vocab] for LastLogits, [n][vocab] for AllLogits, unused for HiddenStates.
+  // cache (model/forward_pass.h): through the batcher when the session has one, except hidden
+  // states, which only this session's scratch returns.
   void forward(const int32_t* tokens, int64_t n, int64_t n_past, ForwardOutput output, float* logits_out);
 
   std::shared_ptr<const Model> owner_;
@@ -128,12 +140,12 @@ class Session {
   std::function<void()> interrupt_check_;
   std::vector<int32_t> history_;
   KVCache kv_cache_;
-  // Scratch, [n_batch][width] each; logits_batch_ [batch][n_vocab], sized by append_batch.
-  std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, logits_batch_;
+  ForwardScratch scratch_;  // n_batch rows, reserved at the first unbatched pass
+  std::shared_ptr<SessionBatcher> batcher_;
+  // [batch][n_vocab], sized by append_batch.
+  std::vector<float> logits_batch_;
   std::vector<float> last_logits_;
   int64_t batch_start_ = -1, batch_size_ = 0;  // the last append_batch's tokens in history_
-  ops::AttentionScratch attention_scratch_;
-  ops::MatmulScratch matmul_scratch_;
   mutable std::atomic<bool> in_use_{false};
 };
 

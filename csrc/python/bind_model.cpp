@@ -328,6 +328,32 @@ void register_model(py::module_& m) {
           "The GenerationResult once finished, else None")
       .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; });
 
+  py::class_<SessionBatcher, std::shared_ptr<SessionBatcher>>(m, "SessionBatcher")
+      .def(py::init([](std::shared_ptr<Model> model, py::object n_threads, py::object max_rows, py::object prefill_chunk,
+                       py::object max_wait_us) {
+             BatcherConfig config;
+             config.max_rows = int_arg(max_rows, "max_rows", 1, INT32_MAX);
+             config.prefill_chunk = int_arg(prefill_chunk, "prefill_chunk", 1, INT32_MAX);
+             config.max_wait_us = int_arg(max_wait_us, "max_wait_us", 0, INT32_MAX);
+             const int threads = n_threads.is_none() ? 0 : static_cast<int>(int_arg(n_threads, "n_threads", 1, 1024));
+             py::gil_scoped_release release;
+             return std::make_shared<SessionBatcher>(std::move(model), threads, config);
+           }),
+           py::arg("model"), py::arg("n_threads") = py::none(), py::arg("max_rows") = 512, py::arg("prefill_chunk") = 64,
+           py::arg("max_wait_us") = 2000,
+           "Runs the forward passes of the sessions attached to it (Session.set_batcher) together: one pass per step")
+      .def_property_readonly("n_threads", &SessionBatcher::n_threads)
+      .def_property_readonly("prefill_chunk", [](const SessionBatcher& b) { return b.config().prefill_chunk; })
+      .def("stats", [](const SessionBatcher& b) {
+        const SessionBatcher::Stats st = b.stats();
+        py::dict d;
+        d["passes"] = st.passes;
+        d["batched_passes"] = st.batched_passes;
+        d["rows"] = st.rows;
+        d["max_sessions"] = st.max_sessions;
+        return d;
+      });
+
   py::class_<Session, std::shared_ptr<Session>>(m, "Session")
       .def(py::init([](std::shared_ptr<Model> model, py::object n_ctx, py::object n_batch, py::object n_threads,
                        bool float_activations, py::object kv_type) {
@@ -424,6 +450,12 @@ void register_model(py::module_& m) {
           },
           py::arg("texts"), py::arg("pooling") = "mean", py::arg("normalize") = true,
           "Pooled hidden states after the output norm, float32 [len(texts)][n_embd]; each text evaluated on its own")
+      .def("set_batcher",
+           [](Session& s, std::shared_ptr<SessionBatcher> batcher) {
+             py::gil_scoped_release release;
+             s.set_batcher(std::move(batcher));
+           },
+           py::arg("batcher").none(true), "Runs this session's passes in the batcher's (None: on its own)")
       .def("save",
            [](const Session& s, const std::string& path) {
              py::gil_scoped_release release;
@@ -435,6 +467,7 @@ void register_model(py::module_& m) {
              s.load(path);
            })
       .def_property_readonly("history", [](const Session& s) { return s.history(); })
+      .def_property_readonly("batcher", &Session::batcher)
       .def_property_readonly("n_ctx", &Session::n_ctx)
       .def_property_readonly("n_threads", &Session::n_threads)
       .def_property_readonly("kv_cache_bytes", &Session::kv_cache_bytes)

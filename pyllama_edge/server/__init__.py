@@ -53,7 +53,7 @@ def check_setup(host: str, api_key: Optional[str]) -> None:
 
 def serve(model: Any, host: str = "127.0.0.1", port: int = 8080, parallel: int = 1, api_key: Optional[str] = None,
           max_tokens_limit: int = 2048, max_body_bytes: int = 1 << 20, queue_timeout: float = 30.0,
-          model_id: Optional[str] = None, ready: Optional[Any] = None) -> int:
+          model_id: Optional[str] = None, ready: Optional[Any] = None, prefill_chunk: int = 64) -> int:
     """Serves `model` (a loaded Model) until SIGINT or SIGTERM; returns the exit code (0).
     A non-loopback `host` needs an `api_key`. `ready(port)` is called once it listens."""
     check_setup(host, api_key)
@@ -63,7 +63,8 @@ def serve(model: Any, host: str = "127.0.0.1", port: int = 8080, parallel: int =
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     _raise_open_file_limit()
     settings = Settings(model_id=model_id or model_id_of(model.path), api_key=api_key,
-                        max_tokens_limit=max_tokens_limit, max_body_bytes=max_body_bytes, queue_timeout=queue_timeout)
+                        max_tokens_limit=max_tokens_limit, max_body_bytes=max_body_bytes, queue_timeout=queue_timeout,
+                        prefill_chunk=prefill_chunk)
     app = create_app(model, settings, parallel)
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",

@@ -43,6 +43,7 @@ class Settings:
     max_tokens_limit: int = 2048
     max_body_bytes: int = 1 << 20
     queue_timeout: float = 30.0  # seconds a request waits for a free slot before a 503
+    prefill_chunk: int = 64  # prompt tokens per batched pass (Model.batched_sessions)
 
 
 # -- request plumbing -----------------------------------------------------------------------------
@@ -105,8 +106,9 @@ class _RequestLog:
 
 # -- the app --------------------------------------------------------------------------------------
 def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
-    """The server over a loaded pyllama_edge.Model: `parallel` slots, each a session of its own."""
-    slots = Slots([model.session() for _ in range(parallel)])
+    """The server over a loaded pyllama_edge.Model: `parallel` slots, each a session of its own,
+    decoded together in one batched pass per step."""
+    slots = Slots(model.batched_sessions(parallel, prefill_chunk=settings.prefill_chunk))
     active: "set[Job]" = set()  # jobs whose request is still being answered
     created = int(os.path.getmtime(model.path)) if os.path.exists(model.path) else int(time.time())
     model_card = {"id": settings.model_id, "object": "model", "created": created, "owned_by": "pyllama_edge"}
@@ -282,7 +284,8 @@ def create_app(model: Any, settings: Settings, parallel: int = 1) -> Starlette:
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "model": settings.model_id,
-                             "slots": {"total": parallel, "busy": slots.busy}})
+                             "slots": {"total": parallel, "busy": slots.busy},
+                             "batching": slots.all[0].session.batch_stats})
 
     async def page(request: Request) -> Response:
         name = request.path_params.get("name", "index.html")

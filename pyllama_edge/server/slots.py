@@ -1,17 +1,16 @@
-"""Slots and the decode thread.
+"""Slots and their threads.
 
 Each of the N slots owns a Session (its KV cache, so a client continuing a conversation reuses
-its prefix). One decode thread steps the active jobs in turn, one chunk (one decoded token) each,
-so every stream advances at the same pace and the event loop never runs model code. Cancelling a
-job (a client gone) takes effect at its next turn: the chunk iterator is closed, the slot freed.
-
-Not done: the slots' decode steps are not one batched forward pass (the weights are read once per
-slot per step, not once per step); a new request's prompt is evaluated in one go (no chunked
-prefill), so other streams wait for it."""
+its prefix) and a thread that runs the slot's jobs, one at a time, so the event loop never runs
+model code. The slots' sessions share one batcher (Model.batched_sessions): the decode steps of
+every busy slot run as one forward pass that reads the weights once, and a new request's prompt is
+evaluated a chunk per pass alongside the others' decode steps. Cancelling a job (a client gone)
+takes effect after its next chunk: the chunk iterator is closed and the slot freed."""
 from __future__ import annotations
 
 import asyncio
 import collections
+import queue
 import threading
 from typing import Any, Callable, Deque, Iterator, List, Optional, Sequence
 
@@ -19,43 +18,67 @@ END = object()  # queued after a job's last chunk
 
 
 class Job:
-    """One request on one slot: `start` (run on the decode thread) returns its chunk iterator;
+    """One request on one slot: `start` (run on the slot's thread) returns its chunk iterator;
     chunks, then END or an exception, arrive in `queue` on the event loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, start: Callable[[Any], Iterator[Any]]):
         self.loop, self.start = loop, start
         self.queue: "asyncio.Queue[Any]" = asyncio.Queue()
-        self.chunks: Optional[Iterator[Any]] = None
         self.slot: Optional["Slot"] = None
         self.cancelled = False
         self.steps = 0
         self.usage: dict = {}  # OpenAI's usage object, set before END is queued
 
     def cancel(self) -> None:
-        """Ends the job at its next turn (any thread)."""
+        """Ends the job after its current step (any thread)."""
         self.cancelled = True
 
     def _deliver(self, item: Any) -> None:
         self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
 
+    def run(self, session: Any) -> None:
+        """Runs the job to its end on the calling thread (a slot's)."""
+        try:
+            if self.cancelled:
+                self._deliver(END)
+                return
+            chunks = self.start(session)
+            try:
+                for chunk in chunks:
+                    self.steps += 1
+                    self._deliver(chunk)
+                    if self.cancelled:
+                        break
+                else:
+                    self.usage = session.last_usage
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            self._deliver(END)
+        except Exception as e:  # bad arguments (ValueError, TypeError) or a failure: the job's, not the slot's
+            self._deliver(e)
+
 
 class Slot:
     def __init__(self, index: int, session: Any):
         self.index, self.session = index, session
+        self.jobs: "queue.SimpleQueue[Optional[Job]]" = queue.SimpleQueue()
+        self.job: Optional[Job] = None
 
 
 class Slots:
-    """The free slots (event loop side) and the decode thread that runs the busy ones' jobs."""
+    """The free slots (event loop side) and the slots' threads, which run the busy ones' jobs."""
 
     def __init__(self, sessions: Sequence[Any]):
         self.all = [Slot(i, s) for i, s in enumerate(sessions)]
         self._free: List[Slot] = list(self.all)
         self._waiters: Deque[asyncio.Future] = collections.deque()
-        self._jobs: List[Job] = []  # decode thread side, under _lock
-        self._lock = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="pyllama-edge-decode", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(slot,), name=f"pyllama-edge-slot-{slot.index}", daemon=True)
+                         for slot in self.all]
+        for t in self._threads:
+            t.start()
 
     # -- event loop side --------------------------------------------------------------------------
     @property
@@ -96,68 +119,35 @@ class Slots:
     def submit(self, job: Job, slot: Slot) -> None:
         job.slot = slot
         with self._lock:
-            self._jobs.append(job)
-            self._lock.notify()
+            slot.job = job
+        slot.jobs.put(job)
 
     def cancel_all(self) -> None:
         with self._lock:
-            for job in self._jobs:
-                job.cancel()
+            for slot in self.all:
+                if slot.job is not None:
+                    slot.job.cancel()
 
     def stop(self) -> None:
-        with self._lock:
-            self._stopping = True
-            for job in self._jobs:
-                job.cancel()
-            self._lock.notify()
-        self._thread.join(timeout=30)
+        self.cancel_all()
+        for slot in self.all:
+            slot.jobs.put(None)
+        for t in self._threads:
+            t.join(timeout=30)
 
-    # -- decode thread ----------------------------------------------------------------------------
-    def _run(self) -> None:
-        turn = 0
+    # -- slot threads -----------------------------------------------------------------------------
+    def _run(self, slot: Slot) -> None:
         while True:
+            job = slot.jobs.get()
+            if job is None:
+                return
+            job.run(slot.session)
             with self._lock:
-                while not self._jobs and not self._stopping:
-                    self._lock.wait()
-                if self._stopping and not self._jobs:
-                    return
-                turn %= len(self._jobs)
-                job = self._jobs[turn]
-            done = self._step(job)
-            with self._lock:
-                if done:
-                    self._jobs.remove(job)
-                else:
-                    turn += 1
-            if done:
-                job.loop.call_soon_threadsafe(self._release, job.slot)
-
-    def _step(self, job: Job) -> bool:
-        """Runs one turn of `job`; True when it has ended (finished, failed or cancelled)."""
-        try:
-            if job.cancelled:
-                if job.chunks is not None and hasattr(job.chunks, "close"):
-                    job.chunks.close()
-                job.chunks = None
-                job._deliver(END)
-                return True
-            if job.chunks is None:
-                job.chunks = job.start(job.slot.session)
-                return False
+                slot.job = None
             try:
-                chunk = next(job.chunks)
-            except StopIteration:
-                job.chunks = None
-                job.usage = job.slot.session.last_usage
-                job._deliver(END)
-                return True
-            job.steps += 1
-            job._deliver(chunk)
-            return False
-        except Exception as e:  # bad arguments (ValueError, TypeError) or a failure: the job's, not the thread's
-            job.chunks = None
-            job._deliver(e)
-            return True
+                job.loop.call_soon_threadsafe(self._release, slot)
+            except RuntimeError:  # the event loop has closed (shutting down)
+                return
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
