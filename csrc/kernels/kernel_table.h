@@ -78,6 +78,11 @@ using PackFn = void (*)(int64_t n, const void* w, size_t w_stride, void* out_gro
 // quants, checked once at load time); nullptr: every matrix of the type can.
 using PackAcceptsFn = bool (*)(int64_t n, const void* w, size_t w_stride, int64_t rows);
 using PackedGemvFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+// `gemv` for n_tokens tokens at once (activation rows a_stride bytes apart; token t's outputs at
+// out + t * out_stride): the weights are read once for all of them, and every token's outputs equal
+// its `gemv`'s bit for bit.
+using PackedGemvTokensFn = void (*)(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride,
+                                    int64_t n_tokens, float* out, size_t out_stride);
 struct PackedKernels {
   PackFn pack = nullptr;  // nullptr: weights of this type stay as they are in the file
   PanelBytesFn group_bytes = nullptr;
@@ -90,6 +95,8 @@ struct PackedKernels {
   // token over cache-sized stripes instead of packing prefill panels, where that is cheaper for
   // the table (x86: measured, bench/README.md, issue 18); 0: batches always take the panels.
   int max_gemv_batch = 0;
+  // Those batches through gemv_tokens, where the table has it (nullptr: `gemv` per token).
+  PackedGemvTokensFn gemv_tokens = nullptr;
 };
 
 struct WeightKernels {

@@ -76,6 +76,10 @@ KernelTable make_avx2_table() {
                                                       pack_accepts_q8_0x8__avx2, kX86GemvBatch};
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx2, packed_group_bytes_q4_kx8__avx2, qgemv_q4_kx8_q8_k__avx2,
                                                       pack_panel_from_q4_kx8__avx2, 8, "qgemv_q4_kx8_q8_k__avx2", nullptr, kX86GemvBatch};
+  weight_slot(t, G::Q4_0).packed.gemv_tokens = qgemv_tokens_q4_0x8_q8_0__avx2;
+  weight_slot(t, G::Q4_1).packed.gemv_tokens = qgemv_tokens_q4_1x8_q8_1__avx2;
+  weight_slot(t, G::Q8_0).packed.gemv_tokens = qgemv_tokens_q8_0x8_q8_0__avx2;
+  weight_slot(t, G::Q4_K).packed.gemv_tokens = qgemv_tokens_q4_kx8_q8_k__avx2;
   return t;
 }
 #endif
@@ -134,6 +138,10 @@ KernelTable make_avx512_table() {
                                                       pack_accepts_q8_0x8__avx512, kX86GemvBatch};
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__avx512, packed_group_bytes_q4_kx8__avx512, qgemv_q4_kx8_q8_k__avx512,
                                                       pack_panel_from_q4_kx8__avx512, 8, "qgemv_q4_kx8_q8_k__avx512", nullptr, kX86GemvBatch};
+  weight_slot(t, G::Q4_0).packed.gemv_tokens = qgemv_tokens_q4_0x8_q8_0__avx512;
+  weight_slot(t, G::Q4_1).packed.gemv_tokens = qgemv_tokens_q4_1x8_q8_1__avx512;
+  weight_slot(t, G::Q8_0).packed.gemv_tokens = qgemv_tokens_q8_0x8_q8_0__avx512;
+  weight_slot(t, G::Q4_K).packed.gemv_tokens = qgemv_tokens_q4_kx8_q8_k__avx512;
   return t;
 }
 #endif

@@ -85,7 +85,11 @@ void matmul_rows(const kernels::WeightKernels& wk, const WeightMatrix& matrix, c
       const int64_t stripe = std::max<int64_t>(1, kPackedStripeBytes / static_cast<int64_t>(pk.group_bytes(cols)));
       for (int64_t g = g0; g < g1; g += stripe) {
         const int64_t n_groups = std::min(stripe, g1 - g);
-        for (int64_t t = 0; t < n_tokens; ++t) pk.gemv(cols, packed.group(g), n_groups, act_row(t), y + t * w.rows + g * pk.rows);
+        if (pk.gemv_tokens != nullptr) {
+          pk.gemv_tokens(cols, packed.group(g), n_groups, act, act_row_bytes, n_tokens, y + g * pk.rows, static_cast<size_t>(w.rows));
+        } else {
+          for (int64_t t = 0; t < n_tokens; ++t) pk.gemv(cols, packed.group(g), n_groups, act_row(t), y + t * w.rows + g * pk.rows);
+        }
       }
       r0 = g1 * pk.rows;
       if (r0 >= r1) return;

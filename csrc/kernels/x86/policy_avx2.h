@@ -32,7 +32,9 @@ struct Avx2 {
   static __m256i sum_dot2(__m256i sum, __m256i u0, __m256i s0, __m256i u1, __m256i s1) {
     return _mm256_add_epi16(sum, _mm256_add_epi16(_mm256_maddubs_epi16(u0, s0), _mm256_maddubs_epi16(u1, s1)));
   }
+  static constexpr int kVectorRegisters = 16;  // ymm registers the kernels may plan for
   static __m256i sum_sub(__m256i sum, __m256i other) { return _mm256_sub_epi16(sum, other); }
+  static __m256i sum_add(__m256i sum, __m256i other) { return _mm256_add_epi16(sum, other); }
   static __m256i lanes(__m256i sum) { return _mm256_madd_epi16(sum, _mm256_set1_epi16(1)); }
 
   // Signed weights against signed activations over one 32-element block, exact for every byte

@@ -26,7 +26,9 @@ struct Avx512Vnni {
   static __m256i sum_dot2(__m256i sum, __m256i u0, __m256i s0, __m256i u1, __m256i s1) {
     return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(sum, u0, s0), u1, s1);
   }
+  static constexpr int kVectorRegisters = 32;  // ymm registers the kernels may plan for
   static __m256i sum_sub(__m256i sum, __m256i other) { return _mm256_sub_epi32(sum, other); }
+  static __m256i sum_add(__m256i sum, __m256i other) { return _mm256_add_epi32(sum, other); }
   static __m256i lanes(__m256i sum) { return sum; }
 
   // Signed weights enter as w + 128 (an xor of the sign bit), unsigned, and 128 * sum(a), formed

@@ -13,6 +13,10 @@ void pack_q4_0x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_gr
 void qgemv_q4_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   qgemv_q4_0x8_q8_0<Avx512Vnni>(n, groups, n_groups, a, out);
 }
+void qgemv_tokens_q4_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens,
+    float* out, size_t out_stride) {
+  qgemv_tokens_q4_0x8_q8_0<Avx512Vnni>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
+}
 void pack_panel_from_q4_0x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel) {
   pack_panel_from_q4_0x8<Avx512Vnni>(n, group, w_stride, panel);
 }
@@ -22,6 +26,10 @@ void pack_q4_1x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_gr
 }
 void qgemv_q4_1x8_q8_1__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   qgemv_q4_1x8_q8_1<Avx512Vnni>(n, groups, n_groups, a, out);
+}
+void qgemv_tokens_q4_1x8_q8_1__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens,
+    float* out, size_t out_stride) {
+  qgemv_tokens_q4_1x8_q8_1<Avx512Vnni>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
 }
 void pack_panel_from_q4_1x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel) {
   pack_panel_from_q4_1x8<Avx512Vnni>(n, group, w_stride, panel);
@@ -36,6 +44,10 @@ void pack_q8_0x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_gr
 void qgemv_q8_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   qgemv_q8_0x8_q8_0<Avx512Vnni>(n, groups, n_groups, a, out);
 }
+void qgemv_tokens_q8_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens,
+    float* out, size_t out_stride) {
+  qgemv_tokens_q8_0x8_q8_0<Avx512Vnni>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
+}
 void pack_panel_from_q8_0x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel) {
   pack_panel_from_q8_0x8<Avx512Vnni>(n, group, w_stride, panel);
 }
@@ -45,6 +57,10 @@ void pack_q4_kx8__avx512(int64_t n, const void* w, size_t w_stride, void* out_gr
 }
 void qgemv_q4_kx8_q8_k__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   qgemv_q4_kx8_q8_k<Avx512Vnni>(n, groups, n_groups, a, out);
+}
+void qgemv_tokens_q4_kx8_q8_k__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens,
+    float* out, size_t out_stride) {
+  qgemv_tokens_q4_kx8_q8_k<Avx512Vnni>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
 }
 void pack_panel_from_q4_kx8__avx512(int64_t n, const void* group, size_t w_stride, void* panel) {
   pack_panel_from_q4_kx8<Avx512Vnni>(n, group, w_stride, panel);

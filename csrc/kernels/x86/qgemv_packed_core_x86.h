@@ -3,9 +3,11 @@
 // over the ISA policy where the ISAs differ, policy_avx2.h), over the panel internals of
 // qpanel_core_x86.h (prefill builds a panel straight from a group). Internal linkage.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/x86/qpanel_core_x86.h"
 
@@ -40,6 +42,85 @@ void gemv_interleaved_groups(int64_t n, const void* groups, int64_t n_groups, co
   if (grp < n_groups) pass(grp, std::integral_constant<int, 1>());
 }
 
+// Several tokens over the same groups (PackedKernels::gemv_tokens: the decode steps of sessions
+// batched into one pass): each block of a pass's groups is read once for all kTokens tokens, its
+// unpacking shared (the compiler sees the same loads), and every token's rows run the same
+// per-block sequence as gemv_interleaved_groups, so each token's outputs equal its GEMV's bit for
+// bit. A format with a TokenPrepared (a few bytes per block and token: its activation groups are
+// broadcast from memory as they are used) has it built once per call for every block and token;
+// the others build their Prepared per pass, as the GEMV does (a buffer of those, 320 bytes per
+// block and token, streams from L2 and costs more than it saves).
+template <class Format, class = void>
+struct HasTokenPrepared : std::false_type {};
+template <class Format>
+struct HasTokenPrepared<Format, std::void_t<typename Format::TokenPrepared>> : std::true_type {};
+
+template <class Format, int kTokens, int kGroups>
+void gemv_groups_for_tokens(int64_t n, const uint8_t* groups, int64_t n_groups, const uint8_t* a, size_t a_stride,
+                            float* out, size_t out_stride) {
+  using Activation = typename Format::Activation;
+  constexpr bool kCompact = HasTokenPrepared<Format>::value;
+  const int64_t nb = n / Format::kBlockElems;
+  const size_t group_bytes = static_cast<size_t>(nb) * Format::kGroupBytes;
+  const Activation* act[kTokens];
+  for (int t = 0; t < kTokens; ++t) act[t] = reinterpret_cast<const Activation*>(a + t * a_stride);
+  [[maybe_unused]] const void* compact = nullptr;  // TokenPrepared[nb][kTokens]
+  if constexpr (kCompact) {
+    using TokenPrepared = typename Format::TokenPrepared;
+    static_assert(std::is_trivially_destructible<TokenPrepared>::value, "dropped without destruction");
+    thread_local std::vector<TokenPrepared> buffer;
+    if (buffer.size() < static_cast<size_t>(nb) * kTokens) buffer.resize(static_cast<size_t>(nb) * kTokens);
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int t = 0; t < kTokens; ++t) buffer[static_cast<size_t>(b) * kTokens + t] = TokenPrepared(act[t][b]);
+    }
+    compact = buffer.data();
+  }
+  const auto pass = [&](int64_t first, auto count) {
+    constexpr int kPassGroups = decltype(count)::value;
+    const uint8_t* p = groups + static_cast<size_t>(first) * group_bytes;
+    typename Format::Sums acc[kPassGroups][kTokens];
+    for (int64_t b = 0; b < nb; ++b, p += Format::kGroupBytes) {
+      for (int g = 0; g < kPassGroups; ++g) prefetch_lines(p + (kPassGroups + g) * group_bytes, Format::kGroupBytes);
+      for (int t = 0; t < kTokens; ++t) {
+        if constexpr (kCompact) {
+          const auto& prepared = static_cast<const typename Format::TokenPrepared*>(compact)[b * kTokens + t];
+          for (int g = 0; g < kPassGroups; ++g) Format::block(p + g * group_bytes, prepared, acc[g][t]);
+        } else {
+          const typename Format::Prepared prepared(act[t][b]);
+          for (int g = 0; g < kPassGroups; ++g) Format::block(p + g * group_bytes, prepared, acc[g][t]);
+        }
+      }
+    }
+    for (int g = 0; g < kPassGroups; ++g) {
+      for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(out + t * out_stride + (first + g) * kPanelRows, acc[g][t].result());
+    }
+  };
+  int64_t grp = 0;
+  for (; grp + kGroups <= n_groups; grp += kGroups) pass(grp, std::integral_constant<int, kGroups>());
+  for (; grp < n_groups; ++grp) pass(grp, std::integral_constant<int, 1>());
+}
+
+// out[t * out_stride + g * 8 + r] = dot(row 8g + r, token t's activations) for n_tokens tokens,
+// four at a time. With 32 vector registers (AVX-512) three or four tokens take two groups per
+// pass; with 16 (AVX2) one, which spills less (bench/README.md, "Batched decoding").
+template <class Format, int kVectorRegisters>
+void gemv_interleaved_groups_tokens(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride,
+                                    int64_t n_tokens, float* out, size_t out_stride) {
+  constexpr int kWideGroups = kVectorRegisters >= 32 ? 2 : 1;
+  const auto* w = static_cast<const uint8_t*>(groups);
+  const auto* act = static_cast<const uint8_t*>(a);
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
+    const uint8_t* at = act + static_cast<size_t>(t0) * a_stride;
+    float* ot = out + static_cast<size_t>(t0) * out_stride;
+    switch (std::min<int64_t>(4, n_tokens - t0)) {
+      case 4: gemv_groups_for_tokens<Format, 4, kWideGroups>(n, w, n_groups, at, a_stride, ot, out_stride); break;
+      case 3: gemv_groups_for_tokens<Format, 3, kWideGroups>(n, w, n_groups, at, a_stride, ot, out_stride); break;
+      case 2: gemv_groups_for_tokens<Format, 2, 2>(n, w, n_groups, at, a_stride, ot, out_stride); break;
+      default: gemv_interleaved_groups<Format>(n, groups, n_groups, at, ot); break;
+    }
+  }
+}
+
 // The eight 4-column groups of a 32-element activation block, each broadcast to all lanes.
 struct ActivationGroups {
   __m256i g[8];
@@ -50,7 +131,28 @@ struct ActivationGroups {
       g[k] = _mm256_set1_epi32(v);
     }
   }
+  __m256i group(int k) const { return g[k]; }
 };
+
+// The same groups broadcast from the block's quants where they are used (an operand of vpdpbusd
+// itself with AVX-512), for kernels that cannot keep eight registers per activation block.
+struct BroadcastGroups {
+  const int8_t* q;
+  __m256i group(int k) const {
+    int32_t v;
+    std::memcpy(&v, q + 4 * k, 4);
+    return _mm256_set1_epi32(v);
+  }
+};
+
+// 8 * sum(a) of a 32-element activation block (Q4_0's offset), in every lane.
+template <class Isa>
+inline __m256i eight_times_sum(const int8_t* q) {
+  __m256i off = Isa::dot4(_mm256_setzero_si256(), _mm256_set1_epi8(8), load256(q));
+  off = _mm256_add_epi32(off, _mm256_permute2x128_si256(off, off, 0x01));
+  off = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0x4e));
+  return _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0xb1));
+}
 
 // Accumulator of a format without a per-block minimum term.
 struct PlainSums {
@@ -97,16 +199,18 @@ inline void unpack_interleaved(const uint8_t* v, int j, __m256i& lo, __m256i& hi
 // Row r's exact int32 sum of q * a over one block of 8 interleaved nibble rows (the layout above,
 // quants 0..15 without their offset) in lane r: one vpmaddubsw per group of four columns against
 // the activation group broadcast to all lanes (|pair| <= 2 * 15 * 128, so the eight groups add up
-// in int16: <= 30720), or one vpdpbusd per group with VNNI (the policy's running sum).
-template <class Isa>
-inline __m256i interleaved_nibble_sums(const uint8_t* qs, const ActivationGroups& a) {
-  __m256i s = _mm256_setzero_si256();
+// in int16: <= 30720), or one vpdpbusd per group with VNNI (the policy's running sum). Two
+// running sums, added at the end, halve the chain of dependent multiply-adds; integer sums, so the
+// order does not change the total.
+template <class Isa, class Groups>
+inline __m256i interleaved_nibble_sums(const uint8_t* qs, const Groups& a) {
+  __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
   for (int j = 0; j < 4; ++j) {
     __m256i lo, hi;
     unpack_interleaved(qs, j, lo, hi);
-    s = Isa::sum_dot2(s, lo, a.g[j], hi, a.g[j + 4]);
+    s[j & 1] = Isa::sum_dot2(s[j & 1], lo, a.group(j), hi, a.group(j + 4));
   }
-  return Isa::lanes(s);
+  return Isa::lanes(Isa::sum_add(s[0], s[1]));
 }
 
 // Interleaved Q4_0 for gemv_interleaved_groups: the rows' sums of q * a, less 8 * sum(a) for all
@@ -121,17 +225,25 @@ struct Q4_0x8 {
     ActivationGroups groups;
     __m256i offset;  // 8 * sum(a) in every lane
     __m256 d;
-    explicit Prepared(const BlockQ8_0& a) : groups(a.qs), d(_mm256_set1_ps(half_to_float(a.d))) {
-      const __m256i eights = _mm256_set1_epi8(8);
-      __m256i off = Isa::dot4(_mm256_setzero_si256(), eights, load256(a.qs));
-      off = _mm256_add_epi32(off, _mm256_permute2x128_si256(off, off, 0x01));
-      off = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0x4e));
-      offset = _mm256_add_epi32(off, _mm256_shuffle_epi32(off, 0xb1));
-    }
+    explicit Prepared(const BlockQ8_0& a)
+        : groups(a.qs), offset(eight_times_sum<Isa>(a.qs)), d(_mm256_set1_ps(half_to_float(a.d))) {}
+  };
+  // The multi-token GEMV's: the same values, the groups read from the block as they are used.
+  struct TokenPrepared {
+    const int8_t* qs = nullptr;
+    int32_t offset = 0;
+    float d = 0;
+    TokenPrepared() = default;
+    explicit TokenPrepared(const BlockQ8_0& a)
+        : qs(a.qs), offset(_mm256_cvtsi256_si32(eight_times_sum<Isa>(a.qs))), d(half_to_float(a.d)) {}
   };
   static void block(const uint8_t* p, const Prepared& a, Sums& s) {
     const __m256i sums = _mm256_sub_epi32(interleaved_nibble_sums<Isa>(p + 16, a.groups), a.offset);
     s.acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), a.d), _mm256_cvtepi32_ps(sums), s.acc);
+  }
+  static void block(const uint8_t* p, const TokenPrepared& a, Sums& s) {
+    const __m256i sums = _mm256_sub_epi32(interleaved_nibble_sums<Isa>(p + 16, BroadcastGroups{a.qs}), _mm256_set1_epi32(a.offset));
+    s.acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtph_ps(load128(p)), _mm256_set1_ps(a.d)), _mm256_cvtepi32_ps(sums), s.acc);
   }
 };
 
@@ -158,9 +270,19 @@ struct Q4_1x8 {
     explicit Prepared(const BlockQ8_1& a)
         : groups(a.qs), d(_mm256_set1_ps(half_to_float(a.d))), s(_mm256_set1_ps(half_to_float(a.s))) {}
   };
+  struct TokenPrepared {
+    const int8_t* qs = nullptr;
+    float d = 0, s = 0;
+    TokenPrepared() = default;
+    explicit TokenPrepared(const BlockQ8_1& a) : qs(a.qs), d(half_to_float(a.d)), s(half_to_float(a.s)) {}
+  };
   static void block(const uint8_t* p, const Prepared& a, Sums& s) {
     q4_1_block(_mm256_cvtph_ps(load128(p)), _mm256_cvtph_ps(load128(p + 16)), interleaved_nibble_sums<Isa>(p + 32, a.groups), a.d,
                a.s, s);
+  }
+  static void block(const uint8_t* p, const TokenPrepared& a, Sums& s) {
+    q4_1_block(_mm256_cvtph_ps(load128(p)), _mm256_cvtph_ps(load128(p + 16)),
+               interleaved_nibble_sums<Isa>(p + 32, BroadcastGroups{a.qs}), _mm256_set1_ps(a.d), _mm256_set1_ps(a.s), s);
   }
 };
 

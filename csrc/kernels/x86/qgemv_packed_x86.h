@@ -35,6 +35,12 @@ void qgemv_q4_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const vo
   gemv_interleaved_groups<Q4_0x8<Isa>>(n, groups, n_groups, a, out);
 }
 
+template <class Isa>
+void qgemv_tokens_q4_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+    size_t out_stride) {
+  gemv_interleaved_groups_tokens<Q4_0x8<Isa>, Isa::kVectorRegisters>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
+}
+
 // Prefill on interleaved rows: the scratch panel of one group, without a transpose.
 template <class Isa>
 void pack_panel_from_q4_0x8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
@@ -78,6 +84,12 @@ void pack_q4_1x8(int64_t n, const void* w, size_t w_stride, void* out_group) {
 template <class Isa>
 void qgemv_q4_1x8_q8_1(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_interleaved_groups<Q4_1x8<Isa>>(n, groups, n_groups, a, out);
+}
+
+template <class Isa>
+void qgemv_tokens_q4_1x8_q8_1(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+    size_t out_stride) {
+  gemv_interleaved_groups_tokens<Q4_1x8<Isa>, Isa::kVectorRegisters>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
 }
 
 template <class Isa>
@@ -138,6 +150,12 @@ void qgemv_q8_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const vo
 }
 
 template <class Isa>
+void qgemv_tokens_q8_0x8_q8_0(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+    size_t out_stride) {
+  gemv_interleaved_groups_tokens<Q8_0x8<Isa>, Isa::kVectorRegisters>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
+}
+
+template <class Isa>
 void pack_panel_from_q8_0x8(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
   const auto* p = static_cast<const uint8_t*>(group);
   auto* out = static_cast<uint8_t*>(panel);
@@ -189,6 +207,12 @@ void pack_q4_kx8(int64_t n, const void* w, size_t w_stride, void* out_group) {
 template <class Isa>
 void qgemv_q4_kx8_q8_k(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_interleaved_groups<Q4_Kx8>(n, groups, n_groups, a, out);
+}
+
+template <class Isa>
+void qgemv_tokens_q4_kx8_q8_k(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+    size_t out_stride) {
+  gemv_interleaved_groups_tokens<Q4_Kx8, Isa::kVectorRegisters>(n, groups, n_groups, a, a_stride, n_tokens, out, out_stride);
 }
 
 // Prefill on interleaved rows: the Q4_K panel of one group, without a transpose.

@@ -66,19 +66,23 @@ void qpanel_q8_0_q8_0__avx2(int64_t n, const void* panel, const void* a, size_t 
 size_t packed_group_bytes_q4_0x8__avx2(int64_t n);
 void pack_q4_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_0x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q4_1x8__avx2(int64_t n);
 void pack_q4_1x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_1x8_q8_1__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_1x8_q8_1__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_1x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q8_0x8__avx2(int64_t n);
 bool pack_accepts_q8_0x8__avx2(int64_t n, const void* w, size_t w_stride, int64_t rows);
 void pack_q8_0x8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q8_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q8_0x8_q8_0__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q8_0x8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q4_kx8__avx2(int64_t n);
 void pack_q4_kx8__avx2(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_kx8_q8_k__avx2(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_kx8__avx2(int64_t n, const void* group, size_t w_stride, void* panel);
 
 // AVX-512 F/BW/VL + VNNI
@@ -137,19 +141,23 @@ void qpanel_q8_0_q8_0__avx512(int64_t n, const void* panel, const void* a, size_
 size_t packed_group_bytes_q4_0x8__avx512(int64_t n);
 void pack_q4_0x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_0x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q4_1x8__avx512(int64_t n);
 void pack_q4_1x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_1x8_q8_1__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_1x8_q8_1__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_1x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q8_0x8__avx512(int64_t n);
 bool pack_accepts_q8_0x8__avx512(int64_t n, const void* w, size_t w_stride, int64_t rows);
 void pack_q8_0x8__avx512(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q8_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q8_0x8_q8_0__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q8_0x8__avx512(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q4_kx8__avx512(int64_t n);
 void pack_q4_kx8__avx512(int64_t n, const void* w, size_t w_stride, void* out_group);
 void qgemv_q4_kx8_q8_k__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
+void qgemv_tokens_q4_kx8_q8_k__avx512(int64_t n, const void* groups, int64_t n_groups, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride);
 void pack_panel_from_q4_kx8__avx512(int64_t n, const void* group, size_t w_stride, void* panel);
 
 }  // namespace ple::kernels
