@@ -181,7 +181,7 @@ class Prompt:
     def is_text(self) -> bool:
         ...
 class GenerateParams:
-    def __init__(self, *, max_tokens: typing.Any = 256, temperature: typing.Any = 0.8, top_k: typing.Any = 40, top_p: typing.Any = 0.95, min_p: typing.Any = 0.05, repeat_penalty: typing.Any = 1.0, frequency_penalty: typing.Any = 0.0, presence_penalty: typing.Any = 0.0, penalty_last_n: typing.Any = 64, seed: typing.Any = None, stop: typing.Any = None, ignore_eos: typing.Any = False, logits_mask: typing.Any = None, speculative: typing.Any = None, draft_max: typing.Any = 16) -> None:
+    def __init__(self, *, max_tokens: typing.Any = 256, temperature: typing.Any = 0.8, top_k: typing.Any = 40, top_p: typing.Any = 0.95, min_p: typing.Any = 0.05, repeat_penalty: typing.Any = 1.0, frequency_penalty: typing.Any = 0.0, presence_penalty: typing.Any = 0.0, penalty_last_n: typing.Any = 64, seed: typing.Any = None, stop: typing.Any = None, ignore_eos: typing.Any = False, logits_mask: typing.Any = None, speculative: typing.Any = None, draft_max: typing.Any = 16, top_logprobs: typing.Any = None) -> None:
         ...
     @property
     def draft_max(self) -> int:
@@ -226,6 +226,9 @@ class GenerateParams:
     def top_k(self) -> int:
         ...
     @property
+    def top_logprobs(self) -> typing.Any:
+        ...
+    @property
     def top_p(self) -> float:
         ...
 class GenerationResult:
@@ -264,6 +267,10 @@ class Generator:
         ...
     def __next__(self) -> str:
         ...
+    def logprobs_since(self, first: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+        """
+        (token, logprob, [(token, logprob), ...]) of each generated token from index `first` (top_logprobs set)
+        """
     @property
     def finished(self) -> bool:
         ...

@@ -185,10 +185,12 @@ class Session:
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
                                special_in_messages: bool = False, tools: Optional[list] = None,
                                tool_choice: Any = None, **kwargs: Any):
+        kwargs, logprobs = _logprob_kwargs(kwargs)
         prompt, kwargs, plan, dropped = self.model._chat_call(messages, special_in_messages, tools, tool_choice,
                                                               kwargs, self.n_ctx)
+        _check_logprobs_plan(logprobs, plan)
         gen = self._generator(prompt, kwargs)
-        return _chat_completion(self.model, gen, self._pieces(gen), plan, dropped, stream)
+        return _chat_completion(self.model, gen, self._pieces(gen), plan, dropped, stream, logprobs)
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -640,9 +642,11 @@ class Model:
     def create_chat_completion(self, messages: Sequence[Dict[str, Any]], stream: bool = False,
                                special_in_messages: bool = False, tools: Optional[list] = None,
                                tool_choice: Any = None, **kwargs: Any):
+        kwargs, logprobs = _logprob_kwargs(kwargs)
         prompt, kwargs, plan, dropped = self._chat_call(messages, special_in_messages, tools, tool_choice, kwargs)
+        _check_logprobs_plan(logprobs, plan)
         gen, pieces = self._start(prompt, kwargs)
-        return _chat_completion(self, gen, pieces, plan, dropped, stream)
+        return _chat_completion(self, gen, pieces, plan, dropped, stream, logprobs)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"n_ctx={self.n_ctx}"
@@ -669,9 +673,46 @@ def _completion(model: Model, gen: "_core.Generator", pieces: Iterator[str], str
     return out
 
 
+def _logprob_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
+    """OpenAI's `logprobs` (bool) and `top_logprobs` (0-20, needs logprobs) as the core's
+    `top_logprobs` (None: none); ValueError naming the argument otherwise."""
+    kwargs = dict(kwargs)
+    logprobs = kwargs.pop("logprobs", None)
+    top = kwargs.pop("top_logprobs", None)
+    if logprobs is not None and not isinstance(logprobs, bool):
+        raise ValueError(f"logprobs must be true or false, got {logprobs!r}")
+    if top is not None:
+        if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= 20:
+            raise ValueError(f"top_logprobs must be an integer from 0 to 20, got {top!r}")
+        if not logprobs:
+            raise ValueError("top_logprobs needs logprobs=True")
+    if logprobs:
+        kwargs["top_logprobs"] = top or 0
+    return kwargs, bool(logprobs)
+
+
+def _check_logprobs_plan(logprobs: bool, plan: Optional[tool_calls.ToolPlan]) -> None:
+    if logprobs and plan is not None and plan.active:
+        raise ValueError("logprobs are not returned with tools; call without tools, or without logprobs")
+
+
+def _logprob_entries(model: Model, gen: "_core.Generator", first: int) -> List[Dict[str, Any]]:
+    """OpenAI's logprobs content entries of the tokens generated from index `first` on."""
+    tokenizer = model._tokenizer
+
+    def entry(token: int, logprob: float) -> Dict[str, Any]:
+        raw = tokenizer.token_piece(token, True)
+        return {"token": raw.decode("utf-8", "replace"), "logprob": logprob, "bytes": list(raw)}
+
+    return [{**entry(token, logprob), "top_logprobs": [entry(t, lp) for t, lp in top]}
+            for token, logprob, top in gen.logprobs_since(first)]
+
+
 def _chat_completion(model: Model, gen: "_core.Generator", pieces: Iterator[str],
-                     plan: Optional[tool_calls.ToolPlan], dropped: int, stream: bool):
-    """create_chat_completion's result over a started call; `dropped` messages were truncated."""
+                     plan: Optional[tool_calls.ToolPlan], dropped: int, stream: bool, logprobs: bool = False):
+    """create_chat_completion's result over a started call; `dropped` messages were truncated;
+    with `logprobs`, each chunk carries the log probabilities of the tokens generated since the
+    last one."""
     cid, created = f"chatcmpl-{uuid.uuid4()}", int(time.time())
     if plan is not None and plan.active:
         out = tool_calls.completion_with_tools(model, gen, pieces, stream, cid, created)
@@ -682,13 +723,26 @@ def _chat_completion(model: Model, gen: "_core.Generator", pieces: Iterator[str]
     if stream:
         def chunks() -> Iterator[Dict[str, Any]]:
             base = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model.path}
+            sent = 0
+
+            def new_logprobs() -> Optional[Dict[str, Any]]:
+                nonlocal sent
+                if not logprobs:
+                    return None
+                entries = _logprob_entries(model, gen, sent)
+                sent += len(entries)
+                return {"content": entries}
+
             yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant"}, "logprobs": None, "finish_reason": None}]}
             for piece in pieces:
-                yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": None, "finish_reason": None}]}
-            yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": gen.result.finish_reason}]}
+                yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "logprobs": new_logprobs(),
+                                            "finish_reason": None}]}
+            yield {**base, "choices": [{"index": 0, "delta": {}, "logprobs": new_logprobs(),
+                                        "finish_reason": gen.result.finish_reason}]}
         return chunks()
     text = "".join(pieces)
     return {"id": cid, "object": "chat.completion", "created": created, "model": model.path,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "logprobs": None,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "logprobs": {"content": _logprob_entries(model, gen, 0)} if logprobs else None,
                          "finish_reason": gen.result.finish_reason}],
             "usage": {**gen.result.usage, "dropped_messages": dropped}}

@@ -2,6 +2,7 @@
 already holds the default model (as after its first download), in an empty working folder."""
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -117,3 +118,25 @@ def test_speculative_example_runs_as_written(smollm2_path, tmp_path):
     assert "settlement grew up on the banks" in answer  # copied from the prompt (SmolLM2 may not change the word)
     kept, drafted = int(counts.split()[0]), int(counts.split()[2])
     assert 0 < kept <= drafted
+
+
+def test_batched_sessions_example_runs_as_written(smollm2_path, tmp_path):
+    """The "Several conversations at once" example on the default model: three answers, the first
+    equal to the same question asked alone, in passes shared by the three sessions."""
+    from pyllama_edge import hub
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Several conversations at once\n"):]
+    example = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / hub.DEFAULT_MODEL_FILE).symlink_to(smollm2_path)
+    (tmp_path / "example.py").write_text(example)
+    env = {**os.environ, "PYLLAMA_EDGE_CACHE": str(cache), "PYTHONPATH": str(PACKAGE_PARENT)}
+    r = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("Name three colours. -> ") and "planets" in r.stdout
+    stats = ast.literal_eval(lines[-1])  # the printed dict
+    assert stats["batched_passes"] > 0 and stats["max_sessions"] >= 2

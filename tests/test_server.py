@@ -151,6 +151,27 @@ def test_speculative_lookup_in_slots(client, model_id, local):
         client.chat.completions.create(model=model_id, messages=chat("hi"), extra_body={"speculative": "/tmp/x.gguf"})
 
 
+def test_logprobs_streamed_and_not_equal_the_python_api(client, model_id, local):
+    messages = chat(QUESTIONS[0])
+    expected = local.create_chat_completion(messages, temperature=0, max_tokens=12, logprobs=True, top_logprobs=3)
+    want = expected["choices"][0]["logprobs"]["content"]
+    assert len(want) == expected["usage"]["completion_tokens"]
+    whole = client.chat.completions.create(model=model_id, messages=messages, temperature=0, max_tokens=12,
+                                           logprobs=True, top_logprobs=3)
+    got = [e.model_dump() for e in whole.choices[0].logprobs.content]
+    assert got == want
+    stream = client.chat.completions.create(model=model_id, messages=messages, temperature=0, max_tokens=12,
+                                            logprobs=True, top_logprobs=3, stream=True)
+    streamed = [e.model_dump() for c in stream if c.choices and c.choices[0].logprobs
+                for e in c.choices[0].logprobs.content]
+    assert streamed == want
+    # Greedy: each token is its step's most likely one, and the text is the tokens' bytes.
+    assert all(e["top_logprobs"][0]["token"] == e["token"] and len(e["top_logprobs"]) == 3 for e in got)
+    assert b"".join(bytes(e["bytes"]) for e in got).decode() == whole.choices[0].message.content
+    plain = client.chat.completions.create(model=model_id, messages=messages, temperature=0, max_tokens=12)
+    assert plain.choices[0].logprobs is None and plain.choices[0].message.content == whole.choices[0].message.content
+
+
 def test_sampling_fields(client, model_id):
     kwargs = dict(model=model_id, messages=chat("Write a short poem about the sea."), temperature=0.9, top_p=0.9,
                   frequency_penalty=0.5, presence_penalty=0.3, max_tokens=16)
@@ -244,14 +265,17 @@ def test_bad_requests_get_openai_errors(server, client, model_id):
     assert_error(post({**ok, "stop": ["a", "b", "c", "d", "e"]}), 400, "stop")
     assert_error(post({**ok, "frobnicate": 1}), 400, "frobnicate", "Unrecognized request argument")
     assert_error(post({**ok, "stream_options": {"include_usage": True}}), 400, "stream_options")
-    for field, value in (("logprobs", True), ("top_logprobs", 2), ("n", 2), ("logit_bias", {"1": 5}),
-                         ("audio", {"voice": "x"})):
+    for field, value in (("n", 2), ("logit_bias", {"1": 5}), ("audio", {"voice": "x"})):
         assert_error(post({**ok, field: value}), 400, field, "not supported")
+    assert_error(post({**ok, "top_logprobs": 2}), 400, "top_logprobs", "needs logprobs")
+    assert_error(post({**ok, "logprobs": True, "top_logprobs": 21}), 400, "top_logprobs")
+    assert_error(post({**ok, "logprobs": "yes"}), 400, "logprobs")
+    assert_error(post({"model": model_id, "prompt": "x", "logprobs": 2}, "/v1/completions"), 400, "logprobs", "not supported")
     assert_error(post({**ok, "tool_choice": "required"}), 400)  # tools.py: a choice without tools
     assert_error(post({"model": model_id, "prompt": ["a", "b"]}, "/v1/completions"), 400, "prompt", "not supported")
     assert_error(post({"model": model_id, "prompt": "x", "echo": True}, "/v1/completions"), 400, "echo")
     with pytest.raises(openai.BadRequestError, match="logprobs"):
-        client.chat.completions.create(model=model_id, messages=chat("hi"), logprobs=True, top_logprobs=3)
+        client.chat.completions.create(model=model_id, messages=chat("hi"), top_logprobs=3)
     with pytest.raises(openai.BadRequestError, match="Unrecognized request argument supplied: nonsense"):
         client.chat.completions.create(model=model_id, messages=chat("hi"), extra_body={"nonsense": True})
     with pytest.raises(openai.NotFoundError, match="does not exist"):

@@ -33,6 +33,10 @@ void GenerateParams::validate() const {
   if (speculation.source == Speculation::Source::DraftModel && !speculation.draft_model) {
     throw InvalidArgument("speculative decoding with a draft model needs the model");
   }
+  if (top_logprobs < -1 || top_logprobs > kMaxTopLogprobs) {
+    throw InvalidArgument("top_logprobs must be 0 to " + std::to_string(kMaxTopLogprobs) + " (or -1 for none), got " +
+                          std::to_string(top_logprobs));
+  }
   if (speculation.max_draft < 1 || speculation.max_draft > kMaxDraft) {
     throw InvalidArgument("the longest draft must be 1 to " + std::to_string(kMaxDraft) + " tokens, got " +
                           std::to_string(speculation.max_draft));
@@ -137,13 +141,41 @@ const float* Generator::constrain(const float* logits) {
   return masked_logits_.data();
 }
 
+TokenLogprob Generator::logprob_of(int32_t token, const float* logits) {
+  const int64_t n_vocab = session_.n_vocab();
+  float max_logit = -INFINITY;
+  for (int64_t i = 0; i < n_vocab; ++i) max_logit = std::max(max_logit, logits[i]);
+  double sum = 0;  // of exp(logit - max): at least 1 (the max itself)
+  for (int64_t i = 0; i < n_vocab; ++i) sum += std::exp(static_cast<double>(logits[i]) - max_logit);
+  const double log_z = static_cast<double>(max_logit) + std::log(sum);
+  TokenLogprob r;
+  r.token = token;
+  r.logprob = static_cast<float>(logits[token] - log_z);
+  const int64_t k = std::min<int64_t>(params_.top_logprobs, n_vocab);
+  if (k > 0) {
+    by_logit_.resize(static_cast<size_t>(n_vocab));
+    for (int64_t i = 0; i < n_vocab; ++i) by_logit_[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    std::partial_sort(by_logit_.begin(), by_logit_.begin() + k, by_logit_.end(),
+                      [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); });
+    for (int64_t i = 0; i < k; ++i) {
+      const int32_t t = by_logit_[static_cast<size_t>(i)];
+      r.top.emplace_back(t, static_cast<float>(logits[t] - log_z));
+    }
+  }
+  return r;
+}
+
 int32_t Generator::next_token() {
   const int64_t n_vocab = session_.n_vocab();
-  if (!checking_draft_) return sampler_.sample(constrain(session_.logits()), n_vocab);
+  if (!checking_draft_) {
+    sampled_from_ = session_.logits();
+    return sampler_.sample(constrain(sampled_from_), n_vocab);
+  }
   // Row draft_pos_ of the batch follows the draft's last kept token. The target samples it as it
   // would without a draft; the drafted token stands when the two agree (for a sampled draft, by
   // the acceptance rule). A token the mask forbids can never be sampled, so it is rejected.
-  const float* logits = constrain(session_.batch_logits(static_cast<int64_t>(draft_pos_)));
+  sampled_from_ = session_.batch_logits(static_cast<int64_t>(draft_pos_));  // not touched by end_draft
+  const float* logits = constrain(sampled_from_);
   if (draft_pos_ == draft_.tokens.size()) {  // every drafted token kept: this one is extra
     const int32_t token = sampler_.sample(logits, n_vocab);
     end_draft(draft_pos_);
@@ -218,6 +250,7 @@ bool Generator::next(std::string* piece) {
     }
     ++result_.completion_tokens;
     result_.tokens.push_back(token);
+    if (params_.top_logprobs >= 0) result_.logprobs.push_back(logprob_of(token, sampled_from_));
     if (drafter_) context_.push_back(token);
     // A kept drafted token is in the cache already; any other waits for the next evaluation.
     unevaluated_token_ = checking_draft_ ? -1 : token;

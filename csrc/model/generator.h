@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/mask_worker.h"
@@ -46,6 +47,16 @@ struct Speculation {
   int max_draft = kMaxDraft;                 // 1 to kMaxDraft
 };
 
+// A generated token's log probability under the model: the log-softmax of the logits it was
+// sampled from, before the logits mask, penalties and temperature (OpenAI's logprobs), and the
+// most likely tokens' at that step, most likely first (ties: lower id first).
+struct TokenLogprob {
+  int32_t token = -1;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;
+};
+constexpr int kMaxTopLogprobs = 20;  // OpenAI's limit
+
 struct GenerateParams {
   SamplerParams sampling;
   int64_t max_tokens = 256;  // -1: until the context is full
@@ -53,6 +64,9 @@ struct GenerateParams {
   bool ignore_eos = false;
   LogitsMaskFn logits_mask;  // empty: no constraint (see mask_worker.h); drafted tokens pass through it too
   Speculation speculation;
+  // -1: no log probabilities; 0 to kMaxTopLogprobs: each generated token's (GenerationResult::
+  // logprobs) with that many alternatives.
+  int top_logprobs = -1;
 
   // InvalidArgument naming the parameter when out of range (the sampler's too).
   void validate() const;
@@ -67,6 +81,7 @@ struct GenerationResult {
   std::vector<int32_t> tokens;      // the generated ids (a stop string's tokens included)
   int64_t draft_tokens = 0;         // speculative decoding: drafted tokens verified
   int64_t accepted_draft_tokens = 0;  // ... and kept
+  std::vector<TokenLogprob> logprobs;  // one per generated token, when GenerateParams::top_logprobs >= 0
 };
 
 class Generator {
@@ -90,6 +105,8 @@ class Generator {
   // The next token, sampled from the session's logits or, while a draft is being checked, from
   // the batch row of the draft's next token (and kept or rejected against it).
   int32_t next_token();
+  // The log probabilities of `token` (and the top alternatives) at the step that sampled it.
+  TokenLogprob logprob_of(int32_t token, const float* logits);
   // `logits` with the mask (if any) applied: either `logits` or masked_logits_.
   const float* constrain(const float* logits);
   // Evaluates the sampled token, with a draft after it when the drafter has one.
@@ -115,6 +132,8 @@ class Generator {
   bool started_ = false;
   std::unique_ptr<MaskWorker> mask_;  // runs params_.logits_mask; created at the first mask
   std::vector<float> masked_logits_;  // the logits with the masked tokens at -inf
+  const float* sampled_from_ = nullptr;  // the raw logits row of the last next_token()
+  std::vector<int32_t> by_logit_;        // logprob_of's scratch
   GenerationResult result_;
   // Speculative decoding.
   std::unique_ptr<Drafter> drafter_;  // null: one token per forward pass

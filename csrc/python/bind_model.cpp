@@ -167,7 +167,7 @@ GenerateParams make_params(py::object max_tokens, py::object temperature, py::ob
                            py::object min_p, py::object repeat_penalty, py::object frequency_penalty,
                            py::object presence_penalty, py::object penalty_last_n, py::object seed, py::object stop,
                            py::object ignore_eos, py::object logits_mask, py::object speculative,
-                           py::object draft_max) {
+                           py::object draft_max, py::object top_logprobs) {
   GenerateParams p;
   p.max_tokens = max_tokens.is_none() ? -1 : int_arg(max_tokens, "max_tokens", -1, INT64_MAX);
   p.sampling.temperature = float_arg(temperature, "temperature");
@@ -185,6 +185,7 @@ GenerateParams make_params(py::object max_tokens, py::object temperature, py::ob
   p.logits_mask = logits_mask_arg(logits_mask);
   p.speculation = speculation_arg(speculative);
   p.speculation.max_draft = static_cast<int>(int_arg(draft_max, "draft_max", 1, kMaxDraft));
+  p.top_logprobs = top_logprobs.is_none() ? -1 : static_cast<int>(int_arg(top_logprobs, "top_logprobs", 0, kMaxTopLogprobs));
   p.validate();
   return p;
 }
@@ -197,6 +198,12 @@ Pooling pooling_arg(py::handle pooling) {
     if (name == "last") return Pooling::Last;
   }
   throw py::value_error("pooling must be 'mean', 'cls' or 'last', got " + std::string(py::repr(pooling)));
+}
+
+py::tuple logprob_tuple(const TokenLogprob& t) {
+  py::list top;
+  for (const auto& [token, logprob] : t.top) top.append(py::make_tuple(token, logprob));
+  return py::make_tuple(t.token, t.logprob, top);
 }
 
 py::dict usage_dict(const GenerationResult& r) {
@@ -272,7 +279,8 @@ void register_model(py::module_& m) {
            py::arg("top_k") = 40, py::arg("top_p") = 0.95, py::arg("min_p") = 0.05, py::arg("repeat_penalty") = 1.0,
            py::arg("frequency_penalty") = 0.0, py::arg("presence_penalty") = 0.0, py::arg("penalty_last_n") = 64,
            py::arg("seed") = py::none(), py::arg("stop") = py::none(), py::arg("ignore_eos") = false,
-           py::arg("logits_mask") = py::none(), py::arg("speculative") = py::none(), py::arg("draft_max") = kMaxDraft)
+           py::arg("logits_mask") = py::none(), py::arg("speculative") = py::none(), py::arg("draft_max") = kMaxDraft,
+           py::arg("top_logprobs") = py::none())
       .def_property_readonly("max_tokens", [](const GenerateParams& p) { return p.max_tokens; })
       .def_property_readonly("temperature", [](const GenerateParams& p) { return p.sampling.temperature; })
       .def_property_readonly("top_k", [](const GenerateParams& p) { return p.sampling.top_k; })
@@ -293,7 +301,10 @@ void register_model(py::module_& m) {
           default: return py::none();
         }
       })
-      .def_property_readonly("draft_max", [](const GenerateParams& p) { return p.speculation.max_draft; });
+      .def_property_readonly("draft_max", [](const GenerateParams& p) { return p.speculation.max_draft; })
+      .def_property_readonly("top_logprobs", [](const GenerateParams& p) -> py::object {
+        return p.top_logprobs < 0 ? py::object(py::none()) : py::object(py::int_(p.top_logprobs));
+      });
 
   py::class_<GenerationResult>(m, "GenerationResult")
       .def_readonly("finish_reason", &GenerationResult::finish_reason)
@@ -326,7 +337,17 @@ void register_model(py::module_& m) {
             return py::cast(g.generator->result());
           },
           "The GenerationResult once finished, else None")
-      .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; });
+      .def_property_readonly("tokens_so_far", [](const PyGenerator& g) { return g.generator->result().tokens; })
+      .def(
+          "logprobs_since",
+          [](const PyGenerator& g, size_t first) {
+            const std::vector<TokenLogprob>& all = g.generator->result().logprobs;
+            py::list out;
+            for (size_t i = first; i < all.size(); ++i) out.append(logprob_tuple(all[i]));
+            return out;
+          },
+          py::arg("first") = 0,
+          "(token, logprob, [(token, logprob), ...]) of each generated token from index `first` (top_logprobs set)");
 
   py::class_<SessionBatcher, std::shared_ptr<SessionBatcher>>(m, "SessionBatcher")
       .def(py::init([](std::shared_ptr<Model> model, py::object n_threads, py::object max_rows, py::object prefill_chunk,

@@ -356,10 +356,13 @@ def _collect_chat(chunks: List[Dict[str, Any]], usage: Dict[str, Any]) -> Dict[s
     content: List[str] = []
     calls: Dict[int, Dict[str, Any]] = {}
     finish = None
+    logprobs: Optional[List[Dict[str, Any]]] = None
     for c in chunks:
         choice = c["choices"][0]
         delta = choice["delta"]
         content.append(delta.get("content") or "")
+        if choice.get("logprobs") is not None:
+            logprobs = (logprobs or []) + choice["logprobs"]["content"]
         for part in delta.get("tool_calls") or ():
             call = calls.setdefault(part["index"], {"id": None, "type": "function",
                                                      "function": {"name": "", "arguments": ""}})
@@ -373,7 +376,8 @@ def _collect_chat(chunks: List[Dict[str, Any]], usage: Dict[str, Any]) -> Dict[s
         message["tool_calls"] = [calls[i] for i in sorted(calls)]
     last = chunks[-1]
     return {"id": last["id"], "object": "chat.completion", "created": last["created"], "model": last["model"],
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "choices": [{"index": 0, "message": message,
+                         "logprobs": None if logprobs is None else {"content": logprobs}, "finish_reason": finish}],
             "usage": usage}
 
 

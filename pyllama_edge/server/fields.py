@@ -90,7 +90,7 @@ _SAMPLING: Dict[str, Tuple[Check, Optional[str]]] = {
 # (clients send those by default).
 _NOT_YET = {
     "n": (1,), "best_of": (1,), "logit_bias": ({},), "echo": (False,), "suffix": ("",),
-    "logprobs": (False,), "top_logprobs": (0,),
+    "logprobs": (False,),
     "functions": (), "function_call": (), "audio": (), "modalities": (["text"],), "prediction": (),
     "reasoning_effort": (), "service_tier": ("auto", "default"), "store": (False,), "metadata": (),
     "web_search_options": (), "verbosity": (), "prompt_cache_key": (), "safety_identifier": (),
@@ -103,11 +103,13 @@ _CHAT_ONLY: Dict[str, Tuple[Check, Optional[str]]] = {
     "tools": (_of_type(list, "an array"), "tools"),
     "tool_choice": (lambda name, v: v, "tool_choice"),  # "none" | "auto" | "required" | object: tools.py checks
     "parallel_tool_calls": (_of_type(bool, "a boolean"), None),
+    "logprobs": (_of_type(bool, "a boolean"), "logprobs"),
+    "top_logprobs": (_integer(0, 20), "top_logprobs"),
 }
 _COMPLETION_ONLY: Dict[str, Tuple[Check, Optional[str]]] = {
     "prompt": (lambda name, v: v, None),  # checked by _prompt
 }
-_NOT_YET_CHAT = {k for k in _NOT_YET if k not in ("best_of", "echo", "suffix")}
+_NOT_YET_CHAT = {k for k in _NOT_YET if k not in ("best_of", "echo", "suffix", "logprobs")}
 _NOT_YET_COMPLETION = {"n", "best_of", "logit_bias", "echo", "suffix", "logprobs"}
 
 
@@ -177,6 +179,8 @@ def chat_request(body: Any, max_tokens_limit: int) -> Tuple[Dict[str, Any], Dict
         raise bad_request("messages is required", "messages", "missing_required_parameter")
     if values.get("parallel_tool_calls") is False:
         raise unsupported("parallel_tool_calls", "false (the model may answer with several calls)")
+    if "top_logprobs" in values and not values.get("logprobs"):
+        raise bad_request("top_logprobs needs logprobs: true", "top_logprobs", "invalid_value")
     kwargs["messages"] = _messages(values["messages"])
     kwargs["max_tokens"] = _max_tokens(values, max_tokens_limit)
     return kwargs, values
