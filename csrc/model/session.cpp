@@ -81,6 +81,9 @@ void Session::set_batcher(std::shared_ptr<SessionBatcher> batcher) {
 void Session::forward(const int32_t* tokens, int64_t n, int64_t n_past, ForwardOutput output, float* logits_out) {
   const ForwardSequence sequence{&kv_cache_, tokens, n, n_past, output, logits_out};
   if (batcher_ && output != ForwardOutput::HiddenStates) {
+    // The batcher's passes skip per-layer checks (they run other sessions' rows too): this
+    // session's check runs before each of its passes instead, so a long prompt stops within a chunk.
+    if (interrupt_check_) interrupt_check_();
     batcher_->run(sequence);
     return;
   }
