@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "core/error.h"
@@ -40,7 +41,13 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd);
     throw FormatError("'" + path + "' is empty (0 bytes), not a GGUF file");
   }
-  void* mapped = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+  // A 32-bit process cannot map a file beyond its address space; size_t would truncate the size.
+  if (size_ > static_cast<uint64_t>(PTRDIFF_MAX)) {
+    ::close(fd);
+    throw ResourceError("'" + path + "' is " + std::to_string(size_) + " bytes, more than a " +
+                        std::to_string(8 * sizeof(void*)) + "-bit process can map; use a 64-bit system for this model");
+  }
+  void* mapped = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_SHARED, fd, 0);
   const int err = errno;
   if (mapped == MAP_FAILED) {
     ::close(fd);
