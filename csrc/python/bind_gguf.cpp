@@ -74,7 +74,7 @@ void register_gguf(py::module_& m) {
              for (size_t k = 0; k < f.metadata().size(); ++k) {
                const GGUFFile::ByteSpan span = f.metadata_span(k);
                const char* begin = reinterpret_cast<const char*>(f.bytes() + span.begin);
-               out.append(py::make_tuple(f.metadata()[k].first, py::bytes(begin, span.end - span.begin)));
+               out.append(py::make_tuple(f.metadata()[k].first, py::bytes(begin, static_cast<size_t>(span.end - span.begin))));
              }
              return out;
            })
