@@ -135,6 +135,19 @@ def test_lookup_with_stops_limits_and_eos(smollm2):
     assert a["choices"][0]["finish_reason"] == "stop"
 
 
+def test_drafts_end_at_the_end_of_generation(smollm2):
+    """Generation stops at an end-of-generation token, so a draft never goes past one: with the
+    target as its own draft every drafted token is kept, the last draft ending at <|im_end|>."""
+    stopped = 0
+    for prompt in COPYING + [[{"role": "user", "content": "Repeat after me: the cat sat on the mat."}]]:
+        plain = _run(smollm2, prompt, temperature=0, max_tokens=120)
+        ids, finish, text, (drafted, accepted) = _run(smollm2, prompt, temperature=0, max_tokens=120, speculative=smollm2)
+        assert (ids, finish, text) == plain[:3]
+        assert drafted > 0 and drafted == accepted, prompt
+        stopped += finish == "stop"
+    assert stopped >= 2
+
+
 def test_lookup_continues_a_session(smollm2):
     """A second call on the same session reuses a cache that speculative decoding wrote."""
     spec, plain = smollm2.session(), smollm2.session()

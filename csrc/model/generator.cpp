@@ -196,7 +196,10 @@ void Generator::evaluate(int32_t token) {
   int64_t room = session_.n_ctx() - static_cast<int64_t>(session_.history().size()) - 1;
   if (params_.max_tokens >= 0) room = std::min(room, params_.max_tokens - result_.completion_tokens);
   const int want = drafter_ ? static_cast<int>(std::min<int64_t>(draft_length_.next(), room)) : 0;
-  if (want > 0) drafter_->draft(context_, want, &draft_);
+  if (want > 0) {
+    drafter_->draft(context_, want, &draft_);
+    if (!params_.ignore_eos) end_draft_at_end_of_generation();
+  }
   if (want <= 0 || draft_.tokens.empty()) {
     session_.append(token);
     return;
@@ -206,6 +209,17 @@ void Generator::evaluate(int32_t token) {
   session_.append_batch(batch_.data(), static_cast<int64_t>(batch_.size()));
   checking_draft_ = true;
   draft_pos_ = 0;
+}
+
+void Generator::end_draft_at_end_of_generation() {
+  // Generation stops at an end-of-generation token, so drafted tokens after one (a prompt
+  // lookup copying on past the end of a quoted text into the chat template) could never be kept.
+  for (size_t i = 0; i < draft_.tokens.size(); ++i) {
+    if (!tokenizer_.is_eog(draft_.tokens[i])) continue;
+    draft_.tokens.resize(i + 1);
+    if (!draft_.probs.empty()) draft_.probs.resize(i + 1);
+    return;
+  }
 }
 
 void Generator::end_draft(size_t accepted) {

@@ -111,6 +111,8 @@ class Generator {
   const float* constrain(const float* logits);
   // Evaluates the sampled token, with a draft after it when the drafter has one.
   void evaluate(int32_t token);
+  // Drops the drafted tokens after the first end-of-generation token.
+  void end_draft_at_end_of_generation();
   // Resolves the draft being checked: keeps its first `accepted` tokens in the cache.
   void end_draft(size_t accepted);
   // The logits mask for the step after `previous`, started on the helper thread so that it
