@@ -33,6 +33,15 @@ using AttendScoresF16Fn = void (*)(int64_t n_rows, int64_t hd, const uint16_t* k
                                    size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
 using AttendValuesF16Fn = void (*)(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
                                    size_t s_stride, int64_t n_q, float* out, size_t out_stride);
+// Elementwise activations, in place. softmax: x[i] = exp(x[i] - max) / sum over n >= 1 values;
+// silu_mul: gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]. The SIMD paths compute exp with a
+// polynomial within a few ulps of the scalar twin's std::exp (0 where the result would be
+// subnormal), so they are tested against it with a bound, not bit for bit. A path's result for a
+// row depends only on its values and n, never on alignment or threads: a batch row equals the
+// same row of a decode step.
+using SoftmaxFn = void (*)(float* x, int64_t n);
+using SiluMulFn = void (*)(float* gate, const float* up, int64_t n);
+
 // A tile of R weight rows x T activation rows (tokens) in one pass: out[r * T + t] =
 // dot(n, w + r * w_stride, a + t * a_stride), strides in bytes. Each weight block is unpacked
 // once for T tokens and each activation block loaded once for R rows. Every output equals the
@@ -122,6 +131,10 @@ struct KernelTable {
   AttendValuesF16Fn attend_values_f16 = nullptr;
   AxpyQ8_0Fn axpy_q8_0 = nullptr;
   const char* axpy_q8_0_name = nullptr;
+  SoftmaxFn softmax = nullptr;
+  SiluMulFn silu_mul = nullptr;
+  const char* softmax_name = nullptr;
+  const char* silu_mul_name = nullptr;
 
   const WeightKernels& for_type(GGMLType t) const { return weights[static_cast<uint32_t>(t)]; }
   QuantizeRowFn quantizer(GGMLType t) const { return quantize[static_cast<uint32_t>(t)]; }

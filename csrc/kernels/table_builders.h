@@ -35,6 +35,14 @@ inline void set_axpy_q8_0(KernelTable& t, AxpyQ8_0Fn fn, const char* name) {
   t.axpy_q8_0_name = name;
 }
 
+inline void set_activations(KernelTable& t, SoftmaxFn softmax, const char* softmax_name, SiluMulFn silu_mul,
+                            const char* silu_mul_name) {
+  t.softmax = softmax;
+  t.softmax_name = softmax_name;
+  t.silu_mul = silu_mul;
+  t.silu_mul_name = silu_mul_name;
+}
+
 // A wider tier keeping a narrower one's layout or panel and replacing only its inner loop.
 inline void set_panel_gemm(KernelTable& t, GGMLType type, PanelGemmFn gemm, const char* name) {
   weight_slot(t, type).prefill_panel.gemm = gemm;

@@ -31,6 +31,7 @@ KernelTable make_neon_table() {
   set_quantize(t, G::Q8_K, quantize_row_q8_k__neon);
   set_attention_f16(t, PLE_KERNEL(dot_f16_f32__neon), PLE_KERNEL(axpy_f16__neon));
   set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__neon));
+  set_activations(t, PLE_KERNEL(softmax__neon), PLE_KERNEL(silu_mul__neon));
   weight_slot(t, G::Q4_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__neon, pack_panel_q4_0__neon, panel_bytes_q4_0__neon, 8, "qpanel_q4_0_q8_0__neon"};
   weight_slot(t, G::Q4_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__neon, pack_panel_q4_1__neon, panel_bytes_q4_1__neon, 8, "qpanel_q4_1_q8_1__neon"};
   weight_slot(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__neon, pack_panel_q8_0__neon, panel_bytes_q8_0__neon, 8, "qpanel_q8_0_q8_0__neon"};

@@ -40,6 +40,7 @@ KernelTable make_scalar_table() {
   set_quantize(t, G::Q8_K, quantize_row_q8_k__ref);
   set_attention_f16(t, PLE_KERNEL(dot_f16_f32__ref), PLE_KERNEL(axpy_f16__ref));
   set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__ref));
+  set_activations(t, PLE_KERNEL(softmax__ref), PLE_KERNEL(silu_mul__ref));
   return t;
 }
 

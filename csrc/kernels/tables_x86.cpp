@@ -44,6 +44,7 @@ KernelTable make_avx2_table() {
   set_quantize(t, G::Q8_K, quantize_row_q8_k__avx2);
   set_attention_f16(t, PLE_KERNEL(dot_f16_f32__avx2), PLE_KERNEL(axpy_f16__avx2));
   set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__avx2));
+  set_activations(t, PLE_KERNEL(softmax__avx2), PLE_KERNEL(silu_mul__avx2));
   t.attend_scores_f16 = attend_scores_f16__avx2;
   t.attend_values_f16 = attend_values_f16__avx2;
   weight_slot(t, G::Q4_0).decode_tile = tile_kernel(PLE_KERNEL(qtile_q4_0_q8_0_8x1__avx2), 8, 1);
@@ -106,6 +107,7 @@ KernelTable make_avx512_table() {
   set_quantize(t, G::Q8_K, quantize_row_q8_k__avx512);
   set_attention_f16(t, PLE_KERNEL(dot_f16_f32__avx512), PLE_KERNEL(axpy_f16__avx512));
   set_axpy_q8_0(t, PLE_KERNEL(axpy_q8_0__avx512));
+  set_activations(t, PLE_KERNEL(softmax__avx512), PLE_KERNEL(silu_mul__avx512));
   t.attend_scores_f16 = attend_scores_f16__avx512;
   t.attend_values_f16 = attend_values_f16__avx512;
   weight_slot(t, G::Q4_0).decode_tile = tile_kernel(PLE_KERNEL(qtile_q4_0_q8_0_8x1__avx512), 8, 1);

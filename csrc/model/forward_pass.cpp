@@ -98,9 +98,10 @@ void forward_pass(const LlamaModel& m, ThreadPool& pool, ForwardScratch& s, cons
     per_row([&](int64_t r) { ops::rmsnorm(&s.x[r * D], layer.ffn_norm.data(), D, hp.rms_eps, &s.xn[r * D]); });
     const ops::MatmulTarget gate_up[] = {{&layer.w_gate, s.gate.data()}, {&layer.w_up, s.up.data()}};
     ops::matmul_group(ctx, gate_up, 2, s.xn.data(), n, float_activations);  // gate,up[B][F]
+    const kernels::SiluMulFn silu_mul = ctx.kernels.silu_mul;
     pool.parallel_for((n * F + kSiluChunk - 1) / kSiluChunk, [&](int64_t c0, int64_t c1) {
       const int64_t begin = c0 * kSiluChunk, end = std::min(n * F, c1 * kSiluChunk);
-      ops::silu_mul(s.gate.data() + begin, s.up.data() + begin, end - begin);
+      silu_mul(s.gate.data() + begin, s.up.data() + begin, end - begin);
     });
     ops::matmul(ctx, layer.w_down, s.gate.data(), n, s.xn.data(), float_activations);  // xn[B][D]
     add_residual();

@@ -61,7 +61,7 @@ void attention(const Context& ctx, const float* q, const KVLayer& kv, int64_t n_
         const auto* v16 = reinterpret_cast<const uint16_t*>(v_head);
         const size_t stride = static_cast<size_t>(n_visible);
         k.attend_scores_f16(n_visible, hd, k16, row_halves, qh, static_cast<size_t>(hd), heads_per_task, scale, s, stride);
-        for (int64_t j = 0; j < heads_per_task; ++j) softmax(s + static_cast<size_t>(j) * stride, n_visible);
+        for (int64_t j = 0; j < heads_per_task; ++j) k.softmax(s + static_cast<size_t>(j) * stride, n_visible);
         k.attend_values_f16(n_visible, hd, v16, row_halves, s, stride, heads_per_task, oh, static_cast<size_t>(hd));
         continue;
       }
@@ -73,7 +73,7 @@ void attention(const Context& ctx, const float* q, const KVLayer& kv, int64_t n_
           s[p] = dot_f16(hd, reinterpret_cast<const uint16_t*>(k_head + p * kv.row_bytes), qh) * scale;
         }
       }
-      softmax(s, n_visible);
+      k.softmax(s, n_visible);
       if (quantized) {
         for (int64_t p = 0; p < n_visible; ++p) axpy_q8(hd, s[p], v_head + p * kv.row_bytes, oh);
       } else {

@@ -43,10 +43,4 @@ void rmsnorm(const float* x, const float* weight, int64_t n, float eps, float* o
 // position * inv_freq[i], where inv_freq has n_rot/2 entries; dims past n_rot are untouched.
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t position, const float* inv_freq);
 
-// In-place numerically stable softmax over n values.
-void softmax(float* x, int64_t n);
-
-// gate[i] = silu(gate[i]) * up[i]
-void silu_mul(float* gate, const float* up, int64_t n);
-
 }  // namespace ple::ops

@@ -11,7 +11,12 @@
 //   Each of the two results is within (B + 8) eps A of the exact dot (one rounding per block
 //   and lane, a short reduction tree, the d_w * d_a product), hence the sum.
 // - axpy_f16: bit-identical; dot_f16_f32 as the F16 dot.
+// - Activations (softmax, silu_mul): their exp is a polynomial, so each output is within
+//   8 eps |ref| (+ 2^-126 where the reference is subnormal and the SIMD path flushes to 0) of the
+//   reference; special values (0, +-Inf, NaN, overflow) as the reference; and a row's result does
+//   not depend on where it sits in memory, bit for bit.
 // Prints which table active_kernels() chose (the qemu guard in tests/test_kernels_isa.py reads it).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -279,6 +284,7 @@ TEST(kernels_isa_report) {
     }
     for (GGMLType q : {GGMLType::Q8_0, GGMLType::Q8_1, GGMLType::Q8_K}) CHECK(t.quantizer(q) != nullptr);
     CHECK(t.dot_f16_f32 != nullptr && t.axpy_f16 != nullptr);
+    CHECK(t.softmax != nullptr && t.silu_mul != nullptr);
   }
   // Features implied by the usable tables.
   const kernels::CpuFeatures& f = kernels::cpu_features();
@@ -437,6 +443,104 @@ TEST(kernels_isa_attention_f16) {
       isa.table->axpy_f16(n, a, x.data(), got_y.data());
       CHECK_MSG(std::memcmp(got_y.data(), want_y.data(), got_y.size() * sizeof(float)) == 0,
                 std::string(isa.table->axpy_f16_name) + " n=" + std::to_string(n));
+    }
+  }
+}
+
+namespace {
+
+// Equal as the reference (both NaN, or the same value), or within the activations' bound.
+bool activation_close(float got, float want) {
+  if (std::isnan(want) || std::isinf(want)) return std::isnan(want) ? std::isnan(got) : got == want;
+  return std::fabs(static_cast<double>(got) - want) <= 8 * kEps * std::fabs(static_cast<double>(want)) + std::ldexp(1.0, -126);
+}
+
+}  // namespace
+
+TEST(kernels_isa_activations_within_bound) {
+  const std::vector<Isa> isas = simd_isas();
+  Rng rng(77);
+  for (int64_t n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 257, 2048, 8195}) {
+    for (float spread : {1.0f, 10.0f, 60.0f, 200.0f}) {  // 200: many e^x below the normal range
+      std::vector<float> x(static_cast<size_t>(n)), up(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        x[i] = rng.uniform() * spread;
+        up[i] = rng.uniform() * 4.0f;
+      }
+      std::vector<float> want_soft = x, want_silu = x;
+      kernels::reference_kernels().softmax(want_soft.data(), n);
+      kernels::reference_kernels().silu_mul(want_silu.data(), up.data(), n);
+      for (const Isa& isa : isas) {
+        std::vector<float> got_soft = x, got_silu = x;
+        isa.table->softmax(got_soft.data(), n);
+        isa.table->silu_mul(got_silu.data(), up.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          const std::string where = " n=" + std::to_string(n) + " spread=" + std::to_string(spread) + " i=" + std::to_string(i);
+          CHECK_MSG(activation_close(got_soft[i], want_soft[i]), std::string(isa.table->softmax_name) + where + " got " +
+                    std::to_string(got_soft[i]) + " want " + std::to_string(want_soft[i]));
+          CHECK_MSG(activation_close(got_silu[i], want_silu[i]), std::string(isa.table->silu_mul_name) + where + " got " +
+                    std::to_string(got_silu[i]) + " want " + std::to_string(want_silu[i]));
+        }
+      }
+    }
+  }
+}
+
+TEST(kernels_isa_activations_special_values) {
+  const float inf = INFINITY, nan = NAN;
+  // silu(g) * up at the edges of exp's range and beyond, signed zeros, infinities and NaN.
+  const std::vector<float> g = {0.0f, -0.0f, 1e-30f, -1e-30f, 88.72f, -88.72f, 88.8f, -88.8f, 87.4f, -87.4f, 103.9f,
+                                -103.9f, 200.0f, -200.0f, inf, -inf, nan, 3.0f, -3.0f};
+  const std::vector<float> up(g.size(), 1.5f);
+  std::vector<float> want = g;
+  kernels::reference_kernels().silu_mul(want.data(), up.data(), static_cast<int64_t>(g.size()));
+  // Softmax rows with an infinite or NaN entry, all equal entries, one dominant entry.
+  const std::vector<std::vector<float>> rows = {{0.0f, -inf, 1.0f}, {nan, 1.0f, 2.0f}, {5.0f, 5.0f, 5.0f, 5.0f, 5.0f},
+                                                {1000.0f, 0.0f, -1000.0f}, {-1e30f, 1e30f}};
+  for (const Isa& isa : simd_isas()) {
+    std::vector<float> got = g;
+    isa.table->silu_mul(got.data(), up.data(), static_cast<int64_t>(g.size()));
+    for (size_t i = 0; i < g.size(); ++i) {
+      CHECK_MSG(activation_close(got[i], want[i]), std::string(isa.table->silu_mul_name) + " g=" + std::to_string(g[i]) +
+                " got " + std::to_string(got[i]) + " want " + std::to_string(want[i]));
+    }
+    for (const std::vector<float>& row : rows) {
+      std::vector<float> w = row, s = row;
+      kernels::reference_kernels().softmax(w.data(), static_cast<int64_t>(w.size()));
+      isa.table->softmax(s.data(), static_cast<int64_t>(s.size()));
+      for (size_t i = 0; i < row.size(); ++i) {
+        CHECK_MSG(activation_close(s[i], w[i]), std::string(isa.table->softmax_name) + " special row, i=" + std::to_string(i));
+      }
+    }
+  }
+}
+
+// A row's activations are the same wherever the row sits: a batch row and a decode row (or two
+// threads' chunks) reach the kernel at different alignments.
+TEST(kernels_isa_activations_independent_of_alignment) {
+  Rng rng(88);
+  for (int64_t n : {5, 13, 64, 301}) {
+    std::vector<float> x(static_cast<size_t>(n)), up(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = rng.uniform() * 20.0f;
+      up[i] = rng.uniform();
+    }
+    for (const Isa& isa : simd_isas()) {
+      std::vector<float> soft0 = x, silu0 = x;
+      isa.table->softmax(soft0.data(), n);
+      isa.table->silu_mul(silu0.data(), up.data(), n);
+      for (int offset = 1; offset < 16; ++offset) {
+        std::vector<float> buf(static_cast<size_t>(n + offset)), up_buf(static_cast<size_t>(n + offset));
+        std::copy(x.begin(), x.end(), buf.begin() + offset);
+        std::copy(up.begin(), up.end(), up_buf.begin() + offset);
+        isa.table->softmax(buf.data() + offset, n);
+        CHECK_MSG(std::memcmp(buf.data() + offset, soft0.data(), soft0.size() * sizeof(float)) == 0,
+                  std::string(isa.table->softmax_name) + " offset " + std::to_string(offset));
+        std::copy(x.begin(), x.end(), buf.begin() + offset);
+        isa.table->silu_mul(buf.data() + offset, up_buf.data() + offset, n);
+        CHECK_MSG(std::memcmp(buf.data() + offset, silu0.data(), silu0.size() * sizeof(float)) == 0,
+                  std::string(isa.table->silu_mul_name) + " offset " + std::to_string(offset));
+      }
     }
   }
 }

@@ -11,13 +11,15 @@
 
 namespace ple::kernels {
 
-// NEON: every dot, quantizer and attention kernel.
+// NEON: every dot, quantizer, attention kernel and activation.
 float qdot_f32_f32__neon(int64_t n, const void* w, const void* a);
 float qdot_f16_f32__neon(int64_t n, const void* w, const void* a);
 float qdot_bf16_f32__neon(int64_t n, const void* w, const void* a);
 float dot_f16_f32__neon(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16__neon(int64_t n, float a, const uint16_t* x, float* y);
 void axpy_q8_0__neon(int64_t n, float a, const void* x, float* y);
+void softmax__neon(float* x, int64_t n);
+void silu_mul__neon(float* gate, const float* up, int64_t n);
 void quantize_row_q8_0__neon(const float* x, void* y, int64_t n);
 void quantize_row_q8_1__neon(const float* x, void* y, int64_t n);
 void quantize_row_q8_k__neon(const float* x, void* y, int64_t n);

@@ -51,4 +51,9 @@ void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y);
 // Q8_0 KV cache: per block, y[i] + (a * d) * q[i], two roundings per element after the scale.
 void axpy_q8_0__ref(int64_t n, float a, const void* x, float* y);
 
+// Activations with std::exp: softmax subtracts the maximum and sums in double; silu_mul computes
+// g / (1 + exp(-g)) * up in that order.
+void softmax__ref(float* x, int64_t n);
+void silu_mul__ref(float* gate, const float* up, int64_t n);
+
 }  // namespace ple::kernels

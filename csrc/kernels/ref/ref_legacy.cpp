@@ -1,5 +1,7 @@
 // Scalar reference kernels for the float types and the 32-element block formats
-// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1). These define the results every SIMD path must reproduce.
+// (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1), the attention kernels and the activations. These define the
+// results every SIMD path must reproduce.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -146,6 +148,25 @@ float dot_f16_f32__ref(int64_t n, const uint16_t* x, const float* y) { return qd
 
 void axpy_f16__ref(int64_t n, float a, const uint16_t* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = y[i] + a * fp16_to_fp32(x[i]);
+}
+
+void softmax__ref(float* x, int64_t n) {
+  float max_value = x[0];
+  for (int64_t i = 1; i < n; ++i) max_value = std::max(max_value, x[i]);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max_value);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul__ref(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
 }
 
 void axpy_q8_0__ref(int64_t n, float a, const void* x, float* y) {
