@@ -237,18 +237,15 @@ struct Q6_Kx8 {
     s = vmlal_laneq_s16(s, scales_half16(sc + 112, h), a.bsums_hi, 6);
     return vmlal_laneq_s16(s, scales_half16(sc + 120, h), a.bsums_hi, 7);
   }
-  // The 6-bit quants (0..63) of element vectors w < 8 for step s from their ql and qh vectors.
-  template <int kS>
-  static void quants(const uint8x16_t ql[8], const uint8x16_t qh[8], int8x16_t v[8]) {
-    for (int w = 0; w < 8; ++w) {
-      const uint8x16_t low = kS < 2 ? vandq_u8(ql[w], vdupq_n_u8(0x0f)) : vshrq_n_u8(ql[w], 4);
-      uint8x16_t high;
-      if constexpr (kS == 0) high = vshlq_n_u8(qh[w], 4);
-      if constexpr (kS == 1) high = vshlq_n_u8(qh[w], 2);
-      if constexpr (kS == 2) high = qh[w];
-      if constexpr (kS == 3) high = vshrq_n_u8(qh[w], 2);
-      v[w] = vreinterpretq_s8_u8(vorrq_u8(low, vandq_u8(high, vdupq_n_u8(0x30))));
-    }
+  // The 6-bit quants (0..63) of element vectors w < 8 for step s < 2 (the low nibbles of ql) and
+  // step s + 2 (the high nibbles), given bits = qh >> 2s: `sli` puts bits 0..1 above the low
+  // nibble and keeps that nibble, `sri` puts the high nibble under bits 4..5, so each vector takes
+  // two instructions.
+  static void low_step_quants(const uint8x16_t ql[8], const uint8x16_t bits[8], int8x16_t v[8]) {
+    for (int w = 0; w < 8; ++w) v[w] = vreinterpretq_s8_u8(vsliq_n_u8(ql[w], vandq_u8(bits[w], vdupq_n_u8(0x03)), 4));
+  }
+  static void high_step_quants(const uint8x16_t ql[8], const uint8x16_t bits[8], int8x16_t v[8]) {
+    for (int w = 0; w < 8; ++w) v[w] = vreinterpretq_s8_u8(vsriq_n_u8(vandq_u8(bits[w], vdupq_n_u8(0x30)), ql[w], 4));
   }
   // isum + sc_j * dot(sub-block j) + sc_{j+1} * dot(sub-block j + 1) for the 32 elements of v.
   static int32x4_t two_sub_blocks(int32x4_t isum, const int8x16_t v[8], const int8_t* a, const uint8_t* sc, int j, int h) {
@@ -268,23 +265,19 @@ struct Q6_Kx8 {
       int32x4_t isum = vdupq_n_s32(0);
       for (int u = 0; u < 2; ++u) {
         const uint8x16x4_t h0 = vld1q_u8_x4(qh_base + 128 * u), h1 = vld1q_u8_x4(qh_base + 128 * u + 64);
-        const uint8x16_t qh[8] = {h0.val[0], h0.val[1], h0.val[2], h0.val[3], h1.val[0], h1.val[1], h1.val[2], h1.val[3]};
+        uint8x16_t bits[8] = {h0.val[0], h0.val[1], h0.val[2], h0.val[3], h1.val[0], h1.val[1], h1.val[2], h1.val[3]};
         const int8_t* ya = a.a.qs + 128 * u;
         for (int half = 0; half < 2; ++half) {  // ql vectors 16u + 8 half + w serve steps half and half + 2
           const uint8x16x4_t l0 = vld1q_u8_x4(ql_base + 256 * u + 128 * half), l1 = vld1q_u8_x4(ql_base + 256 * u + 128 * half + 64);
           const uint8x16_t ql[8] = {l0.val[0], l0.val[1], l0.val[2], l0.val[3], l1.val[0], l1.val[1], l1.val[2], l1.val[3]};
-          int8x16_t v[8];
-          if (half == 0) {
-            quants<0>(ql, qh, v);
-            isum = two_sub_blocks(isum, v, ya, sc, 8 * u, h);
-            quants<2>(ql, qh, v);
-            isum = two_sub_blocks(isum, v, ya + 64, sc, 8 * u + 4, h);
-          } else {
-            quants<1>(ql, qh, v);
-            isum = two_sub_blocks(isum, v, ya + 32, sc, 8 * u + 2, h);
-            quants<3>(ql, qh, v);
-            isum = two_sub_blocks(isum, v, ya + 96, sc, 8 * u + 6, h);
+          if (half == 1) {
+            for (int w = 0; w < 8; ++w) bits[w] = vshrq_n_u8(bits[w], 2);
           }
+          int8x16_t v[8];
+          low_step_quants(ql, bits, v);
+          isum = two_sub_blocks(isum, v, ya + 32 * half, sc, 8 * u + 2 * half, h);
+          high_step_quants(ql, bits, v);
+          isum = two_sub_blocks(isum, v, ya + 64 + 32 * half, sc, 8 * u + 4 + 2 * half, h);
         }
       }
       isum = vsubq_s32(isum, vshlq_n_s32(scaled_bsums(sc, a, h), 5));
