@@ -7,29 +7,23 @@
 #include <arm_neon.h>
 
 #include "kernels/arm/arm_kernels.h"
+#include "kernels/exp_polynomial.h"
 
 namespace ple::kernels {
 namespace {
 
-// e^x in each lane: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so n * the first is
-// exact), e^r by its Taylor series to r^7, times 2^n. 0 below the normal range, +inf above it,
-// NaN for NaN.
+// e^x in each lane (exp_polynomial.h).
 inline float32x4_t exp4(float32x4_t x) {
-  const float32x4_t hi = vdupq_n_f32(88.72283935546875f);
-  const float32x4_t lo = vdupq_n_f32(-87.33654022216797f);
+  using namespace exp_polynomial;
+  const float32x4_t hi = vdupq_n_f32(kMaxArg);
+  const float32x4_t lo = vdupq_n_f32(kMinArg);
   const float32x4_t xc = vminq_f32(vmaxq_f32(x, lo), hi);
-  const float32x4_t n = vrndnq_f32(vmulq_f32(xc, vdupq_n_f32(1.44269504088896341f)));
-  float32x4_t r = vfmsq_f32(xc, n, vdupq_n_f32(0.693359375f));
-  r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
-  float32x4_t p = vdupq_n_f32(1.0f / 5040.0f);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 720.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 120.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 24.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 6.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-  // 2^n as two powers of two: n runs from -126 to 128, past one float exponent's range.
+  const float32x4_t n = vrndnq_f32(vmulq_f32(xc, vdupq_n_f32(kLog2e)));
+  float32x4_t r = vfmsq_f32(xc, n, vdupq_n_f32(kLn2Hi));
+  r = vfmsq_f32(r, n, vdupq_n_f32(kLn2Lo));
+  float32x4_t p = vdupq_n_f32(kTaylor[0]);
+  for (int k = 1; k < kTerms; ++k) p = vfmaq_f32(vdupq_n_f32(kTaylor[k]), p, r);
+  // 2^n as two powers of two.
   const int32x4_t ni = vcvtq_s32_f32(n);
   const int32x4_t half = vshrq_n_s32(ni, 1);
   const int32x4_t rest = vsubq_s32(ni, half);

@@ -1,12 +1,11 @@
 // The activations of activations_x86.h built for AVX2 + FMA + F16C
-// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS), instantiated with Avx2 (policy_avx2.h).
+// (cmake/isa_sources.cmake: PLE_AVX2_FLAGS).
 #include "kernels/x86/x86_kernels.h"
 #include "kernels/x86/activations_x86.h"
-#include "kernels/x86/policy_avx2.h"
 
 namespace ple::kernels {
 
-void softmax__avx2(float* x, int64_t n) { softmax<Avx2>(x, n); }
-void silu_mul__avx2(float* gate, const float* up, int64_t n) { silu_mul<Avx2>(gate, up, n); }
+void softmax__avx2(float* x, int64_t n) { softmax8(x, n); }
+void silu_mul__avx2(float* gate, const float* up, int64_t n) { silu_mul8(gate, up, n); }
 
 }  // namespace ple::kernels

@@ -1,39 +1,31 @@
-// The activations (kernel_table.h, SoftmaxFn / SiluMulFn) as templates over the x86 ISA policy,
-// eight floats at a time with a vector exp. Included only by activations_avx2.cpp and
-// activations_avx512.cpp, which instantiate them with their policy and export them by name;
-// internal linkage. Both builds run the same operations (multiply-adds only where written), so
-// their results are equal bit for bit; they differ from the __ref twins by the exp's few ulps.
+// The activations (kernel_table.h, SoftmaxFn / SiluMulFn) eight floats at a time with a vector
+// exp. Included only by activations_avx2.cpp and activations_avx512.cpp, which export them under
+// their ISA's name; internal linkage, so each file's copy keeps its own flags. The AVX-512 build
+// runs the same 256-bit code (512-bit vectors were not tried),
+// so both give equal results bit for bit; they differ from the __ref twins by the exp's few ulps.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/exp_polynomial.h"
 #include "kernels/x86/x86_intrin.h"
 
 namespace ple::kernels {
 namespace {
 
-// e^x in each lane: x = n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so n * the first is
-// exact), e^r by its Taylor series to r^7 (truncation under 0.05 ulp), times 2^n. Within 2 ulps
-// of the correctly rounded result where that is a normal float; 0 below that range, +inf above
-// it, NaN for NaN.
+// e^x in each lane (exp_polynomial.h).
 inline __m256 exp8(__m256 x) {
-  const __m256 hi = _mm256_set1_ps(88.72283935546875f);   // above: e^x overflows
-  const __m256 lo = _mm256_set1_ps(-87.33654022216797f);  // e^lo is the smallest normal float
+  using namespace exp_polynomial;
+  const __m256 hi = _mm256_set1_ps(kMaxArg);
+  const __m256 lo = _mm256_set1_ps(kMinArg);
   const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 5040.0f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 720.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  // 2^n as two powers of two: n runs from -126 to 128, past one float exponent's range.
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), xc);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kTaylor[0]);
+  for (int k = 1; k < kTerms; ++k) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kTaylor[k]));
+  // 2^n as two powers of two.
   const __m256i ni = _mm256_cvtps_epi32(n);
   const __m256i half = _mm256_srai_epi32(ni, 1);
   const __m256i rest = _mm256_sub_epi32(ni, half);
@@ -58,8 +50,7 @@ inline void store_partial(float* x, int64_t n, __m256 v) {
   for (int64_t i = 0; i < n; ++i) x[i] = buf[i];
 }
 
-template <class Isa>
-void softmax(float* x, int64_t n) {
+inline void softmax8(float* x, int64_t n) {
   const int64_t full = n / 8 * 8;
   const int64_t tail = n - full;
   __m256 vmax = _mm256_set1_ps(-INFINITY);
@@ -90,8 +81,7 @@ void softmax(float* x, int64_t n) {
   if (tail) store_partial(x + full, tail, _mm256_mul_ps(load_partial(x + full, tail, 0.0f), inv));
 }
 
-template <class Isa>
-void silu_mul(float* gate, const float* up, int64_t n) {
+inline void silu_mul8(float* gate, const float* up, int64_t n) {
   const __m256 one = _mm256_set1_ps(1.0f);
   auto silu_times = [&](__m256 g, __m256 u) {
     const __m256 e = exp8(_mm256_xor_ps(g, _mm256_set1_ps(-0.0f)));  // e^-g
