@@ -55,6 +55,7 @@ ARCH = {
 }
 
 _INSNS = re.compile(r"^insns: (\d+)$", re.M)
+_SYMBOL = re.compile(r"^symbol: (\d+) (.*)$", re.M)
 
 
 def parse_count(text: str) -> int:
@@ -63,6 +64,20 @@ def parse_count(text: str) -> int:
     if len(found) != 1:
         raise ValueError(f"expected one 'insns: N' line, found {len(found)}")
     return int(found[0])
+
+
+def parse_symbols(text: str) -> dict[str, int]:
+    """The plugin's per-function counts ("symbol: N NAME" lines, by_symbol=on), names demangled
+    and cut before their argument lists, so a kernel's clones and overloads add up."""
+    raw = {name: int(n) for n, name in _SYMBOL.findall(text)}
+    names = list(raw)
+    plain = subprocess.run(["c++filt"], input="\n".join(names), capture_output=True, text=True,
+                           check=True).stdout.split("\n")[:len(names)]
+    out: dict[str, int] = {}
+    for name, readable in zip(names, plain):
+        short = readable.split("(", 1)[0] or readable
+        out[short] = out.get(short, 0) + raw[name]
+    return out
 
 
 def per_token(base: int, decoded: int, prompted: int, p1: int, p2: int, d: int) -> tuple[float, float]:
@@ -167,22 +182,39 @@ class Counter:
         self.r, self.plugin, self.path = r, plugin, cache / "counts.json"
         self.db = json.loads(self.path.read_text()) if self.path.exists() else {}
 
-    def count(self, binary: Path, model: Path, cpu: str, p: int, d: int) -> int:
+    def count(self, binary: Path, model: Path, cpu: str, p: int, d: int):
+        """The run's total instruction count."""
+        return self._count(binary, model, cpu, p, d, by_symbol=False)
+
+    def count_by_symbol(self, binary: Path, model: Path, cpu: str, p: int, d: int) -> dict[str, int]:
+        return self._count(binary, model, cpu, p, d, by_symbol=True)
+
+    def _count(self, binary: Path, model: Path, cpu: str, p: int, d: int, by_symbol: bool):
         st = model.stat()
         key = f"{file_hash(binary)} {model.resolve()} {st.st_size} {int(st.st_mtime)} {cpu} {p} {d}"
+        key += " by_symbol" if by_symbol else ""
         if key not in self.db:
-            proc = self.r.run(["qemu-aarch64", "-plugin", str(self.plugin), "-d", "plugin", "-cpu", cpu,
+            plugin = f"{self.plugin},by_symbol=on" if by_symbol else str(self.plugin)
+            proc = self.r.run(["qemu-aarch64", "-plugin", plugin, "-d", "plugin", "-cpu", cpu,
                                "-L", SYSROOT, str(binary), str(model), str(p), str(d)],
                               capture_output=True, text=True)
             try:
-                self.db[key] = parse_count(proc.stderr)
+                total = parse_count(proc.stderr)
             except ValueError as e:
                 raise RuntimeError(f"{binary.name}: {e}: {proc.stderr[-500:]}") from None
-            log(f"   {binary.name} {model.name} {cpu} P={p} D={d}: {self.db[key]} insns; {proc.stdout.strip()}")
-            self.save(key, self.db[key])
+            value = total
+            if by_symbol:
+                value = parse_symbols(proc.stderr)
+                # Each run of one function's instructions is counted when its first one executes,
+                # so a block left early by an exception could make the parts differ from the total.
+                if sum(value.values()) != total:
+                    log(f"   note: functions add up to {sum(value.values())}, total {total}")
+            log(f"   {binary.name} {model.name} {cpu} P={p} D={d}: {total} insns"
+                f"{' by symbol' if by_symbol else ''}; {proc.stdout.strip()}")
+            self.save(key, value)
         return self.db[key]
 
-    def save(self, key: str, value: int) -> None:
+    def save(self, key: str, value) -> None:
         """Adds one count to the file. Several runs of the script may share the cache: under a lock,
         the file is read again and merged, so none loses another's counts."""
         with open(self.path.with_suffix(".lock"), "a") as lock:
@@ -204,6 +236,32 @@ class Counter:
                          p1, p2, d)
 
 
+def symbol_table(counter: Counter, binary: Path, model: Path, cpu: str, p1: int, p2: int, d: int,
+                 top: int) -> list[str]:
+    """Markdown rows: the functions taking the most instructions per decoded and per prompt token."""
+    runs = [counter.count_by_symbol(binary, model, cpu, p, n) for p, n in ((p1, 1), (p1, d), (p2, 1))]
+    names = set().union(*runs)
+    rows = []
+    for name in names:
+        base, decoded, prompted = (run.get(name, 0) for run in runs)
+        rows.append((name, *per_token(base, decoded, prompted, p1, p2, d)))
+    decode_total = sum(r[1] for r in rows)
+    prompt_total = sum(r[2] for r in rows)
+    rows.sort(key=lambda r: -(abs(r[1]) + abs(r[2])))
+    m = 1e6
+    out = [f"\n{binary.name} on {model.name}, {cpu}: per decoded token {decode_total / m:.1f}M, "
+           f"per prompt token {prompt_total / m:.1f}M",
+           "| function | decode | share | prompt | share |", "|---|---|---|---|---|"]
+    for name, dec, pro in rows[:top]:
+        out.append(f"| `{name}` | {dec / m:.2f}M | {dec / decode_total:.1%} | {pro / m:.2f}M | "
+                   f"{pro / prompt_total:.1%} |")
+    rest_d = sum(r[1] for r in rows[top:])
+    rest_p = sum(r[2] for r in rows[top:])
+    out.append(f"| (the other {max(len(rows) - top, 0)}) | {rest_d / m:.2f}M | {rest_d / decode_total:.1%} | "
+               f"{rest_p / m:.2f}M | {rest_p / prompt_total:.1%} |")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="+", type=Path)
@@ -215,6 +273,8 @@ def main() -> int:
     ap.add_argument("--lock", help="flock this file around every build and emulated run")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", choices=["ours", "llama"], help="count one engine only")
+    ap.add_argument("--by-symbol", type=int, metavar="TOP", default=0,
+                    help="also split each count by guest function and print the TOP functions")
     args = ap.parse_args()
     cpus = args.cpu or ["cortex-a76"]
     p1, p2 = args.prompt
@@ -227,13 +287,17 @@ def main() -> int:
     counter = Counter(r, build_plugin(r, args.cache), args.cache)
     ours = build_ours(r) if args.only != "llama" else None
 
-    rows = []
+    rows, tables = [], []
     for cpu in cpus:
         llama = build_llama(r, args.cache, args.llama_version, ARCH[cpu]) if args.only != "ours" else None
         for model in args.models:
             o = counter.per_token(ours, model, cpu, p1, p2, args.decode) if ours else None
             ll = counter.per_token(llama, model, cpu, p1, p2, args.decode) if llama else None
             rows.append((model.name, cpu, o, ll))
+            if args.by_symbol:
+                for binary in (b for b in (ours, llama) if b):
+                    tables.extend(symbol_table(counter, binary, model, cpu, p1, p2, args.decode,
+                                               args.by_symbol))
 
     m = 1e6
     print(f"\nguest instructions per token, one thread, P = {p1} -> {p2}, D = {args.decode}, "
@@ -248,6 +312,8 @@ def main() -> int:
             ratio = f"{o[i] / ll[i]:.2f}" if o and ll else "-"
             cell += [a, b, ratio]
         print(f"| {name} | {cpu} | " + " | ".join(cell) + " |")
+    for line in tables:
+        print(line)
     return 0
 
 

@@ -41,3 +41,12 @@ def test_counts_of_concurrent_runs_are_merged_not_overwritten(tmp_path):
     third = aic.Counter(None, Path("plugin.so"), tmp_path)
     assert third.db == {"a cortex-a76 16 1": 11, "b cortex-a72 16 1": 22}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.json", "counts.lock"]
+
+
+def test_parse_symbols_demangles_and_merges_clones():
+    text = ("insns: 60\n"
+            "symbol: 10 _ZN3ple7kernels4gemvEPKfl\n"
+            "symbol: 20 _ZN3ple7kernels4gemvEPKfl.constprop.0\n"
+            "symbol: 25 memcpy\n"
+            "symbol: 5 ?\n")
+    assert aic.parse_symbols(text) == {"ple::kernels::gemv": 30, "memcpy": 25, "?": 5}
