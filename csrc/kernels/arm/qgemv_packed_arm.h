@@ -320,18 +320,5 @@ void gemv_groups(int64_t n, const void* groups, int64_t n_groups, const void* a,
   for (; g < n_groups; ++g) pass(g, std::make_integer_sequence<int, 1>());
 }
 
-// A prefill panel that is the group itself (PanelKernel over a packed layout whose decode step is
-// already dense): out[t * out_stride + r] = dot(row r, token t), one group pass per token. The
-// group stays in L1/L2 while the tokens stream past.
-template <class Format>
-void panel_gemm_by_group(int64_t n, const void* group, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                         size_t out_stride) {
-  const int64_t nb = n / Format::kBlockElems;
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const auto* act = reinterpret_cast<const typename Format::Activation*>(static_cast<const uint8_t*>(a) + t * a_stride);
-    run_pass<Format>(nb, static_cast<const uint8_t*>(group), 0, act, out + t * out_stride, std::make_integer_sequence<int, 1>());
-  }
-}
-
 }  // namespace
 }  // namespace ple::kernels

@@ -19,17 +19,9 @@ void qgemv_q8_0x8_q8_0__dotprod(int64_t n, const void* groups, int64_t n_groups,
 void qgemv_q4_kx8_q8_k__dotprod(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_groups<Q4_Kx8<true>>(n, groups, n_groups, a, out);
 }
-void qpanel_q4_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                               size_t out_stride) {
-  panel_gemm_by_group<Q4_Kx8<true>>(n, panel, a, a_stride, n_tokens, out, out_stride);
-}
 
 void qgemv_q6_kx8_q8_k__dotprod(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_groups<Q6_Kx8<true>>(n, groups, n_groups, a, out);
-}
-void qpanel_q6_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                               size_t out_stride) {
-  panel_gemm_by_group<Q6_Kx8<true>>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace ple::kernels

@@ -5,6 +5,7 @@
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/qgemv_packed_arm.h"
 #include "kernels/arm/qpanel_arm.h"
+#include "kernels/arm/qpanel_kquants_arm.h"
 
 namespace ple::kernels {
 
@@ -56,18 +57,9 @@ void pack_q4_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_grou
 void qgemv_q4_kx8_q8_k__neon(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_groups<Q4_Kx8<false>>(n, groups, n_groups, a, out);
 }
-// Q4_K's panel is its group (panel_gemm_by_group): the panel of a packed group is a copy, the
-// panel of file rows is their group.
 void pack_panel_from_q4_kx8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
-  std::memcpy(panel, group, packed_group_bytes_q4_kx8__neon(n));
+  expand_k_group<kQ4KGroupBytes, kQ4KPanelBytes, expand_q4_k_block>(n, group, panel);
 }
-size_t panel_bytes_q4_k__neon(int64_t n) { return packed_group_bytes_q4_kx8__neon(n); }
-void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) { pack_q4_kx8__neon(n, w, w_stride, panel); }
-void qpanel_q4_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride) {
-  panel_gemm_by_group<Q4_Kx8<false>>(n, panel, a, a_stride, n_tokens, out, out_stride);
-}
-
 size_t packed_group_bytes_q6_kx8__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ6KGroupBytes; }
 void pack_q6_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {
@@ -77,15 +69,7 @@ void pack_q6_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_grou
 void qgemv_q6_kx8_q8_k__neon(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_groups<Q6_Kx8<false>>(n, groups, n_groups, a, out);
 }
-// Q6_K's panel is its group too.
 void pack_panel_from_q6_kx8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
-  std::memcpy(panel, group, packed_group_bytes_q6_kx8__neon(n));
+  expand_k_group<kQ6KGroupBytes, kQ6KPanelBytes, expand_q6_k_block>(n, group, panel);
 }
-size_t panel_bytes_q6_k__neon(int64_t n) { return packed_group_bytes_q6_kx8__neon(n); }
-void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) { pack_q6_kx8__neon(n, w, w_stride, panel); }
-void qpanel_q6_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride) {
-  panel_gemm_by_group<Q6_Kx8<false>>(n, panel, a, a_stride, n_tokens, out, out_stride);
-}
-
 }  // namespace ple::kernels

@@ -1,8 +1,9 @@
-// Prefill panels (8 rows) for Q4_0, Q4_1 and Q8_0 on plain NEON (qpanel_arm.h): packing from the
-// file's rows, the panel's size, and the token loop with widening multiplies. The dotprod table
-// keeps the packing and replaces the token loop.
+// Prefill panels (8 rows) for Q4_0, Q4_1, Q8_0 (qpanel_arm.h), Q4_K and Q6_K (qpanel_kquants_arm.h)
+// on plain NEON: packing from the file's rows, the panel's size, and the token loop with widening
+// multiplies. The dotprod table keeps the packing and replaces the token loop.
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/qpanel_arm.h"
+#include "kernels/arm/qpanel_kquants_arm.h"
 
 namespace ple::kernels {
 
@@ -29,6 +30,24 @@ void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* pane
 void qpanel_q8_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
   panel_gemm<false, false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+size_t panel_bytes_q4_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ4KPanelBytes; }
+void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_k_panel_from_rows<kQ4KGroupBytes, kQ4KPanelBytes, pack_q4_k_block, expand_q4_k_block>(n, w, w_stride, panel);
+}
+void qpanel_q4_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  k_panel_gemm<false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+size_t panel_bytes_q6_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ6KPanelBytes; }
+void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_k_panel_from_rows<kQ6KGroupBytes, kQ6KPanelBytes, pack_q6_k_block, expand_q6_k_block>(n, w, w_stride, panel);
+}
+void qpanel_q6_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  k_panel_gemm<false, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace ple::kernels

@@ -1,0 +1,237 @@
+// Prefill panels for Q4_K and Q6_K (kernel_table.h, PanelKernel) over 8 rows, as templates over
+// the tier. A panel is one packed group (qgemv_packed_arm.h) with its quants unpacked once to int8
+// in Q8_0x8's four-row words and its scales widened, so the token loop only loads and multiplies:
+// the nibble splitting (Q4_K) and 6-bit assembly (Q6_K) that the GEMV repeats for every token is
+// done once per panel, and each pass serves kTokens tokens per load of the weights.
+//
+//   Q4_K panel, per super-block column (2496 bytes): float d[8], dmin[8]; int32 sc[8][8] (sub-block
+//     j, row r); int16 m[8][8]; then int8 quants [j][h][8 vectors]: rows 4h..4h+3 of sub-block j's
+//     32 elements, vector k holding elements 4k..4k+3 of each row (0..15).
+//   Q6_K panel (2592 bytes): float d[8]; int32 sc[16][8]; then int8 quants [p][h][8 vectors] for
+//     the pairs p of 16-element sub-blocks (2p, 2p + 1), each as q - 32 (-32..31).
+//
+// The integer sums are the GEMV's (exact in int32, so their order is free: Q6_K's q - 32 needs no
+// bsums correction) and the float step is the GEMV's, so every output equals the one-row dot bit
+// for bit. Included only by qpanel_neon.cpp and qpanel_dotprod.cpp; internal linkage.
+#pragma once
+#include <utility>
+
+#include "kernels/arm/qgemv_packed_arm.h"
+
+namespace ple::kernels {
+namespace {
+
+constexpr size_t kQ4KPanelQuantsAt = 2 * kGroupRows * sizeof(float) + 8 * kGroupRows * (sizeof(int32_t) + sizeof(int16_t));
+constexpr size_t kQ4KPanelBytes = kQ4KPanelQuantsAt + kGroupRows * kQK_K;  // 2496
+constexpr size_t kQ6KPanelQuantsAt = kGroupRows * sizeof(float) + 16 * kGroupRows * sizeof(int32_t);
+constexpr size_t kQ6KPanelBytes = kQ6KPanelQuantsAt + kGroupRows * kQK_K;  // 2592
+
+inline void store_quants8(int8_t* out, const int8x16_t v[8]) {
+  for (int k = 0; k < 8; ++k) vst1q_s8(out + 16 * k, v[k]);
+}
+// Eight vectors by single loads: gcc moves the x4 structure loads' results through the stack.
+inline void load_quants8(const int8_t* q, int8x16_t v[8]) {
+  for (int k = 0; k < 8; ++k) v[k] = vld1q_s8(q + 16 * k);
+}
+
+// One super-block column of a Q4_K group -> its panel block.
+inline void expand_q4_k_block(const uint8_t* group, uint8_t* panel) {
+  auto* f = reinterpret_cast<float*>(panel);
+  float32x4_t lo, hi;
+  load_scales8(group, lo, hi);
+  vst1q_f32(f, lo);
+  vst1q_f32(f + 4, hi);
+  load_scales8(group + 16, lo, hi);
+  vst1q_f32(f + 8, lo);
+  vst1q_f32(f + 12, hi);
+  auto* sc = reinterpret_cast<int32_t*>(panel + 64);
+  auto* m = reinterpret_cast<int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
+  for (int j = 0; j < 8; ++j) {
+    const uint16x8_t sc16 = vmovl_u8(vld1_u8(group + 32 + 8 * j));
+    vst1q_s32(sc + 8 * j, vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(sc16))));
+    vst1q_s32(sc + 8 * j + 4, vreinterpretq_s32_u32(vmovl_high_u16(sc16)));
+    vst1q_s16(m + 8 * j, vreinterpretq_s16_u16(vmovl_u8(vld1_u8(group + 96 + 8 * j))));
+  }
+  auto* q = reinterpret_cast<int8_t*>(panel + kQ4KPanelQuantsAt);
+  for (int h = 0; h < 2; ++h) {
+    for (int c = 0; c < 4; ++c) {  // group vectors 8c + k: sub-block 2c (low nibbles), 2c + 1 (high)
+      const uint8_t* raw = group + 160 + 512 * h + 128 * c;
+      int8x16_t low[8], high[8];
+      for (int k = 0; k < 8; ++k) split_nibbles(vld1q_u8(raw + 16 * k), low[k], high[k]);
+      store_quants8(q + 128 * (2 * (2 * c) + h), low);
+      store_quants8(q + 128 * (2 * (2 * c + 1) + h), high);
+    }
+  }
+}
+
+// One super-block column of a Q6_K group -> its panel block (the GEMV's quant assembly, then - 32).
+inline void expand_q6_k_block(const uint8_t* group, uint8_t* panel) {
+  auto* f = reinterpret_cast<float*>(panel);
+  float32x4_t lo, hi;
+  load_scales8(group, lo, hi);
+  vst1q_f32(f, lo);
+  vst1q_f32(f + 4, hi);
+  auto* sc = reinterpret_cast<int32_t*>(panel + 32);
+  for (int j = 0; j < 16; ++j) {
+    const int16x8_t sc16 = vmovl_s8(vld1_s8(reinterpret_cast<const int8_t*>(group + 16 + 8 * j)));
+    vst1q_s32(sc + 8 * j, vmovl_s16(vget_low_s16(sc16)));
+    vst1q_s32(sc + 8 * j + 4, vmovl_high_s16(sc16));
+  }
+  auto* q = reinterpret_cast<int8_t*>(panel + kQ6KPanelQuantsAt);
+  const int8x16_t offset = vdupq_n_s8(32);
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* ql_base = group + 144 + 768 * h;
+    const uint8_t* qh_base = ql_base + 512;
+    for (int u = 0; u < 2; ++u) {
+      uint8x16_t bits[8];
+      for (int w = 0; w < 8; ++w) bits[w] = vld1q_u8(qh_base + 128 * u + 16 * w);
+      for (int half = 0; half < 2; ++half) {  // element pairs 4u + half (low nibbles), 4u + half + 2 (high)
+        uint8x16_t ql[8];
+        for (int w = 0; w < 8; ++w) ql[w] = vld1q_u8(ql_base + 256 * u + 128 * half + 16 * w);
+        if (half == 1) {
+          for (int w = 0; w < 8; ++w) bits[w] = vshrq_n_u8(bits[w], 2);
+        }
+        int8x16_t v[8];
+        Q6_Kx8<false>::low_step_quants(ql, bits, v);
+        for (int w = 0; w < 8; ++w) v[w] = vsubq_s8(v[w], offset);
+        store_quants8(q + 128 * (2 * (4 * u + half) + h), v);
+        Q6_Kx8<false>::high_step_quants(ql, bits, v);
+        for (int w = 0; w < 8; ++w) v[w] = vsubq_s8(v[w], offset);
+        store_quants8(q + 128 * (2 * (4 * u + half + 2) + h), v);
+      }
+    }
+  }
+}
+
+template <size_t kGroupBlockBytes, size_t kPanelBlockBytes, void (*kExpand)(const uint8_t*, uint8_t*)>
+void expand_k_group(int64_t n, const void* group, void* panel) {
+  const auto* p = static_cast<const uint8_t*>(group);
+  auto* out = static_cast<uint8_t*>(panel);
+  for (int64_t b = 0; b < n / kQK_K; ++b) kExpand(p + b * kGroupBlockBytes, out + b * kPanelBlockBytes);
+}
+
+// The panel of 8 file rows: each super-block column goes through the group layout on the stack.
+template <size_t kGroupBlockBytes, size_t kPanelBlockBytes, void (*kPack)(const uint8_t*, size_t, int64_t, uint8_t*),
+          void (*kExpand)(const uint8_t*, uint8_t*)>
+void pack_k_panel_from_rows(int64_t n, const void* w, size_t w_stride, void* panel) {
+  uint8_t column[kGroupBlockBytes];
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    kPack(static_cast<const uint8_t*>(w), w_stride, b, column);
+    kExpand(column, static_cast<uint8_t*>(panel) + b * kPanelBlockBytes);
+  }
+}
+
+// Rows 4h..4h+3: sum_j m_j * (bsums[2j] + bsums[2j + 1]) over Q4_K's 8 sub-blocks, from the pair
+// sums (|pair| <= 2 * 16 * 128, so int16 holds them).
+inline int32x4_t q4_k_min_sums(const int16_t* m, int16x8_t pairs, int h) {
+  int32x4_t s = vmull_laneq_s16(vld1_s16(m + 4 * h), pairs, 0);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 8 + 4 * h), pairs, 1);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 16 + 4 * h), pairs, 2);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 24 + 4 * h), pairs, 3);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 32 + 4 * h), pairs, 4);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 40 + 4 * h), pairs, 5);
+  s = vmlal_laneq_s16(s, vld1_s16(m + 48 + 4 * h), pairs, 6);
+  return vmlal_laneq_s16(s, vld1_s16(m + 56 + 4 * h), pairs, 7);
+}
+
+// Q4_K: out[t * out_stride + r] for the tokens kT... of one pass.
+template <bool kDotprod, int... kT>
+void q4_k_panel_pass(int64_t nb, const uint8_t* panel, const uint8_t* a, size_t a_stride, float* out, size_t out_stride,
+                     std::integer_sequence<int, kT...>) {
+  constexpr int kTokens = sizeof...(kT);
+  float32x4_t acc[2][kTokens];
+  for (int h = 0; h < 2; ++h) {
+    for (int t = 0; t < kTokens; ++t) acc[h][t] = vdupq_n_f32(0.0f);
+  }
+  for (int64_t b = 0; b < nb; ++b, panel += kQ4KPanelBytes) {
+    const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
+    const auto* f = reinterpret_cast<const float*>(panel);
+    const auto* sc = reinterpret_cast<const int32_t*>(panel + 64);
+    const auto* m = reinterpret_cast<const int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
+    const auto* q = reinterpret_cast<const int8_t*>(panel + kQ4KPanelQuantsAt);
+    for (int h = 0; h < 2; ++h) {
+      int32x4_t isum[kTokens];
+      for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) {
+        int8x16_t v[8];
+        load_quants8(q + 128 * (2 * j + h), v);
+        const int32x4_t scale = vld1q_s32(sc + 8 * j + 4 * h);
+        ((isum[kT] = vmlaq_s32(isum[kT], rows4_dot<kDotprod, true>(v, ActivationBlock<kDotprod>(x[kT]->qs + 32 * j)), scale)), ...);
+      }
+      const float32x4_t dw = vld1q_f32(f + 4 * h), dminw = vld1q_f32(f + 8 + 4 * h);
+      for (int t = 0; t < kTokens; ++t) {
+        const int16x8_t pairs = vpaddq_s16(vld1q_s16(x[t]->bsums), vld1q_s16(x[t]->bsums + 8));
+        const int32x4_t msum = q4_k_min_sums(m, pairs, h);
+        const float32x4_t d = vmulq_n_f32(dw, x[t]->d), dmin = vmulq_n_f32(dminw, x[t]->d);
+        acc[h][t] = vaddq_f32(acc[h][t], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[t])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
+      }
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    vst1q_f32(out + t * out_stride, acc[0][t]);
+    vst1q_f32(out + t * out_stride + 4, acc[1][t]);
+  }
+}
+
+// Q6_K: the same over pairs of 16-element sub-blocks, each with its own scale.
+template <bool kDotprod, int... kT>
+void q6_k_panel_pass(int64_t nb, const uint8_t* panel, const uint8_t* a, size_t a_stride, float* out, size_t out_stride,
+                     std::integer_sequence<int, kT...>) {
+  constexpr int kTokens = sizeof...(kT);
+  float32x4_t acc[2][kTokens];
+  for (int h = 0; h < 2; ++h) {
+    for (int t = 0; t < kTokens; ++t) acc[h][t] = vdupq_n_f32(0.0f);
+  }
+  for (int64_t b = 0; b < nb; ++b, panel += kQ6KPanelBytes) {
+    const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
+    const auto* f = reinterpret_cast<const float*>(panel);
+    const auto* sc = reinterpret_cast<const int32_t*>(panel + 32);
+    const auto* q = reinterpret_cast<const int8_t*>(panel + kQ6KPanelQuantsAt);
+    for (int h = 0; h < 2; ++h) {
+      int32x4_t isum[kTokens];
+      for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
+#pragma GCC unroll 8
+      for (int p = 0; p < 8; ++p) {
+        int8x16_t v[8];
+        load_quants8(q + 128 * (2 * p + h), v);
+        const int32x4_t first_scale = vld1q_s32(sc + 16 * p + 4 * h), second_scale = vld1q_s32(sc + 16 * p + 8 + 4 * h);
+        const auto pair_step = [&](int32x4_t sum, const int8_t* act) {
+          int32x4_t first, second;
+          rows4_dot_16s<kDotprod>(v, ActivationBlock<kDotprod>(act), first, second);
+          return vmlaq_s32(vmlaq_s32(sum, first, first_scale), second, second_scale);
+        };
+        ((isum[kT] = pair_step(isum[kT], x[kT]->qs + 32 * p)), ...);
+      }
+      const float32x4_t dw = vld1q_f32(f + 4 * h);
+      for (int t = 0; t < kTokens; ++t) acc[h][t] = accumulate(acc[h][t], dw, x[t]->d, isum[t]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    vst1q_f32(out + t * out_stride, acc[0][t]);
+    vst1q_f32(out + t * out_stride + 4, acc[1][t]);
+  }
+}
+
+// The token loop: dotprod passes three tokens at a time (the activation words come straight from
+// two vectors per token); NEON's broadcast words take eight registers per token, so it passes one.
+template <bool kDotprod, bool kQ6K>
+void k_panel_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride) {
+  constexpr int kTokens = kDotprod ? 3 : 1;
+  const int64_t nb = n / kQK_K;
+  const auto* p = static_cast<const uint8_t*>(panel);
+  const auto* x = static_cast<const uint8_t*>(a);
+  const auto pass = [&](int64_t t, auto tokens) {
+    if constexpr (kQ6K) {
+      q6_k_panel_pass<kDotprod>(nb, p, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
+    } else {
+      q4_k_panel_pass<kDotprod>(nb, p, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
+    }
+  };
+  int64_t t = 0;
+  for (; t + kTokens <= n_tokens; t += kTokens) pass(t, std::make_integer_sequence<int, kTokens>());
+  for (; t < n_tokens; ++t) pass(t, std::make_integer_sequence<int, 1>());
+}
+
+}  // namespace
+}  // namespace ple::kernels
