@@ -66,6 +66,21 @@ def parse_count(text: str) -> int:
     return int(found[0])
 
 
+def function_name(demangled: str) -> str:
+    """A demangled symbol without its clone suffixes, parameter list and qualifiers
+    ("ns::f<int>(float*) const [clone .isra.0]" -> "ns::f<int>"); "(anonymous namespace)" stays."""
+    name = re.sub(r"( \[clone [^]]*\])+$", "", demangled).strip()
+    name = re.sub(r"( const| volatile| &&| &)+$", "", name)
+    if not name.endswith(")"):
+        return name
+    depth = 0
+    for i in range(len(name) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(name[i], 0)
+        if depth == 0:
+            return name[:i] or name
+    return name
+
+
 def parse_symbols(text: str) -> dict[str, int]:
     """The plugin's per-function counts ("symbol: N NAME" lines, by_symbol=on), names demangled
     and cut before their argument lists, so a kernel's clones and overloads add up."""
@@ -75,7 +90,7 @@ def parse_symbols(text: str) -> dict[str, int]:
                            check=True).stdout.split("\n")[:len(names)]
     out: dict[str, int] = {}
     for name, readable in zip(names, plain):
-        short = readable.split("(", 1)[0] or readable
+        short = function_name(readable)
         out[short] = out.get(short, 0) + raw[name]
     return out
 

@@ -50,3 +50,14 @@ def test_parse_symbols_demangles_and_merges_clones():
             "symbol: 25 memcpy\n"
             "symbol: 5 ?\n")
     assert aic.parse_symbols(text) == {"ple::kernels::gemv": 30, "memcpy": 25, "?": 5}
+
+
+@pytest.mark.parametrize("demangled, name", [
+    ("ple::kernels::gemv(float const*, long) [clone .constprop.0]", "ple::kernels::gemv"),
+    ("void ple::kernels::(anonymous namespace)::panel<8, true>(long, void const*) [clone .isra.0]",
+     "void ple::kernels::(anonymous namespace)::panel<8, true>"),
+    ("ple::Session::logits() const", "ple::Session::logits"),
+    ("memcpy", "memcpy"),
+])
+def test_function_name_drops_parameters_and_clone_suffixes(demangled, name):
+    assert aic.function_name(demangled) == name
