@@ -725,8 +725,9 @@ TEST(kernels_isa_tiles_equal_dot) {
 }
 
 // Panel kernels (pack 8 rows, stream tokens) equal the same table's dot of every pair bit for bit,
-// over the shape taxonomy, extreme scales, raw activation patterns and token counts that are not
-// multiples of anything; rows and activations sit at strides with slack, outputs at a row stride.
+// over the shape taxonomy, extreme scales, raw activation patterns and token counts that leave
+// every remainder of the token passes; rows and activations sit at strides with slack, outputs at
+// a row stride.
 TEST(kernels_isa_panels_equal_dot) {
   Rng rng(89);
   int checked = 0;
@@ -739,7 +740,9 @@ TEST(kernels_isa_panels_equal_dot) {
       for (int blocks : kShapes) {
         const int64_t n = blocks * unit_elems(c.type);
         for (int trial = 0; trial < 6; ++trial) {
-          const int tokens = 1 + trial * 3;  // 1, 4, 7, 10, 13, 16
+          // Every remainder of the kernels' token passes (2, 3 or 4 tokens each) and a whole chunk.
+          constexpr int kTokenCounts[6] = {1, 2, 3, 5, 8, 16};
+          const int tokens = kTokenCounts[trial];
           const RowOperands o = make_row_operands(c, wk.activation_type, n, panel.rows, tokens, trial, rng);
           const size_t out_stride = panel.rows + 5;
           std::vector<uint8_t> packed(panel.panel_bytes(n));
