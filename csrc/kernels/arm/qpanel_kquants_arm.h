@@ -134,83 +134,72 @@ inline int32x4_t q4_k_min_sums(const int16_t* m, int16x8_t pairs, int h) {
   return vmlal_laneq_s16(s, vld1_s16(m + 56 + 4 * h), pairs, 7);
 }
 
-// Q4_K: out[t * out_stride + r] for the tokens kT... of one pass.
+// Q4_K: out[t * out_stride + 4h + i] for the tokens kT... of one pass, rows 4h..4h+3 of the
+// panel (one half over every super-block column: the halves share no registers, so nothing is
+// kept, or spilled, from one half for the other).
 template <bool kDotprod, int... kT>
-void q4_k_panel_pass(int64_t nb, const uint8_t* panel, const uint8_t* a, size_t a_stride, float* out, size_t out_stride,
-                     std::integer_sequence<int, kT...>) {
+void q4_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, size_t a_stride, float* out,
+                     size_t out_stride, std::integer_sequence<int, kT...>) {
   constexpr int kTokens = sizeof...(kT);
-  float32x4_t acc[2][kTokens];
-  for (int h = 0; h < 2; ++h) {
-    for (int t = 0; t < kTokens; ++t) acc[h][t] = vdupq_n_f32(0.0f);
-  }
+  float32x4_t acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kQ4KPanelBytes) {
     const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
     const auto* f = reinterpret_cast<const float*>(panel);
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 64);
     const auto* m = reinterpret_cast<const int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ4KPanelQuantsAt);
-    for (int h = 0; h < 2; ++h) {
-      int32x4_t isum[kTokens];
-      for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
-#pragma GCC unroll 8
-      for (int j = 0; j < 8; ++j) {
-        int8x16_t v[8];
-        load_quants8(q + 128 * (2 * j + h), v);
-        const int32x4_t scale = vld1q_s32(sc + 8 * j + 4 * h);
-        ((isum[kT] = vmlaq_s32(isum[kT], rows4_dot<kDotprod, true>(v, ActivationBlock<kDotprod>(x[kT]->qs + 32 * j)), scale)), ...);
-      }
-      const float32x4_t dw = vld1q_f32(f + 4 * h), dminw = vld1q_f32(f + 8 + 4 * h);
-      for (int t = 0; t < kTokens; ++t) {
-        const int16x8_t pairs = vpaddq_s16(vld1q_s16(x[t]->bsums), vld1q_s16(x[t]->bsums + 8));
-        const int32x4_t msum = q4_k_min_sums(m, pairs, h);
-        const float32x4_t d = vmulq_n_f32(dw, x[t]->d), dmin = vmulq_n_f32(dminw, x[t]->d);
-        acc[h][t] = vaddq_f32(acc[h][t], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[t])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
-      }
+    int32x4_t isum[kTokens];
+    for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
+    // Not unrolled: gcc then keeps the loop in registers (49 instructions per sub-block for three
+    // tokens, 24 of them sdot); unrolled, it hoists loads and spills (Q6_K's loop is the opposite).
+    for (int j = 0; j < 8; ++j) {
+      int8x16_t v[8];
+      load_quants8(q + 128 * (2 * j + h), v);
+      const int32x4_t scale = vld1q_s32(sc + 8 * j + 4 * h);
+      ((isum[kT] = vmlaq_s32(isum[kT], rows4_dot<kDotprod, true>(v, ActivationBlock<kDotprod>(x[kT]->qs + 32 * j)), scale)), ...);
+    }
+    const float32x4_t dw = vld1q_f32(f + 4 * h), dminw = vld1q_f32(f + 8 + 4 * h);
+    for (int t = 0; t < kTokens; ++t) {
+      const int16x8_t pairs = vpaddq_s16(vld1q_s16(x[t]->bsums), vld1q_s16(x[t]->bsums + 8));
+      const int32x4_t msum = q4_k_min_sums(m, pairs, h);
+      const float32x4_t d = vmulq_n_f32(dw, x[t]->d), dmin = vmulq_n_f32(dminw, x[t]->d);
+      acc[t] = vaddq_f32(acc[t], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[t])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
     }
   }
-  for (int t = 0; t < kTokens; ++t) {
-    vst1q_f32(out + t * out_stride, acc[0][t]);
-    vst1q_f32(out + t * out_stride + 4, acc[1][t]);
-  }
+  for (int t = 0; t < kTokens; ++t) vst1q_f32(out + t * out_stride + 4 * h, acc[t]);
 }
 
 // Q6_K: the same over pairs of 16-element sub-blocks, each with its own scale.
 template <bool kDotprod, int... kT>
-void q6_k_panel_pass(int64_t nb, const uint8_t* panel, const uint8_t* a, size_t a_stride, float* out, size_t out_stride,
-                     std::integer_sequence<int, kT...>) {
+void q6_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, size_t a_stride, float* out,
+                     size_t out_stride, std::integer_sequence<int, kT...>) {
   constexpr int kTokens = sizeof...(kT);
-  float32x4_t acc[2][kTokens];
-  for (int h = 0; h < 2; ++h) {
-    for (int t = 0; t < kTokens; ++t) acc[h][t] = vdupq_n_f32(0.0f);
-  }
+  float32x4_t acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < nb; ++b, panel += kQ6KPanelBytes) {
     const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
     const auto* f = reinterpret_cast<const float*>(panel);
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 32);
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ6KPanelQuantsAt);
-    for (int h = 0; h < 2; ++h) {
-      int32x4_t isum[kTokens];
-      for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
+    int32x4_t isum[kTokens];
+    for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
 #pragma GCC unroll 8
-      for (int p = 0; p < 8; ++p) {
-        int8x16_t v[8];
-        load_quants8(q + 128 * (2 * p + h), v);
-        const int32x4_t first_scale = vld1q_s32(sc + 16 * p + 4 * h), second_scale = vld1q_s32(sc + 16 * p + 8 + 4 * h);
-        const auto pair_step = [&](int32x4_t sum, const int8_t* act) {
-          int32x4_t first, second;
-          rows4_dot_16s<kDotprod>(v, ActivationBlock<kDotprod>(act), first, second);
-          return vmlaq_s32(vmlaq_s32(sum, first, first_scale), second, second_scale);
-        };
-        ((isum[kT] = pair_step(isum[kT], x[kT]->qs + 32 * p)), ...);
-      }
-      const float32x4_t dw = vld1q_f32(f + 4 * h);
-      for (int t = 0; t < kTokens; ++t) acc[h][t] = accumulate(acc[h][t], dw, x[t]->d, isum[t]);
+    for (int p = 0; p < 8; ++p) {
+      int8x16_t v[8];
+      load_quants8(q + 128 * (2 * p + h), v);
+      const int32x4_t first_scale = vld1q_s32(sc + 16 * p + 4 * h), second_scale = vld1q_s32(sc + 16 * p + 8 + 4 * h);
+      const auto pair_step = [&](int32x4_t sum, const int8_t* act) {
+        int32x4_t first, second;
+        rows4_dot_16s<kDotprod>(v, ActivationBlock<kDotprod>(act), first, second);
+        return vmlaq_s32(vmlaq_s32(sum, first, first_scale), second, second_scale);
+      };
+      ((isum[kT] = pair_step(isum[kT], x[kT]->qs + 32 * p)), ...);
     }
+    const float32x4_t dw = vld1q_f32(f + 4 * h);
+    for (int t = 0; t < kTokens; ++t) acc[t] = accumulate(acc[t], dw, x[t]->d, isum[t]);
   }
-  for (int t = 0; t < kTokens; ++t) {
-    vst1q_f32(out + t * out_stride, acc[0][t]);
-    vst1q_f32(out + t * out_stride + 4, acc[1][t]);
-  }
+  for (int t = 0; t < kTokens; ++t) vst1q_f32(out + t * out_stride + 4 * h, acc[t]);
 }
 
 // The token loop: dotprod passes three tokens at a time (the activation words come straight from
@@ -222,10 +211,12 @@ void k_panel_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, 
   const auto* p = static_cast<const uint8_t*>(panel);
   const auto* x = static_cast<const uint8_t*>(a);
   const auto pass = [&](int64_t t, auto tokens) {
-    if constexpr (kQ6K) {
-      q6_k_panel_pass<kDotprod>(nb, p, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
-    } else {
-      q4_k_panel_pass<kDotprod>(nb, p, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
+    for (int h = 0; h < 2; ++h) {
+      if constexpr (kQ6K) {
+        q6_k_panel_pass<kDotprod>(nb, p, h, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
+      } else {
+        q4_k_panel_pass<kDotprod>(nb, p, h, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
+      }
     }
   };
   int64_t t = 0;
