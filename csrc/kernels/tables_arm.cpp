@@ -91,6 +91,10 @@ KernelTable make_i8mm_table() {
   weight_slot(t, G::Q4_0).packed.pack_panel = pack_panel_from_q4_0x8__i8mm;
   weight_slot(t, G::Q4_1).packed.pack_panel = pack_panel_from_q4_1x8__i8mm;
   weight_slot(t, G::Q8_0).packed.pack_panel = pack_panel_from_q8_0x8__i8mm;
+  weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__i8mm, pack_panel_q4_k__i8mm, panel_bytes_q4_k__i8mm, 8, "qpanel_q4_k_q8_k__i8mm"};
+  weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__i8mm, pack_panel_q6_k__i8mm, panel_bytes_q6_k__i8mm, 8, "qpanel_q6_k_q8_k__i8mm"};
+  weight_slot(t, G::Q4_K).packed.pack_panel = pack_panel_from_q4_kx8__i8mm;
+  weight_slot(t, G::Q6_K).packed.pack_panel = pack_panel_from_q6_kx8__i8mm;
   return t;
 }
 #endif

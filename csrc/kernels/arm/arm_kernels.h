@@ -104,6 +104,8 @@ void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* pane
 PLE_DECLARE_I8MM_PANEL(q4_0, q8_0)
 PLE_DECLARE_I8MM_PANEL(q4_1, q8_1)
 PLE_DECLARE_I8MM_PANEL(q8_0, q8_0)
+PLE_DECLARE_I8MM_PANEL(q4_k, q8_k)  // qpanel_kquants_i8mm.cpp
+PLE_DECLARE_I8MM_PANEL(q6_k, q8_k)
 #undef PLE_DECLARE_I8MM_PANEL
 
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.
