@@ -21,9 +21,12 @@ Builds (all static aarch64, with cmake/toolchain-aarch64-linux-gnu.cmake):
   CACHE/counts.json, keyed by the binary's hash, the model file (path, size, mtime), CPU, P and D
   (merged under a lock, so concurrent runs of the script keep each other's counts).
 
+With --by-symbol TOP every run is repeated with the plugin counting per guest function
+(by_symbol=on), and the TOP functions per decoded and per prompt token are printed for each engine.
+
 Usage (see bench/README.md, "ARM instruction counts"):
     python bench/arm_insn_count.py MODEL.gguf [MODEL ...] --cpu cortex-a76 [--cpu max] \
-        --prompt 16 32 --decode 4 [--lock /tmp/ple-build.lock]
+        --prompt 16 32 --decode 4 [--lock /tmp/ple-build.lock] [--by-symbol 12]
 
 Needs: g++-aarch64-linux-gnu, qemu-user (dynamic qemu-aarch64), cmake, gcc, pip (for the sdist).
 """
