@@ -168,9 +168,9 @@ inline int32x4_t word_products_sum(const int8x16_t v[8], const ActivationBlock<f
 }
 
 // sum_j v[j] . word j of the activation, per row lane (four rows, 32 elements).
-// kSmall: every |weight quant| <= 15 (nibbles, nibble - 8), so NEON may sum eight int16
-// products per lane (8 * 15 * 128 < 2^15) before widening; otherwise (Q8_0: 128 * 128 = 2^14 per
-// product) each product widens at once.
+// kSmall: every |weight quant| <= 31 (nibbles, nibble - 8, Q5_K's five bits), so NEON may sum
+// eight int16 products per lane (8 * 31 * 128 < 2^15) before widening; otherwise (Q8_0: 128 * 128
+// = 2^14 per product) each product widens at once.
 template <bool kDotprod, bool kSmall>
 int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
   if constexpr (kDotprod) {

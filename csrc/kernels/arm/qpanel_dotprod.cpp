@@ -24,6 +24,10 @@ void qpanel_q4_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size
                                size_t out_stride) {
   k_panel_gemm<true, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
+void qpanel_q5_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                               size_t out_stride) {
+  k_panel_gemm<true, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
 void qpanel_q6_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                                size_t out_stride) {
   k_panel_gemm<true, true>(n, panel, a, a_stride, n_tokens, out, out_stride);

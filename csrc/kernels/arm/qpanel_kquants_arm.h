@@ -9,6 +9,7 @@
 //     32 elements, vector k holding elements 4k..4k+3 of each row (0..15).
 //   Q6_K panel (2592 bytes): float d[8]; int32 sc[16][8]; then int8 quants [p][h][8 vectors] for
 //     the pairs p of 16-element sub-blocks (2p, 2p + 1), each as q - 32 (-32..31).
+//   Q5_K panel: Q4_K's, with quants 0..31 (its fifth bits ORed in); built from the file's rows.
 //
 // The integer sums are the GEMV's (exact in int32, so their order is free: Q6_K's q - 32 needs no
 // bsums correction) and the float step is the GEMV's, so every output equals the one-row dot bit
@@ -98,6 +99,50 @@ inline void expand_q6_k_block(const uint8_t* group, uint8_t* panel) {
         Q6_Kx8<false>::high_step_quants(ql, bits, v);
         for (int w = 0; w < 8; ++w) v[w] = vsubq_s8(v[w], offset);
         store_quants8(q + 128 * (2 * (4 * u + half + 2) + h), v);
+      }
+    }
+  }
+}
+
+// Q5_K has no packed layout (its decode keeps the one-row dot); its panel is Q4_K's format with
+// quants 0..31, built from the file's rows through a column on the stack: the Q4_K group column of
+// its scales and nibbles, then per half h eight vectors of fifth-bit words (row 4h+i's
+// qh[4k..4k+3] at 16k + 4i). Element 32s + 4k + b of a row takes its fifth bit from bit s of
+// qh[4k + b], so panel vector (s, h, k) ORs in bit s of fifth-bit vector (h, k), as 16.
+constexpr size_t kQ5KColumnBytes = kQ4KGroupBytes + 2 * 128;
+
+inline void pack_q5_k_column(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
+  const BlockQ5_K* x[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ5_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+  for (int r = 0; r < kGroupRows; ++r) {
+    std::memcpy(out + 2 * r, &x[r]->d, 2);
+    std::memcpy(out + 16 + 2 * r, &x[r]->dmin, 2);
+    int32_t sc[8], m[8];
+    unpack_scales_mins_k4(x[r]->scales, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      out[32 + 8 * j + r] = static_cast<uint8_t>(sc[j]);
+      out[96 + 8 * j + r] = static_cast<uint8_t>(m[j]);
+    }
+  }
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* qs[4] = {x[4 * h]->qs, x[4 * h + 1]->qs, x[4 * h + 2]->qs, x[4 * h + 3]->qs};
+    const uint8_t* qh[4] = {x[4 * h]->qh, x[4 * h + 1]->qh, x[4 * h + 2]->qh, x[4 * h + 3]->qh};
+    interleave_words(qs, 32, out + 160 + 512 * h);
+    interleave_words(qh, 8, out + kQ4KGroupBytes + 128 * h);
+  }
+}
+
+inline void expand_q5_k_block(const uint8_t* column, uint8_t* panel) {
+  expand_q4_k_block(column, panel);
+  auto* q = reinterpret_cast<int8_t*>(panel + kQ4KPanelQuantsAt);
+  const uint8x16_t fifth = vdupq_n_u8(0x10);
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < 8; ++k) {
+      const uint8x16_t bits = vld1q_u8(column + kQ4KGroupBytes + 128 * h + 16 * k);
+      for (int s = 0; s < 8; ++s) {
+        int8_t* v = q + 128 * (2 * s + h) + 16 * k;
+        const uint8x16_t high = vandq_u8(vtstq_u8(bits, vdupq_n_u8(static_cast<uint8_t>(1u << s))), fifth);
+        vst1q_s8(v, vorrq_s8(vld1q_s8(v), vreinterpretq_s8_u8(high)));
       }
     }
   }

@@ -1,4 +1,4 @@
-// Prefill panels for Q4_K and Q6_K on i8mm (smmla; qpanel_i8mm.cpp explains the instruction):
+// Prefill panels for Q4_K, Q5_K and Q6_K on i8mm (smmla; qpanel_i8mm.cpp explains the instruction):
 // one smmla multiplies 8 quants of a row pair by the same 8 activation quants of a token pair.
 // The panel is the dotprod k-quant panel (qpanel_kquants_arm.h) reordered, as qpanel_i8mm.cpp
 // reorders the legacy panels: per super-block column (8 rows)
@@ -269,6 +269,15 @@ void pack_panel_q6_k__i8mm(int64_t n, const void* w, size_t w_stride, void* pane
     expand_q6_k_block(column, block);
   });
 }
+// Q5_K: Q4_K's panel (quants 0..31), packed from the file's rows.
+size_t panel_bytes_q5_k__i8mm(int64_t n) { return panel_bytes_q4_k__i8mm(n); }
+void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel) {
+  uint8_t column[kQ5KColumnBytes];
+  build_k_mmla_panel<kQ4KMmlaBytes, kQ4KPanelBytes, reorder_q4_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
+    pack_q5_k_column(static_cast<const uint8_t*>(w), w_stride, b, column);
+    expand_q5_k_block(column, block);
+  });
+}
 void pack_panel_from_q4_kx8__i8mm(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
   build_k_mmla_panel<kQ4KMmlaBytes, kQ4KPanelBytes, reorder_q4_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
     expand_q4_k_block(static_cast<const uint8_t*>(group) + b * kQ4KGroupBytes, block);
@@ -281,6 +290,10 @@ void pack_panel_from_q6_kx8__i8mm(int64_t n, const void* group, size_t /*w_strid
 }
 
 void qpanel_q4_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  k_mmla_gemm<false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+void qpanel_q5_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
   k_mmla_gemm<false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }

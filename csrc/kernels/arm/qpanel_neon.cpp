@@ -1,4 +1,4 @@
-// Prefill panels (8 rows) for Q4_0, Q4_1, Q8_0 (qpanel_arm.h), Q4_K and Q6_K (qpanel_kquants_arm.h)
+// Prefill panels (8 rows) for Q4_0, Q4_1, Q8_0 (qpanel_arm.h), Q4_K, Q5_K and Q6_K (qpanel_kquants_arm.h)
 // on plain NEON: packing from the file's rows, the panel's size, and the token loop with widening
 // multiplies. The dotprod table keeps the packing and replaces the token loop.
 #include "kernels/arm/arm_kernels.h"
@@ -37,6 +37,16 @@ void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* pane
   pack_k_panel_from_rows<kQ4KGroupBytes, kQ4KPanelBytes, pack_q4_k_block, expand_q4_k_block>(n, w, w_stride, panel);
 }
 void qpanel_q4_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  k_panel_gemm<false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+// Q5_K: Q4_K's panel format and token loop, packed from the file's rows.
+size_t panel_bytes_q5_k__neon(int64_t n) { return panel_bytes_q4_k__neon(n); }
+void pack_panel_q5_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_k_panel_from_rows<kQ5KColumnBytes, kQ4KPanelBytes, pack_q5_k_column, expand_q5_k_block>(n, w, w_stride, panel);
+}
+void qpanel_q5_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
   k_panel_gemm<false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
