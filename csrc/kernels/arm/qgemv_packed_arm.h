@@ -92,9 +92,10 @@ struct Q8_0x8 {
 // then d * isum - dmin * msum in float, with d = d_w * d_a and dmin = dmin_w * d_a.
 constexpr size_t kQ4KGroupBytes = 160 + kGroupRows * kQK_K / 2;  // 1184
 
-inline void pack_q4_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
-  const BlockQ4_K* x[kGroupRows];
-  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+// The group column of 8 rows of Q4_K, or of Q5_K's shared part (its scales, minimums and nibbles;
+// the fifth bits are the panel's, qpanel_kquants_arm.h).
+template <class Block>
+void pack_k4_block(const Block* const x[kGroupRows], uint8_t* out) {
   for (int r = 0; r < kGroupRows; ++r) {
     std::memcpy(out + 2 * r, &x[r]->d, 2);
     std::memcpy(out + 16 + 2 * r, &x[r]->dmin, 2);
@@ -109,6 +110,12 @@ inline void pack_q4_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uin
     const uint8_t* qs[4] = {x[4 * h]->qs, x[4 * h + 1]->qs, x[4 * h + 2]->qs, x[4 * h + 3]->qs};
     interleave_words(qs, 32, out + 160 + 512 * h);
   }
+}
+
+inline void pack_q4_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
+  const BlockQ4_K* x[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ4_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+  pack_k4_block(x, out);
 }
 
 // Rows 4h..4h+3 of eight byte-sized values per row (uint8 v[8]) as int32 lanes.

@@ -13,7 +13,9 @@
 //
 // The integer sums are the GEMV's (exact in int32, so their order is free: Q6_K's q - 32 needs no
 // bsums correction) and the float step is the GEMV's, so every output equals the one-row dot bit
-// for bit. Included only by qpanel_neon.cpp and qpanel_dotprod.cpp; internal linkage.
+// for bit. Included only by the ARM kernel files (qpanel_neon.cpp, qpanel_dotprod.cpp,
+// qpanel_kquants_i8mm.cpp, and qgemv_packed_neon.cpp for the panels of packed groups); internal
+// linkage.
 #pragma once
 #include <utility>
 
@@ -114,20 +116,9 @@ constexpr size_t kQ5KColumnBytes = kQ4KGroupBytes + 2 * 128;
 inline void pack_q5_k_column(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
   const BlockQ5_K* x[kGroupRows];
   for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ5_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
-  for (int r = 0; r < kGroupRows; ++r) {
-    std::memcpy(out + 2 * r, &x[r]->d, 2);
-    std::memcpy(out + 16 + 2 * r, &x[r]->dmin, 2);
-    int32_t sc[8], m[8];
-    unpack_scales_mins_k4(x[r]->scales, sc, m);
-    for (int j = 0; j < 8; ++j) {
-      out[32 + 8 * j + r] = static_cast<uint8_t>(sc[j]);
-      out[96 + 8 * j + r] = static_cast<uint8_t>(m[j]);
-    }
-  }
+  pack_k4_block(x, out);
   for (int h = 0; h < 2; ++h) {
-    const uint8_t* qs[4] = {x[4 * h]->qs, x[4 * h + 1]->qs, x[4 * h + 2]->qs, x[4 * h + 3]->qs};
     const uint8_t* qh[4] = {x[4 * h]->qh, x[4 * h + 1]->qh, x[4 * h + 2]->qh, x[4 * h + 3]->qh};
-    interleave_words(qs, 32, out + 160 + 512 * h);
     interleave_words(qh, 8, out + kQ4KGroupBytes + 128 * h);
   }
 }
