@@ -39,7 +39,8 @@ KernelTable make_neon_table() {
   weight_slot(t, G::Q4_K).packed = PackedKernels{pack_q4_kx8__neon, packed_group_bytes_q4_kx8__neon, qgemv_q4_kx8_q8_k__neon,
                                                  pack_panel_from_q4_kx8__neon, 8, "qgemv_q4_kx8_q8_k__neon", nullptr};
   weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__neon, pack_panel_q6_k__neon, panel_bytes_q6_k__neon, 8, "qpanel_q6_k_q8_k__neon"};
-  weight_slot(t, G::Q5_K).prefill_panel = PanelKernel{qpanel_q5_k_q8_k__neon, pack_panel_q5_k__neon, panel_bytes_q5_k__neon, 8, "qpanel_q5_k_q8_k__neon"};
+  // Q5_K's panel is Q4_K's format (5-bit quants): its own packing, Q4_K's size and token loop.
+  weight_slot(t, G::Q5_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__neon, pack_panel_q5_k__neon, panel_bytes_q4_k__neon, 8, "qpanel_q4_k_q8_k__neon"};
   weight_slot(t, G::Q6_K).packed = PackedKernels{pack_q6_kx8__neon, packed_group_bytes_q6_kx8__neon, qgemv_q6_kx8_q8_k__neon,
                                                  pack_panel_from_q6_kx8__neon, 8, "qgemv_q6_kx8_q8_k__neon", nullptr};
   weight_slot(t, G::Q4_0).packed = PackedKernels{pack_q4_0x8__neon, packed_group_bytes_q4_0x8__neon, qgemv_q4_0x8_q8_0__neon,
@@ -71,7 +72,7 @@ KernelTable make_dotprod_table() {
   set_panel_gemm(t, G::Q8_0, PLE_KERNEL(qpanel_q8_0_q8_0__dotprod));
   set_panel_gemm(t, G::Q4_K, PLE_KERNEL(qpanel_q4_k_q8_k__dotprod));
   set_panel_gemm(t, G::Q6_K, PLE_KERNEL(qpanel_q6_k_q8_k__dotprod));
-  set_panel_gemm(t, G::Q5_K, PLE_KERNEL(qpanel_q5_k_q8_k__dotprod));
+  set_panel_gemm(t, G::Q5_K, PLE_KERNEL(qpanel_q4_k_q8_k__dotprod));
   set_packed_gemv(t, G::Q4_0, PLE_KERNEL(qgemv_q4_0x8_q8_0__dotprod));
   set_packed_gemv(t, G::Q4_1, PLE_KERNEL(qgemv_q4_1x8_q8_1__dotprod));
   set_packed_gemv(t, G::Q8_0, PLE_KERNEL(qgemv_q8_0x8_q8_0__dotprod));
@@ -95,7 +96,7 @@ KernelTable make_i8mm_table() {
   weight_slot(t, G::Q8_0).packed.pack_panel = pack_panel_from_q8_0x8__i8mm;
   weight_slot(t, G::Q4_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__i8mm, pack_panel_q4_k__i8mm, panel_bytes_q4_k__i8mm, 8, "qpanel_q4_k_q8_k__i8mm"};
   weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__i8mm, pack_panel_q6_k__i8mm, panel_bytes_q6_k__i8mm, 8, "qpanel_q6_k_q8_k__i8mm"};
-  weight_slot(t, G::Q5_K).prefill_panel = PanelKernel{qpanel_q5_k_q8_k__i8mm, pack_panel_q5_k__i8mm, panel_bytes_q5_k__i8mm, 8, "qpanel_q5_k_q8_k__i8mm"};
+  weight_slot(t, G::Q5_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__i8mm, pack_panel_q5_k__i8mm, panel_bytes_q4_k__i8mm, 8, "qpanel_q4_k_q8_k__i8mm"};
   weight_slot(t, G::Q4_K).packed.pack_panel = pack_panel_from_q4_kx8__i8mm;
   weight_slot(t, G::Q6_K).packed.pack_panel = pack_panel_from_q6_kx8__i8mm;
   return t;

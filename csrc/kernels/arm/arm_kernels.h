@@ -77,8 +77,6 @@ void pack_panel_from_q8_0x8__neon(int64_t n, const void* group, size_t w_stride,
                                size_t out_stride);                                                                       \
   void qpanel_q4_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);                                                                       \
-  void qpanel_q5_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
-                               size_t out_stride);                                                                       \
   void qpanel_q6_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);
 PLE_DECLARE_ARM_PANELS(neon)
@@ -91,7 +89,6 @@ size_t panel_bytes_q4_k__neon(int64_t n);
 void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 size_t panel_bytes_q6_k__neon(int64_t n);
 void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
-size_t panel_bytes_q5_k__neon(int64_t n);
 void pack_panel_q5_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
@@ -110,10 +107,7 @@ PLE_DECLARE_I8MM_PANEL(q4_1, q8_1)
 PLE_DECLARE_I8MM_PANEL(q8_0, q8_0)
 PLE_DECLARE_I8MM_PANEL(q4_k, q8_k)  // qpanel_kquants_i8mm.cpp
 PLE_DECLARE_I8MM_PANEL(q6_k, q8_k)
-size_t panel_bytes_q5_k__i8mm(int64_t n);  // Q5_K: from file rows only (no packed layout)
-void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
-void qpanel_q5_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride);
+void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);  // Q5_K: from file rows only
 #undef PLE_DECLARE_I8MM_PANEL
 
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.

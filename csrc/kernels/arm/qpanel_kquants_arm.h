@@ -170,23 +170,16 @@ inline int32x4_t q4_k_min_sums(const int16_t* m, int16x8_t pairs, int h) {
   return vmlal_laneq_s16(s, vld1_s16(m + 56 + 4 * h), pairs, 7);
 }
 
-// Q4_K: out[t * out_stride + 4h + i] for the tokens kT... of one pass, rows 4h..4h+3 of the
-// panel (one half over every super-block column: the halves share no registers, so nothing is
-// kept, or spilled, from one half for the other).
-template <bool kDotprod, int... kT>
-void q4_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, size_t a_stride, float* out,
-                     size_t out_stride, std::integer_sequence<int, kT...>) {
-  constexpr int kTokens = sizeof...(kT);
-  float32x4_t acc[kTokens];
-  for (int t = 0; t < kTokens; ++t) acc[t] = vdupq_n_f32(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kQ4KPanelBytes) {
-    const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
-    const auto* f = reinterpret_cast<const float*>(panel);
+// Each panel format: its block's bytes, `integer_sums` (isum[t] += the exact integer sums of rows
+// 4h..4h+3 against token t over one super-block column) and `finish` (the GEMV's float step for
+// that column, in its order).
+struct Q4KPanel {
+  static constexpr size_t kBytes = kQ4KPanelBytes;
+  template <bool kDotprod, int... kT>
+  static void integer_sums(const uint8_t* panel, int h, const BlockQ8_K* const* x, int32x4_t* isum,
+                           std::integer_sequence<int, kT...>) {
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 64);
-    const auto* m = reinterpret_cast<const int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ4KPanelQuantsAt);
-    int32x4_t isum[kTokens];
-    for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
     // Not unrolled: gcc then keeps the loop in registers (49 instructions per sub-block for three
     // tokens, 24 of them sdot); unrolled, it hoists loads and spills (Q6_K's loop is the opposite).
     for (int j = 0; j < 8; ++j) {
@@ -195,31 +188,25 @@ void q4_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, 
       const int32x4_t scale = vld1q_s32(sc + 8 * j + 4 * h);
       ((isum[kT] = vmlaq_s32(isum[kT], rows4_dot<kDotprod, true>(v, ActivationBlock<kDotprod>(x[kT]->qs + 32 * j)), scale)), ...);
     }
-    const float32x4_t dw = vld1q_f32(f + 4 * h), dminw = vld1q_f32(f + 8 + 4 * h);
-    for (int t = 0; t < kTokens; ++t) {
-      const int16x8_t pairs = vpaddq_s16(vld1q_s16(x[t]->bsums), vld1q_s16(x[t]->bsums + 8));
-      const int32x4_t msum = q4_k_min_sums(m, pairs, h);
-      const float32x4_t d = vmulq_n_f32(dw, x[t]->d), dmin = vmulq_n_f32(dminw, x[t]->d);
-      acc[t] = vaddq_f32(acc[t], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[t])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
-    }
   }
-  for (int t = 0; t < kTokens; ++t) vst1q_f32(out + t * out_stride + 4 * h, acc[t]);
-}
-
-// Q6_K: the same over pairs of 16-element sub-blocks, each with its own scale.
-template <bool kDotprod, int... kT>
-void q6_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, size_t a_stride, float* out,
-                     size_t out_stride, std::integer_sequence<int, kT...>) {
-  constexpr int kTokens = sizeof...(kT);
-  float32x4_t acc[kTokens];
-  for (int t = 0; t < kTokens; ++t) acc[t] = vdupq_n_f32(0.0f);
-  for (int64_t b = 0; b < nb; ++b, panel += kQ6KPanelBytes) {
-    const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
+  static float32x4_t finish(float32x4_t acc, const uint8_t* panel, int h, const BlockQ8_K& x, int32x4_t isum) {
     const auto* f = reinterpret_cast<const float*>(panel);
+    const auto* m = reinterpret_cast<const int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
+    const int16x8_t pairs = vpaddq_s16(vld1q_s16(x.bsums), vld1q_s16(x.bsums + 8));
+    const int32x4_t msum = q4_k_min_sums(m, pairs, h);
+    const float32x4_t d = vmulq_n_f32(vld1q_f32(f + 4 * h), x.d), dmin = vmulq_n_f32(vld1q_f32(f + 8 + 4 * h), x.d);
+    return vaddq_f32(acc, vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum)), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
+  }
+};
+
+// Q6_K: pairs of 16-element sub-blocks, each with its own scale.
+struct Q6KPanel {
+  static constexpr size_t kBytes = kQ6KPanelBytes;
+  template <bool kDotprod, int... kT>
+  static void integer_sums(const uint8_t* panel, int h, const BlockQ8_K* const* x, int32x4_t* isum,
+                           std::integer_sequence<int, kT...>) {
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 32);
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ6KPanelQuantsAt);
-    int32x4_t isum[kTokens];
-    for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
 #pragma GCC unroll 8
     for (int p = 0; p < 8; ++p) {
       int8x16_t v[8];
@@ -232,15 +219,34 @@ void q6_k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, 
       };
       ((isum[kT] = pair_step(isum[kT], x[kT]->qs + 32 * p)), ...);
     }
-    const float32x4_t dw = vld1q_f32(f + 4 * h);
-    for (int t = 0; t < kTokens; ++t) acc[t] = accumulate(acc[t], dw, x[t]->d, isum[t]);
+  }
+  static float32x4_t finish(float32x4_t acc, const uint8_t* panel, int h, const BlockQ8_K& x, int32x4_t isum) {
+    return accumulate(acc, vld1q_f32(reinterpret_cast<const float*>(panel) + 4 * h), x.d, isum);
+  }
+};
+
+// out[t * out_stride + 4h + i] for the tokens kT... of one pass, rows 4h..4h+3 of the panel (one
+// half over every super-block column: the halves share no registers, so nothing is kept, or
+// spilled, from one half for the other).
+template <class Panel, bool kDotprod, int... kT>
+void k_panel_pass(int64_t nb, const uint8_t* panel, int h, const uint8_t* a, size_t a_stride, float* out,
+                  size_t out_stride, std::integer_sequence<int, kT...> tokens) {
+  constexpr int kTokens = sizeof...(kT);
+  float32x4_t acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < nb; ++b, panel += Panel::kBytes) {
+    const BlockQ8_K* x[kTokens] = {(reinterpret_cast<const BlockQ8_K*>(a + kT * a_stride) + b)...};
+    int32x4_t isum[kTokens];
+    for (int t = 0; t < kTokens; ++t) isum[t] = vdupq_n_s32(0);
+    Panel::template integer_sums<kDotprod>(panel, h, x, isum, tokens);
+    for (int t = 0; t < kTokens; ++t) acc[t] = Panel::finish(acc[t], panel, h, *x[t], isum[t]);
   }
   for (int t = 0; t < kTokens; ++t) vst1q_f32(out + t * out_stride + 4 * h, acc[t]);
 }
 
 // The token loop: dotprod passes three tokens at a time (the activation words come straight from
 // two vectors per token); NEON's broadcast words take eight registers per token, so it passes one.
-template <bool kDotprod, bool kQ6K>
+template <class Panel, bool kDotprod>
 void k_panel_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride) {
   constexpr int kTokens = kDotprod ? 3 : 1;
   const int64_t nb = n / kQK_K;
@@ -248,11 +254,7 @@ void k_panel_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, 
   const auto* x = static_cast<const uint8_t*>(a);
   const auto pass = [&](int64_t t, auto tokens) {
     for (int h = 0; h < 2; ++h) {
-      if constexpr (kQ6K) {
-        q6_k_panel_pass<kDotprod>(nb, p, h, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
-      } else {
-        q4_k_panel_pass<kDotprod>(nb, p, h, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
-      }
+      k_panel_pass<Panel, kDotprod>(nb, p, h, x + t * a_stride, a_stride, out + t * out_stride, out_stride, tokens);
     }
   };
   int64_t t = 0;

@@ -12,8 +12,6 @@
 // output equals the one-row dot bit for bit.
 #include <arm_neon.h>
 
-#include <type_traits>
-
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/qpanel_kquants_arm.h"
 
@@ -133,27 +131,15 @@ inline int32x4_t mmla4(int32x4_t acc, const int8x16_t w[4], const int8x16_t a[4]
   return acc;
 }
 
-// kPairs token pairs (pair k: tokens[2k], tokens[2k + 1]) against the 8 rows of a Q4_K panel:
-// each weight vector serves every pair.
-template <int kPairs>
-void q4_k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* tokens, float* const* out) {
-  float32x4_t acc[kPairs][4];
-  for (int k = 0; k < kPairs; ++k) {
-    for (int p = 0; p < 4; ++p) acc[k][p] = vdupq_n_f32(0.0f);
-  }
-  for (int64_t b = 0; b < nb; ++b, panel += kQ4KMmlaBytes) {
-    KTokenPair pair[kPairs];
-    for (int k = 0; k < kPairs; ++k) {
-      pair[k] = k_token_pair(reinterpret_cast<const BlockQ8_K*>(tokens[2 * k]) + b, reinterpret_cast<const BlockQ8_K*>(tokens[2 * k + 1]) + b);
-    }
-    const auto* f = reinterpret_cast<const float*>(panel);
+// Each smmla panel format: its block's bytes, `integer_sums` (isum[k][p] += the exact integer sums
+// of row pair p against token pair k over one super-block column, each weight vector serving every
+// pair) and `finish` (the GEMV's float step for one token pair's four row pairs, in its order).
+struct Q4KMmla {
+  static constexpr size_t kBytes = kQ4KMmlaBytes;
+  template <int kPairs>
+  static void integer_sums(const uint8_t* panel, const KTokenPair* pair, int32x4_t isum[][4]) {
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 128);
-    const auto* m = reinterpret_cast<const int16_t*>(panel + 128 + 8 * 16 * sizeof(int32_t));
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ4KMmlaQuantsAt);
-    int32x4_t isum[kPairs][4];
-    for (int k = 0; k < kPairs; ++k) {
-      for (int p = 0; p < 4; ++p) isum[k][p] = vdupq_n_s32(0);
-    }
     for (int j = 0; j < 8; ++j) {
       int8x16_t act[kPairs][4];
       for (int k = 0; k < kPairs; ++k) pair[k].chunks(32 * j, act[k]);
@@ -164,43 +150,32 @@ void q4_k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* toke
         for (int k = 0; k < kPairs; ++k) isum[k][p] = vmlaq_s32(isum[k][p], mmla4(vdupq_n_s32(0), w, act[k], 0, 4), scale);
       }
     }
-    for (int k = 0; k < kPairs; ++k) {
-      int32x4_t msum0[2], msum1[2];
-      const int16x8_t pairs0 = vpaddq_s16(vld1q_s16(pair[k].x0->bsums), vld1q_s16(pair[k].x0->bsums + 8));
-      const int16x8_t pairs1 = vpaddq_s16(vld1q_s16(pair[k].x1->bsums), vld1q_s16(pair[k].x1->bsums + 8));
-      for (int h = 0; h < 2; ++h) {
-        msum0[h] = q4_k_min_sums(m, pairs0, h);
-        msum1[h] = q4_k_min_sums(m, pairs1, h);
-      }
-      for (int p = 0; p < 4; ++p) {
-        const float32x4_t d = vmulq_f32(vld1q_f32(f + 4 * p), pair[k].d), dmin = vmulq_f32(vld1q_f32(f + 16 + 4 * p), pair[k].d);
-        const int32x4_t msum = min_sums_lanes(msum0, msum1, p);
-        acc[k][p] = vaddq_f32(acc[k][p], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[k][p])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
-      }
-    }
   }
-  for (int k = 0; k < kPairs; ++k) store_pair(acc[k], out[2 * k], out[2 * k + 1]);
-}
-
-// The same for a Q6_K panel (pairs of 16-element sub-blocks, each with its scale).
-template <int kPairs>
-void q6_k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* tokens, float* const* out) {
-  float32x4_t acc[kPairs][4];
-  for (int k = 0; k < kPairs; ++k) {
-    for (int p = 0; p < 4; ++p) acc[k][p] = vdupq_n_f32(0.0f);
-  }
-  for (int64_t b = 0; b < nb; ++b, panel += kQ6KMmlaBytes) {
-    KTokenPair pair[kPairs];
-    for (int k = 0; k < kPairs; ++k) {
-      pair[k] = k_token_pair(reinterpret_cast<const BlockQ8_K*>(tokens[2 * k]) + b, reinterpret_cast<const BlockQ8_K*>(tokens[2 * k + 1]) + b);
-    }
+  static void finish(float32x4_t acc[4], const uint8_t* panel, const KTokenPair& pair, const int32x4_t isum[4]) {
     const auto* f = reinterpret_cast<const float*>(panel);
+    const auto* m = reinterpret_cast<const int16_t*>(panel + 128 + 8 * 16 * sizeof(int32_t));
+    int32x4_t msum0[2], msum1[2];
+    const int16x8_t pairs0 = vpaddq_s16(vld1q_s16(pair.x0->bsums), vld1q_s16(pair.x0->bsums + 8));
+    const int16x8_t pairs1 = vpaddq_s16(vld1q_s16(pair.x1->bsums), vld1q_s16(pair.x1->bsums + 8));
+    for (int h = 0; h < 2; ++h) {
+      msum0[h] = q4_k_min_sums(m, pairs0, h);
+      msum1[h] = q4_k_min_sums(m, pairs1, h);
+    }
+    for (int p = 0; p < 4; ++p) {
+      const float32x4_t d = vmulq_f32(vld1q_f32(f + 4 * p), pair.d), dmin = vmulq_f32(vld1q_f32(f + 16 + 4 * p), pair.d);
+      const int32x4_t msum = min_sums_lanes(msum0, msum1, p);
+      acc[p] = vaddq_f32(acc[p], vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum[p])), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
+    }
+  }
+};
+
+// Q6_K: pairs of 16-element sub-blocks, each with its scale.
+struct Q6KMmla {
+  static constexpr size_t kBytes = kQ6KMmlaBytes;
+  template <int kPairs>
+  static void integer_sums(const uint8_t* panel, const KTokenPair* pair, int32x4_t isum[][4]) {
     const auto* sc = reinterpret_cast<const int32_t*>(panel + 64);
     const auto* q = reinterpret_cast<const int8_t*>(panel + kQ6KMmlaQuantsAt);
-    int32x4_t isum[kPairs][4];
-    for (int k = 0; k < kPairs; ++k) {
-      for (int p = 0; p < 4; ++p) isum[k][p] = vdupq_n_s32(0);
-    }
     for (int s = 0; s < 8; ++s) {  // sub-blocks 2s and 2s + 1
       int8x16_t act[kPairs][4];
       for (int k = 0; k < kPairs; ++k) pair[k].chunks(32 * s, act[k]);
@@ -214,39 +189,52 @@ void q6_k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* toke
         }
       }
     }
+  }
+  static void finish(float32x4_t acc[4], const uint8_t* panel, const KTokenPair& pair, const int32x4_t isum[4]) {
+    const auto* f = reinterpret_cast<const float*>(panel);
+    for (int p = 0; p < 4; ++p) acc[p] = vaddq_f32(acc[p], vmulq_f32(vmulq_f32(vld1q_f32(f + 4 * p), pair.d), vcvtq_f32_s32(isum[p])));
+  }
+};
+
+// kPairs token pairs (pair k: tokens[2k], tokens[2k + 1]) against the 8 rows of a panel.
+template <class Panel, int kPairs>
+void k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* tokens, float* const* out) {
+  float32x4_t acc[kPairs][4];
+  for (int k = 0; k < kPairs; ++k) {
+    for (int p = 0; p < 4; ++p) acc[k][p] = vdupq_n_f32(0.0f);
+  }
+  for (int64_t b = 0; b < nb; ++b, panel += Panel::kBytes) {
+    KTokenPair pair[kPairs];
     for (int k = 0; k < kPairs; ++k) {
-      for (int p = 0; p < 4; ++p) {
-        acc[k][p] = vaddq_f32(acc[k][p], vmulq_f32(vmulq_f32(vld1q_f32(f + 4 * p), pair[k].d), vcvtq_f32_s32(isum[k][p])));
-      }
+      pair[k] = k_token_pair(reinterpret_cast<const BlockQ8_K*>(tokens[2 * k]) + b, reinterpret_cast<const BlockQ8_K*>(tokens[2 * k + 1]) + b);
     }
+    int32x4_t isum[kPairs][4];
+    for (int k = 0; k < kPairs; ++k) {
+      for (int p = 0; p < 4; ++p) isum[k][p] = vdupq_n_s32(0);
+    }
+    Panel::template integer_sums<kPairs>(panel, pair, isum);
+    for (int k = 0; k < kPairs; ++k) Panel::finish(acc[k], panel, pair[k], isum[k]);
   }
   for (int k = 0; k < kPairs; ++k) store_pair(acc[k], out[2 * k], out[2 * k + 1]);
 }
 
 // Tokens four at a time (two pairs), then in pairs; a lone last token pairs with itself and only
 // its lanes are stored.
-template <bool kQ6K>
+template <class Panel>
 void k_mmla_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride) {
   const auto* p = static_cast<const uint8_t*>(panel);
   const auto token = [&](int64_t t) { return static_cast<const uint8_t*>(a) + t * a_stride; };
-  const auto pass = [&](auto pairs, const uint8_t* const* tokens, float* const* outs) {
-    if constexpr (kQ6K) {
-      q6_k_mmla_pass<decltype(pairs)::value>(n / kQK_K, p, tokens, outs);
-    } else {
-      q4_k_mmla_pass<decltype(pairs)::value>(n / kQK_K, p, tokens, outs);
-    }
-  };
   int64_t t = 0;
   for (; t + 4 <= n_tokens; t += 4) {
     const uint8_t* tokens[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
     float* outs[4] = {out + t * out_stride, out + (t + 1) * out_stride, out + (t + 2) * out_stride, out + (t + 3) * out_stride};
-    pass(std::integral_constant<int, 2>(), tokens, outs);
+    k_mmla_pass<Panel, 2>(n / kQK_K, p, tokens, outs);
   }
   for (; t < n_tokens; t += 2) {
     const bool lone = t + 1 == n_tokens;
     const uint8_t* tokens[2] = {token(t), token(lone ? t : t + 1)};
     float* outs[2] = {out + t * out_stride, lone ? nullptr : out + (t + 1) * out_stride};
-    pass(std::integral_constant<int, 1>(), tokens, outs);
+    k_mmla_pass<Panel, 1>(n / kQK_K, p, tokens, outs);
   }
 }
 
@@ -269,8 +257,8 @@ void pack_panel_q6_k__i8mm(int64_t n, const void* w, size_t w_stride, void* pane
     expand_q6_k_block(column, block);
   });
 }
-// Q5_K: Q4_K's panel (quants 0..31), packed from the file's rows.
-size_t panel_bytes_q5_k__i8mm(int64_t n) { return panel_bytes_q4_k__i8mm(n); }
+// Q5_K: Q4_K's panel (quants 0..31), packed from the file's rows; its table slot takes Q4_K's
+// panel size and token loop.
 void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel) {
   uint8_t column[kQ5KColumnBytes];
   build_k_mmla_panel<kQ4KMmlaBytes, kQ4KPanelBytes, reorder_q4_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
@@ -291,15 +279,11 @@ void pack_panel_from_q6_kx8__i8mm(int64_t n, const void* group, size_t /*w_strid
 
 void qpanel_q4_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
-  k_mmla_gemm<false>(n, panel, a, a_stride, n_tokens, out, out_stride);
-}
-void qpanel_q5_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride) {
-  k_mmla_gemm<false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+  k_mmla_gemm<Q4KMmla>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 void qpanel_q6_k_q8_k__i8mm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
-  k_mmla_gemm<true>(n, panel, a, a_stride, n_tokens, out, out_stride);
+  k_mmla_gemm<Q6KMmla>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace ple::kernels

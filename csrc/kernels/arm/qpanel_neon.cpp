@@ -38,17 +38,13 @@ void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* pane
 }
 void qpanel_q4_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
-  k_panel_gemm<false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+  k_panel_gemm<Q4KPanel, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
-// Q5_K: Q4_K's panel format and token loop, packed from the file's rows.
-size_t panel_bytes_q5_k__neon(int64_t n) { return panel_bytes_q4_k__neon(n); }
+// Q5_K: Q4_K's panel format (quants 0..31), packed from the file's rows; its table slot takes
+// Q4_K's panel size and token loop.
 void pack_panel_q5_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
   pack_k_panel_from_rows<kQ5KColumnBytes, kQ4KPanelBytes, pack_q5_k_column, expand_q5_k_block>(n, w, w_stride, panel);
-}
-void qpanel_q5_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride) {
-  k_panel_gemm<false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 size_t panel_bytes_q6_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ6KPanelBytes; }
@@ -57,7 +53,7 @@ void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* pane
 }
 void qpanel_q6_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
-  k_panel_gemm<false, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
+  k_panel_gemm<Q6KPanel, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace ple::kernels
