@@ -14,6 +14,7 @@
 
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/qpanel_arm.h"
+#include "kernels/arm/qpanel_mmla_arm.h"
 
 namespace ple::kernels {
 namespace {
@@ -120,34 +121,15 @@ void mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* tokens, f
       }
     }
   }
-  for (int k = 0; k < kPairs; ++k) {
-    // Token 0 of the pair: lanes 0 and 2 of each row pair; token 1: lanes 1 and 3.
-    vst1q_f32(out[2 * k], vuzp1q_f32(acc[k][0], acc[k][1]));
-    vst1q_f32(out[2 * k] + 4, vuzp1q_f32(acc[k][2], acc[k][3]));
-    if (out[2 * k + 1] != nullptr) {
-      vst1q_f32(out[2 * k + 1], vuzp2q_f32(acc[k][0], acc[k][1]));
-      vst1q_f32(out[2 * k + 1] + 4, vuzp2q_f32(acc[k][2], acc[k][3]));
-    }
-  }
+  for (int k = 0; k < kPairs; ++k) store_pair(acc[k], out[2 * k], out[2 * k + 1]);
 }
 
 template <bool kMin>
 void mmla_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride) {
-  const int64_t nb = n / kQK;
   const auto* p = static_cast<const uint8_t*>(panel);
-  const auto token = [&](int64_t t) { return static_cast<const uint8_t*>(a) + t * a_stride; };
-  int64_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) {
-    const uint8_t* tokens[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
-    float* outs[4] = {out + t * out_stride, out + (t + 1) * out_stride, out + (t + 2) * out_stride, out + (t + 3) * out_stride};
-    mmla_pass<kMin, 2>(nb, p, tokens, outs);
-  }
-  for (; t < n_tokens; t += 2) {
-    const bool lone = t + 1 == n_tokens;
-    const uint8_t* tokens[2] = {token(t), token(lone ? t : t + 1)};
-    float* outs[2] = {out + t * out_stride, lone ? nullptr : out + (t + 1) * out_stride};
-    mmla_pass<kMin, 1>(nb, p, tokens, outs);
-  }
+  for_token_pairs(a, a_stride, n_tokens, out, out_stride, [&](auto pairs, const uint8_t* const* tokens, float* const* outs) {
+    mmla_pass<kMin, decltype(pairs)::value>(n / kQK, p, tokens, outs);
+  });
 }
 
 }  // namespace

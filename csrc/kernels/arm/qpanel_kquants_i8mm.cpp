@@ -14,6 +14,7 @@
 
 #include "kernels/arm/arm_kernels.h"
 #include "kernels/arm/qpanel_kquants_arm.h"
+#include "kernels/arm/qpanel_mmla_arm.h"
 
 namespace ple::kernels {
 namespace {
@@ -116,16 +117,6 @@ inline int32x4_t min_sums_lanes(const int32x4_t t0[2], const int32x4_t t1[2], in
   return p % 2 == 0 ? vzip1q_s32(a, b) : vzip2q_s32(a, b);
 }
 
-// Output of one token pair's accumulators (row pairs 0..3): token 0 = lanes 0 and 2, token 1 = 1 and 3.
-inline void store_pair(const float32x4_t acc[4], float* out0, float* out1) {
-  vst1q_f32(out0, vuzp1q_f32(acc[0], acc[1]));
-  vst1q_f32(out0 + 4, vuzp1q_f32(acc[2], acc[3]));
-  if (out1 != nullptr) {
-    vst1q_f32(out1, vuzp2q_f32(acc[0], acc[1]));
-    vst1q_f32(out1 + 4, vuzp2q_f32(acc[2], acc[3]));
-  }
-}
-
 inline int32x4_t mmla4(int32x4_t acc, const int8x16_t w[4], const int8x16_t a[4], int first, int count) {
   for (int c = first; c < first + count; ++c) acc = vmmlaq_s32(acc, w[c], a[c]);
   return acc;
@@ -218,24 +209,12 @@ void k_mmla_pass(int64_t nb, const uint8_t* panel, const uint8_t* const* tokens,
   for (int k = 0; k < kPairs; ++k) store_pair(acc[k], out[2 * k], out[2 * k + 1]);
 }
 
-// Tokens four at a time (two pairs), then in pairs; a lone last token pairs with itself and only
-// its lanes are stored.
 template <class Panel>
 void k_mmla_gemm(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, size_t out_stride) {
   const auto* p = static_cast<const uint8_t*>(panel);
-  const auto token = [&](int64_t t) { return static_cast<const uint8_t*>(a) + t * a_stride; };
-  int64_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) {
-    const uint8_t* tokens[4] = {token(t), token(t + 1), token(t + 2), token(t + 3)};
-    float* outs[4] = {out + t * out_stride, out + (t + 1) * out_stride, out + (t + 2) * out_stride, out + (t + 3) * out_stride};
-    k_mmla_pass<Panel, 2>(n / kQK_K, p, tokens, outs);
-  }
-  for (; t < n_tokens; t += 2) {
-    const bool lone = t + 1 == n_tokens;
-    const uint8_t* tokens[2] = {token(t), token(lone ? t : t + 1)};
-    float* outs[2] = {out + t * out_stride, lone ? nullptr : out + (t + 1) * out_stride};
-    k_mmla_pass<Panel, 1>(n / kQK_K, p, tokens, outs);
-  }
+  for_token_pairs(a, a_stride, n_tokens, out, out_stride, [&](auto pairs, const uint8_t* const* tokens, float* const* outs) {
+    k_mmla_pass<Panel, decltype(pairs)::value>(n / kQK_K, p, tokens, outs);
+  });
 }
 
 }  // namespace
