@@ -289,6 +289,13 @@ def test_isa_argument_and_report() -> None:
         gemv = "__neon" if info["isa"] == "neon" else "__dotprod"
         for t in ("Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"):
             assert any(n.startswith("qgemv_") and n.endswith(gemv) for n in tiles[t]), tiles
+    if info["isa"] in ("neon", "dotprod", "i8mm"):
+        # Every block type prefills through a panel on ARM; those without a packed GEMV but with
+        # 32-element blocks decode through a tile.
+        for t in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"):
+            assert any(n.startswith("qpanel_") for n in tiles[t]), tiles
+        for t in ("Q5_0", "Q5_1"):
+            assert any(n.startswith("qtile_") and "_4x1__" in n for n in tiles[t]), tiles
     if info["isa"] == "i8mm":
         for t in ("Q4_0", "Q8_0"):
             assert {f"qtile_{t.lower()}_q8_0_2x2__i8mm", f"qpanel_{t.lower()}_q8_0__i8mm"} <= set(tiles[t]), tiles
@@ -297,7 +304,7 @@ def test_isa_argument_and_report() -> None:
 # ---- matrix kernels through the matmul driver (_core._testing.Matmul) ----
 
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("t", ["Q4_0", "Q4_1", "Q5_0", "Q8_0", "Q4_K", "Q6_K"])
+@pytest.mark.parametrize("t", ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"])
 def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
     """Every kernel the table has, through the driver the model runs (ops::matmul), with rows and
     tokens the kernels' shapes leave over (21 rows, 5 and 1 tokens), on one and three threads:
@@ -333,6 +340,8 @@ def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
         assert np.array_equal(_testing.Matmul(w, t, isa=isa, n_threads=n_threads).run(x), want)
     if isa in ("avx2", "avx512") and t in ("Q4_0", "Q8_0", "Q4_K"):
         assert ran == 3  # tiles, the panel, the packed layout
+    if isa in ("neon", "dotprod", "i8mm"):
+        assert ran >= (2 if t in ("Q5_0", "Q5_1") else 1)  # the panel (and the decode tile)
 
 
 def test_matrix_kernel_arguments_are_checked() -> None:

@@ -40,6 +40,14 @@ PLE_DECLARE_ARM_INT_DOTS(neon)
 PLE_DECLARE_ARM_INT_DOTS(dotprod)
 #undef PLE_DECLARE_ARM_INT_DOTS
 
+// Decode tiles (DotTileFn, 4 rows x 1 token) for the block formats without a packed layout.
+#define PLE_DECLARE_ARM_DECODE_TILES(isa)                                                                                   \
+  void qtile_q5_0_q8_0_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out); \
+  void qtile_q5_1_q8_1_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out);
+PLE_DECLARE_ARM_DECODE_TILES(neon)
+PLE_DECLARE_ARM_DECODE_TILES(dotprod)
+#undef PLE_DECLARE_ARM_DECODE_TILES
+
 // Packed-row layouts of 8 rows (qpacked_core_arm.h): NEON packs them and builds their panels;
 // each tier has its GEMVs (PackedKernels).
 #define PLE_DECLARE_ARM_PACKED_GEMVS(isa)                                                                  \
@@ -78,6 +86,8 @@ void pack_panel_from_q8_0x8__neon(int64_t n, const void* group, size_t w_stride,
   void qpanel_q4_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);                                                                       \
   void qpanel_q6_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
+                               size_t out_stride);                                                                       \
+  void qpanel_q2_k_q8_k__##isa(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out, \
                                size_t out_stride);
 PLE_DECLARE_ARM_PANELS(neon)
 PLE_DECLARE_ARM_PANELS(dotprod)
@@ -93,6 +103,15 @@ void pack_panel_q5_k__neon(int64_t n, const void* w, size_t w_stride, void* pane
 void pack_panel_q4_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q4_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+// Q2_K, Q3_K (Q6_K's format), from file rows.
+size_t panel_bytes_q2_k__neon(int64_t n);
+void pack_panel_q2_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q3_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+// Q5_0 and Q5_1: Q8_0's and Q4_1's panel formats, from file rows; Q5_1's NEON token loop.
+void pack_panel_q5_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q5_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
+void qpanel_q5_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride);
 
 // i8mm: prefill panels of 8 rows with smmla (qpanel_i8mm.cpp), built from file rows or from the
 // packed groups above.
@@ -107,7 +126,11 @@ PLE_DECLARE_I8MM_PANEL(q4_1, q8_1)
 PLE_DECLARE_I8MM_PANEL(q8_0, q8_0)
 PLE_DECLARE_I8MM_PANEL(q4_k, q8_k)  // qpanel_kquants_i8mm.cpp
 PLE_DECLARE_I8MM_PANEL(q6_k, q8_k)
-void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);  // Q5_K: from file rows only
+// Q3_K, Q5_0, Q5_1, Q5_K: from file rows only, into Q6_K's, Q8_0's, Q4_1's and Q4_K's panels.
+void pack_panel_q3_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q5_0__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q5_1__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
 #undef PLE_DECLARE_I8MM_PANEL
 
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.

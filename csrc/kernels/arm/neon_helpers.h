@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "quant/blocks.h"
+
 namespace ple::kernels {
 namespace {
 
@@ -34,9 +36,6 @@ inline bool is_inf(float f) {
   return (bits & 0x7fffffffu) == 0x7f800000u;
 }
 
-// Byte j of the result tests bit j % 8 (vtstq against a broadcast byte).
-alignas(16) const uint8_t kBitOfByte[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
-
 // 16 bytes of packed nibbles -> lo: low nibbles, hi: high nibbles (0..15 each).
 inline void unpack_nibbles(const uint8_t* qs, int8x16_t& lo, int8x16_t& hi) {
   const uint8x16_t raw = vld1q_u8(qs);
@@ -44,12 +43,49 @@ inline void unpack_nibbles(const uint8_t* qs, int8x16_t& lo, int8x16_t& hi) {
   hi = vreinterpretq_s8_u8(vshrq_n_u8(raw, 4));
 }
 
-// The fifth bits of a Q5_0/Q5_1 block: bit j of the little-endian 32-bit qh becomes 0x10 in byte
-// j; lo holds elements 0..15, hi 16..31.
-inline void fifth_bits(const uint8_t qh[4], int8x16_t& lo, int8x16_t& hi) {
-  const uint8x16_t bit = vld1q_u8(kBitOfByte), v10 = vdupq_n_u8(0x10);
-  lo = vreinterpretq_s8_u8(vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[0]), vdup_n_u8(qh[1])), bit), v10));
-  hi = vreinterpretq_s8_u8(vandq_u8(vtstq_u8(vcombine_u8(vdup_n_u8(qh[2]), vdup_n_u8(qh[3])), bit), v10));
+// The fifth bits of a Q5_0/Q5_1 block as masks: byte j of lo (elements 0..15) and hi (16..31) is
+// 0xff where bit j of the little-endian 32-bit qh is set. One table lookup spreads each qh byte
+// over the eight bytes that test its bits.
+alignas(16) const uint8_t kQhByteOfElement[32] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3};
+alignas(16) const uint8_t kBitOfByte[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+inline void fifth_bit_masks(const uint8_t qh[4], uint8x16_t& lo, uint8x16_t& hi) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, sizeof bits);
+  const uint8x16_t all = vreinterpretq_u8_u32(vdupq_n_u32(bits)), bit = vld1q_u8(kBitOfByte);
+  lo = vtstq_u8(vqtbl1q_u8(all, vld1q_u8(kQhByteOfElement)), bit);
+  hi = vtstq_u8(vqtbl1q_u8(all, vld1q_u8(kQhByteOfElement + 16)), bit);
+}
+
+// The int8 weight quants of one Q5_0 block (nibble | fifth bit << 4, minus 16: the nibble minus
+// 16 where the fifth bit is clear) and one Q5_1 block (nibble | fifth bit << 4, 0..31).
+inline void q5_0_quants(const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) {
+  uint8x16_t m_lo, m_hi;
+  unpack_nibbles(x.qs, lo, hi);
+  fifth_bit_masks(x.qh, m_lo, m_hi);
+  const uint8x16_t sixteen = vdupq_n_u8(16);
+  lo = vsubq_s8(lo, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_lo)));
+  hi = vsubq_s8(hi, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_hi)));
+}
+inline void q5_1_quants(const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) {
+  uint8x16_t m_lo, m_hi;
+  unpack_nibbles(x.qs, lo, hi);
+  fifth_bit_masks(x.qh, m_lo, m_hi);
+  const uint8x16_t sixteen = vdupq_n_u8(16);
+  lo = vorrq_s8(lo, vreinterpretq_s8_u8(vandq_u8(m_lo, sixteen)));
+  hi = vorrq_s8(hi, vreinterpretq_s8_u8(vandq_u8(m_hi, sixteen)));
+}
+
+// The reference's float step for four rows: sum += (d_w * d_a) * isum (+ m * s with a minimum).
+inline float32x4_t accumulate(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum) {
+  return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)));
+}
+// The same for a sum of 16 * isum (exact: |isum| < 2^24, so isum16 / 16 converts without rounding).
+inline float32x4_t accumulate_x16(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum16) {
+  return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_n_f32_s32(isum16, 4)));
+}
+inline float32x4_t accumulate_min(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum, float32x4_t m, float s) {
+  return vaddq_f32(sum, vaddq_f32(vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)), vmulq_n_f32(m, s)));
 }
 
 }  // namespace

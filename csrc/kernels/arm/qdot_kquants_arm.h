@@ -26,29 +26,33 @@ int32x4_t scaled_dot16(int32x4_t acc, int8x16_t q, const int8_t* a, int32_t scal
   return vmlaq_n_s32(acc, Isa::dot16(vdupq_n_s32(0), q, vld1q_s8(a)), scale);
 }
 
+// A Q2_K super-block's quants (0..3) as 16 runs of 16 elements: run(j, q) gets sub-block j.
+// Byte l of qs[32h ..] holds element 128h + 32s + l at bits 2s..2s+1: sub-block 8h + 2s for
+// l < 16, the next one for l >= 16.
+template <class Run>
+inline void q2_k_runs(const BlockQ2_K& x, Run run) {
+  const uint8x16_t two_bits = vdupq_n_u8(3);
+  for (int h = 0; h < 2; ++h) {
+    uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
+    for (int s = 0; s < 4; ++s) {
+      run(8 * h + 2 * s, vreinterpretq_s8_u8(vandq_u8(q0, two_bits)));
+      run(8 * h + 2 * s + 1, vreinterpretq_s8_u8(vandq_u8(q1, two_bits)));
+      q0 = vshrq_n_u8(q0, 2);
+      q1 = vshrq_n_u8(q1, 2);
+    }
+  }
+}
+
 template <class Isa>
 float dot_q2_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ2_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
-  const uint8x16_t two_bits = vdupq_n_u8(3);
   float sum = 0.0f;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ2_K& x = wb[b];
     const BlockQ8_K& y = ab[b];
     int32x4_t acc = vdupq_n_s32(0);
-    for (int h = 0; h < 2; ++h) {
-      // Byte l of qs[32h ..] holds element 128h + 32s + l at bits 2s..2s+1: sub-block 8h + 2s
-      // for l < 16, the next one for l >= 16.
-      uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
-      for (int s = 0; s < 4; ++s) {
-        const int j = 8 * h + 2 * s;
-        const int8_t* ya = y.qs + 128 * h + 32 * s;
-        acc = scaled_dot16<Isa>(acc, vreinterpretq_s8_u8(vandq_u8(q0, two_bits)), ya, x.scales[j] & 0x0f);
-        acc = scaled_dot16<Isa>(acc, vreinterpretq_s8_u8(vandq_u8(q1, two_bits)), ya + 16, x.scales[j + 1] & 0x0f);
-        q0 = vshrq_n_u8(q0, 2);
-        q1 = vshrq_n_u8(q1, 2);
-      }
-    }
+    q2_k_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, x.scales[j] & 0x0f); });
     // Minimum terms: sum over j of (scales[j] >> 4) * bsums[j], |each| <= 15 * 32768.
     const uint8x16_t mins = vshrq_n_u8(vld1q_u8(x.scales), 4);
     const int16x8_t m_lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(mins)));
@@ -74,37 +78,37 @@ inline void unpack_scales_q3_k(const uint8_t packed[12], int32_t sc[16]) {
   }
 }
 
+// A Q3_K super-block's quants (-4..3) as 16 runs of 16 elements, as q2_k_runs: element e = 128h +
+// 32s + l takes its two low bits as Q2_K's, minus 4 where bit 4h + s of hmask[l] is clear.
+template <class Run>
+inline void q3_k_runs(const BlockQ3_K& x, Run run) {
+  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
+  const uint8x16_t hm0 = vld1q_u8(x.hmask), hm1 = vld1q_u8(x.hmask + 16);
+  for (int h = 0; h < 2; ++h) {
+    uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
+    for (int s = 0; s < 4; ++s) {
+      const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
+      run(8 * h + 2 * s, vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q0, two_bits)), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm0, bit)))));
+      run(8 * h + 2 * s + 1,
+          vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q1, two_bits)), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm1, bit)))));
+      q0 = vshrq_n_u8(q0, 2);
+      q1 = vshrq_n_u8(q1, 2);
+    }
+  }
+}
+
 template <class Isa>
 float dot_q3_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ3_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
-  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
   float sum = 0.0f;
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const BlockQ3_K& x = wb[b];
     const BlockQ8_K& y = ab[b];
     int32_t sc[16];
     unpack_scales_q3_k(x.scales, sc);
-    const uint8x16_t hm0 = vld1q_u8(x.hmask), hm1 = vld1q_u8(x.hmask + 16);
     int32x4_t acc = vdupq_n_s32(0);
-    for (int h = 0; h < 2; ++h) {
-      uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
-      for (int s = 0; s < 4; ++s) {
-        // Element e = 128h + 32s + l: two low bits as Q2_K, minus 4 where bit e/32 = 4h + s of
-        // hmask[l] is clear.
-        const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
-        const int8x16_t u0 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q0, two_bits)),
-                                      vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm0, bit))));
-        const int8x16_t u1 = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q1, two_bits)),
-                                      vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm1, bit))));
-        const int j = 8 * h + 2 * s;
-        const int8_t* ya = y.qs + 128 * h + 32 * s;
-        acc = scaled_dot16<Isa>(acc, u0, ya, sc[j]);
-        acc = scaled_dot16<Isa>(acc, u1, ya + 16, sc[j + 1]);
-        q0 = vshrq_n_u8(q0, 2);
-        q1 = vshrq_n_u8(q1, 2);
-      }
-    }
+    q3_k_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, sc[j]); });
     sum += half_to_float(x.d) * y.d * static_cast<float>(vaddvq_s32(acc));
   }
   return sum;

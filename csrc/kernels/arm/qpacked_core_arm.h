@@ -51,6 +51,21 @@ inline void interleave_words(const uint8_t* const rows[4], int words, uint8_t* o
   }
 }
 
+// The same for four rows of int8 quants already unpacked (`elements`, a multiple of 16): a 4x4
+// transpose of 32-bit words per 16 elements, vector k of `out` holding elements 4k..4k+3.
+inline void interleave_rows4(const int8_t* const rows[4], int elements, int8_t* out) {
+  for (int e = 0; e < elements; e += 16, out += 64) {
+    const uint32x4_t r0 = vreinterpretq_u32_s8(vld1q_s8(rows[0] + e)), r1 = vreinterpretq_u32_s8(vld1q_s8(rows[1] + e));
+    const uint32x4_t r2 = vreinterpretq_u32_s8(vld1q_s8(rows[2] + e)), r3 = vreinterpretq_u32_s8(vld1q_s8(rows[3] + e));
+    const uint64x2_t even01 = vreinterpretq_u64_u32(vtrn1q_u32(r0, r1)), odd01 = vreinterpretq_u64_u32(vtrn2q_u32(r0, r1));
+    const uint64x2_t even23 = vreinterpretq_u64_u32(vtrn1q_u32(r2, r3)), odd23 = vreinterpretq_u64_u32(vtrn2q_u32(r2, r3));
+    vst1q_s8(out, vreinterpretq_s8_u64(vtrn1q_u64(even01, even23)));
+    vst1q_s8(out + 16, vreinterpretq_s8_u64(vtrn1q_u64(odd01, odd23)));
+    vst1q_s8(out + 32, vreinterpretq_s8_u64(vtrn2q_u64(even01, even23)));
+    vst1q_s8(out + 48, vreinterpretq_s8_u64(vtrn2q_u64(odd01, odd23)));
+  }
+}
+
 // One block column of 8 rows (w_stride bytes apart, block b) into a nibble group: the rows'
 // scales (and minimums), then both halves' interleaved quants (Q4_0: XOR 0x88).
 template <class Block, bool kMin>
@@ -212,18 +227,6 @@ void rows4_dot_16s(const int8x16_t v[8], const ActivationBlock<kDotprod>& a, int
     first = word_products_sum(v, a, 0, 4);
     second = word_products_sum(v, a, 4, 4);
   }
-}
-
-// The reference's float step for four rows: sum += (d_w * d_a) * isum (+ m * s with a minimum).
-inline float32x4_t accumulate(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum) {
-  return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)));
-}
-// The same for a sum of 16 * isum (exact: |isum| < 2^24, so isum16 / 16 converts without rounding).
-inline float32x4_t accumulate_x16(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum16) {
-  return vaddq_f32(sum, vmulq_f32(vmulq_n_f32(dw, da), vcvtq_n_f32_s32(isum16, 4)));
-}
-inline float32x4_t accumulate_min(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum, float32x4_t m, float s) {
-  return vaddq_f32(sum, vaddq_f32(vmulq_f32(vmulq_n_f32(dw, da), vcvtq_f32_s32(isum)), vmulq_n_f32(m, s)));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Prefill panels for Q4_0, Q4_1 and Q8_0 (kernel_table.h, PanelKernel) over 8 rows, and the panel
+// Prefill panels for Q4_0, Q4_1, Q8_0, Q5_0 and Q5_1 (kernel_table.h, PanelKernel) over 8 rows, and the panel
 // built straight from a packed group (PackedKernels::pack_panel), as templates over the tier.
 // The panel (qpacked_core_arm.h) holds each block column's scales as floats and its quants as
 // int8 in the interleaved four-row words, so the token loop only loads: each block's weights are
@@ -81,6 +81,42 @@ inline void pack_panel_from_q8_0_rows(int64_t n, const void* w, size_t w_stride,
   for (int64_t b = 0; b < n / kQK; ++b) {
     pack_q8_0_block(static_cast<const uint8_t*>(w), w_stride, b, column);
     expand_q8_0_block(column, static_cast<uint8_t*>(panel) + b * kPanelBlockBytes);
+  }
+}
+
+// Q5_0 and Q5_1 have no packed layout; their panel blocks are Q8_0's (quants q - 16) and Q4_1's
+// (quants 0..31), built from 8 file rows: each row's quants unpacked to int8, then interleaved.
+template <class Block, bool kMin>
+void pack_q5_panel_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* panel) {
+  alignas(16) int8_t q[kGroupRows][kQK];
+  uint16_t d[kGroupRows], m[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) {
+    const Block& x = reinterpret_cast<const Block*>(rows + static_cast<size_t>(r) * w_stride)[b];
+    int8x16_t lo, hi;
+    if constexpr (kMin) {
+      q5_1_quants(x, lo, hi);
+      m[r] = x.m;
+    } else {
+      q5_0_quants(x, lo, hi);
+    }
+    d[r] = x.d;
+    vst1q_s8(q[r], lo);
+    vst1q_s8(q[r] + 16, hi);
+  }
+  store_scales8_as_floats(reinterpret_cast<const uint8_t*>(d), panel);
+  if constexpr (kMin) store_scales8_as_floats(reinterpret_cast<const uint8_t*>(m), panel + 32);
+  auto* out = reinterpret_cast<int8_t*>(panel + (kMin ? 64 : 32));
+  for (int h = 0; h < 2; ++h) {
+    const int8_t* four[4] = {q[4 * h], q[4 * h + 1], q[4 * h + 2], q[4 * h + 3]};
+    interleave_rows4(four, kQK, out + 128 * h);
+  }
+}
+
+template <class Block, bool kMin>
+void pack_panel_from_q5_rows(int64_t n, const void* w, size_t w_stride, void* panel) {
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    pack_q5_panel_block<Block, kMin>(static_cast<const uint8_t*>(w), w_stride, b,
+                                     static_cast<uint8_t*>(panel) + b * panel_block_bytes<kMin>());
   }
 }
 

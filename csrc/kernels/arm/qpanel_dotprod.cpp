@@ -29,4 +29,9 @@ void qpanel_q6_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size
   k_panel_gemm<Q6KPanel, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
+void qpanel_q2_k_q8_k__dotprod(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                               size_t out_stride) {
+  k_panel_gemm<Q2KPanel, true>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
 }  // namespace ple::kernels

@@ -28,6 +28,10 @@ constexpr size_t kQ4KPanelQuantsAt = 2 * kGroupRows * sizeof(float) + 8 * kGroup
 constexpr size_t kQ4KPanelBytes = kQ4KPanelQuantsAt + kGroupRows * kQK_K;  // 2496
 constexpr size_t kQ6KPanelQuantsAt = kGroupRows * sizeof(float) + 16 * kGroupRows * sizeof(int32_t);
 constexpr size_t kQ6KPanelBytes = kQ6KPanelQuantsAt + kGroupRows * kQK_K;  // 2592
+constexpr size_t kQ2KPanelScalesAt = 2 * kGroupRows * sizeof(float);
+constexpr size_t kQ2KPanelMinsAt = kQ2KPanelScalesAt + 16 * kGroupRows * sizeof(int32_t);
+constexpr size_t kQ2KPanelQuantsAt = kQ2KPanelMinsAt + 16 * kGroupRows * sizeof(int16_t);
+constexpr size_t kQ2KPanelBytes = kQ2KPanelQuantsAt + kGroupRows * kQK_K;  // 2880
 
 inline void store_quants8(int8_t* out, const int8x16_t v[8]) {
   for (int k = 0; k < 8; ++k) vst1q_s8(out + 16 * k, v[k]);
@@ -139,6 +143,70 @@ inline void expand_q5_k_block(const uint8_t* column, uint8_t* panel) {
   }
 }
 
+// Q2_K and Q3_K have no packed layout either. Their panels hold 16-element sub-blocks like
+// Q6_K's: Q3_K uses Q6_K's format as it is (quants -4..3, scales -32..31: the reference's float
+// step is Q6_K's); Q2_K's adds dmin and the sub-blocks' minimums (panel layout at Q2KPanel). Both
+// are built from 8 file rows: each row's super-block unpacked to int8 (the one-row dot's runs),
+// then interleaved.
+inline void store_k16_quants(const int8_t (&q)[kGroupRows][kQK_K], int8_t* out) {
+  for (int p = 0; p < 8; ++p) {
+    for (int h = 0; h < 2; ++h) {
+      const int8_t* four[4] = {q[4 * h] + 32 * p, q[4 * h + 1] + 32 * p, q[4 * h + 2] + 32 * p, q[4 * h + 3] + 32 * p};
+      interleave_rows4(four, 32, out + 128 * (2 * p + h));
+    }
+  }
+}
+
+inline void store_halves8_as_floats(const uint16_t h[kGroupRows], float* out) {
+  float32x4_t lo, hi;
+  load_scales8(reinterpret_cast<const uint8_t*>(h), lo, hi);
+  vst1q_f32(out, lo);
+  vst1q_f32(out + 4, hi);
+}
+
+inline void pack_q3_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* panel) {
+  alignas(16) int8_t q[kGroupRows][kQK_K];
+  uint16_t d[kGroupRows];
+  auto* sc = reinterpret_cast<int32_t*>(panel + kGroupRows * sizeof(float));
+  for (int r = 0; r < kGroupRows; ++r) {
+    const BlockQ3_K& x = reinterpret_cast<const BlockQ3_K*>(rows + static_cast<size_t>(r) * w_stride)[b];
+    d[r] = x.d;
+    int32_t row_scales[16];
+    unpack_scales_q3_k(x.scales, row_scales);
+    for (int j = 0; j < 16; ++j) sc[8 * j + r] = row_scales[j];
+    q3_k_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
+  }
+  store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
+  store_k16_quants(q, reinterpret_cast<int8_t*>(panel + kQ6KPanelQuantsAt));
+}
+
+inline void pack_q2_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* panel) {
+  alignas(16) int8_t q[kGroupRows][kQK_K];
+  uint16_t d[kGroupRows], dmin[kGroupRows];
+  auto* sc = reinterpret_cast<int32_t*>(panel + kQ2KPanelScalesAt);
+  auto* m = reinterpret_cast<int16_t*>(panel + kQ2KPanelMinsAt);
+  for (int r = 0; r < kGroupRows; ++r) {
+    const BlockQ2_K& x = reinterpret_cast<const BlockQ2_K*>(rows + static_cast<size_t>(r) * w_stride)[b];
+    d[r] = x.d;
+    dmin[r] = x.dmin;
+    for (int j = 0; j < 16; ++j) {
+      sc[8 * j + r] = x.scales[j] & 0x0f;
+      m[8 * j + r] = static_cast<int16_t>(x.scales[j] >> 4);
+    }
+    q2_k_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
+  }
+  store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
+  store_halves8_as_floats(dmin, reinterpret_cast<float*>(panel) + kGroupRows);
+  store_k16_quants(q, reinterpret_cast<int8_t*>(panel + kQ2KPanelQuantsAt));
+}
+
+template <size_t kPanelBlockBytes, void (*kPackBlock)(const uint8_t*, size_t, int64_t, uint8_t*)>
+void pack_k16_panel(int64_t n, const void* w, size_t w_stride, void* panel) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    kPackBlock(static_cast<const uint8_t*>(w), w_stride, b, static_cast<uint8_t*>(panel) + b * kPanelBlockBytes);
+  }
+}
+
 template <size_t kGroupBlockBytes, size_t kPanelBlockBytes, void (*kExpand)(const uint8_t*, uint8_t*)>
 void expand_k_group(int64_t n, const void* group, void* panel) {
   const auto* p = static_cast<const uint8_t*>(group);
@@ -199,14 +267,15 @@ struct Q4KPanel {
   }
 };
 
-// Q6_K: pairs of 16-element sub-blocks, each with its own scale.
-struct Q6KPanel {
-  static constexpr size_t kBytes = kQ6KPanelBytes;
+// Formats of 16-element sub-blocks (Q6_K, Q3_K, Q2_K): the integer sums over pairs of sub-blocks,
+// each with its own int32 scale, from the scales at kScalesAt and the quants at kQuantsAt.
+template <size_t kScalesAt, size_t kQuantsAt>
+struct K16Sums {
   template <bool kDotprod, int... kT>
   static void integer_sums(const uint8_t* panel, int h, const BlockQ8_K* const* x, int32x4_t* isum,
                            std::integer_sequence<int, kT...>) {
-    const auto* sc = reinterpret_cast<const int32_t*>(panel + 32);
-    const auto* q = reinterpret_cast<const int8_t*>(panel + kQ6KPanelQuantsAt);
+    const auto* sc = reinterpret_cast<const int32_t*>(panel + kScalesAt);
+    const auto* q = reinterpret_cast<const int8_t*>(panel + kQuantsAt);
 #pragma GCC unroll 8
     for (int p = 0; p < 8; ++p) {
       int8x16_t v[8];
@@ -220,8 +289,43 @@ struct Q6KPanel {
       ((isum[kT] = pair_step(isum[kT], x[kT]->qs + 32 * p)), ...);
     }
   }
+};
+
+// Q6_K (and Q3_K): float d[8], int32 sc[16][8], quants.
+struct Q6KPanel : K16Sums<kGroupRows * sizeof(float), kQ6KPanelQuantsAt> {
+  static constexpr size_t kBytes = kQ6KPanelBytes;
   static float32x4_t finish(float32x4_t acc, const uint8_t* panel, int h, const BlockQ8_K& x, int32x4_t isum) {
     return accumulate(acc, vld1q_f32(reinterpret_cast<const float*>(panel) + 4 * h), x.d, isum);
+  }
+};
+
+// Q2_K (2880 bytes): float d[8], dmin[8]; int32 sc[16][8]; int16 m[16][8]; quants (0..3). The
+// minimum terms meet the activation's 16 bsums as in the one-row dot.
+struct Q2KPanel : K16Sums<kQ2KPanelScalesAt, kQ2KPanelQuantsAt> {
+  static constexpr size_t kBytes = kQ2KPanelBytes;
+  static float32x4_t finish(float32x4_t acc, const uint8_t* panel, int h, const BlockQ8_K& x, int32x4_t isum) {
+    const auto* f = reinterpret_cast<const float*>(panel);
+    const auto* m = reinterpret_cast<const int16_t*>(panel + kQ2KPanelMinsAt) + 4 * h;
+    const int16x8_t b_lo = vld1q_s16(x.bsums), b_hi = vld1q_s16(x.bsums + 8);
+    // |m * bsum| <= 15 * 2048 per term, 16 terms: int32 holds the sum exactly.
+    int32x4_t msum = vmull_laneq_s16(vld1_s16(m), b_lo, 0);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 8), b_lo, 1);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 16), b_lo, 2);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 24), b_lo, 3);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 32), b_lo, 4);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 40), b_lo, 5);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 48), b_lo, 6);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 56), b_lo, 7);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 64), b_hi, 0);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 72), b_hi, 1);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 80), b_hi, 2);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 88), b_hi, 3);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 96), b_hi, 4);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 104), b_hi, 5);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 112), b_hi, 6);
+    msum = vmlal_laneq_s16(msum, vld1_s16(m + 120), b_hi, 7);
+    const float32x4_t d = vmulq_n_f32(vld1q_f32(f + 4 * h), x.d), dmin = vmulq_n_f32(vld1q_f32(f + 8 + 4 * h), x.d);
+    return vaddq_f32(acc, vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum)), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
   }
 };
 

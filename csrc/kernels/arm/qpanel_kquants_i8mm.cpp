@@ -252,6 +252,12 @@ void pack_panel_from_q4_kx8__i8mm(int64_t n, const void* group, size_t /*w_strid
     expand_q4_k_block(static_cast<const uint8_t*>(group) + b * kQ4KGroupBytes, block);
   });
 }
+// Q3_K: Q6_K's format (qpanel_kquants_arm.h), from the file's rows only.
+void pack_panel_q3_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel) {
+  build_k_mmla_panel<kQ6KMmlaBytes, kQ6KPanelBytes, reorder_q6_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
+    pack_q3_k_panel_block(static_cast<const uint8_t*>(w), w_stride, b, block);
+  });
+}
 void pack_panel_from_q6_kx8__i8mm(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
   build_k_mmla_panel<kQ6KMmlaBytes, kQ6KPanelBytes, reorder_q6_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
     expand_q6_k_block(static_cast<const uint8_t*>(group) + b * kQ6KGroupBytes, block);

@@ -1,4 +1,5 @@
-// Prefill panels (8 rows) for Q4_0, Q4_1, Q8_0 (qpanel_arm.h), Q4_K, Q5_K and Q6_K (qpanel_kquants_arm.h)
+// Prefill panels (8 rows) for Q4_0, Q4_1, Q8_0, Q5_0, Q5_1 (qpanel_arm.h) and the k-quants
+// (qpanel_kquants_arm.h)
 // on plain NEON: packing from the file's rows, the panel's size, and the token loop with widening
 // multiplies. The dotprod table keeps the packing and replaces the token loop.
 #include "kernels/arm/arm_kernels.h"
@@ -32,6 +33,20 @@ void qpanel_q8_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t 
   panel_gemm<false, false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
+// Q5_0 and Q5_1: Q8_0's and Q4_1's panel formats, packed from the file's rows; Q5_0's table slot
+// takes Q8_0's panel size and token loop. Q5_1's quants (0..31) exceed the int16 pair sums that
+// Q4_1's NEON loop relies on, so it has its own.
+void pack_panel_q5_0__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_panel_from_q5_rows<BlockQ5_0, false>(n, w, w_stride, panel);
+}
+void pack_panel_q5_1__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_panel_from_q5_rows<BlockQ5_1, true>(n, w, w_stride, panel);
+}
+void qpanel_q5_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  panel_gemm<false, true, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
 size_t panel_bytes_q4_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ4KPanelBytes; }
 void pack_panel_q4_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
   pack_k_panel_from_rows<kQ4KGroupBytes, kQ4KPanelBytes, pack_q4_k_block, expand_q4_k_block>(n, w, w_stride, panel);
@@ -54,6 +69,20 @@ void pack_panel_q6_k__neon(int64_t n, const void* w, size_t w_stride, void* pane
 void qpanel_q6_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
                             size_t out_stride) {
   k_panel_gemm<Q6KPanel, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
+}
+
+// Q3_K: Q6_K's panel format, packed from the file's rows; its slot takes Q6_K's size and token loop.
+void pack_panel_q3_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_k16_panel<kQ6KPanelBytes, pack_q3_k_panel_block>(n, w, w_stride, panel);
+}
+
+size_t panel_bytes_q2_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ2KPanelBytes; }
+void pack_panel_q2_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
+  pack_k16_panel<kQ2KPanelBytes, pack_q2_k_panel_block>(n, w, w_stride, panel);
+}
+void qpanel_q2_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
+                            size_t out_stride) {
+  k_panel_gemm<Q2KPanel, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 }  // namespace ple::kernels
