@@ -34,6 +34,7 @@ KernelTable make_neon_table() {
   set_activations(t, PLE_KERNEL(softmax__neon), PLE_KERNEL(silu_mul__neon));
   weight_slot(t, G::Q5_0).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_0_q8_0_4x1__neon), 4, 1);
   weight_slot(t, G::Q5_1).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_1_q8_1_4x1__neon), 4, 1);
+  weight_slot(t, G::Q5_K).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_k_q8_k_4x1__neon), 4, 1);
   weight_slot(t, G::Q4_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__neon, pack_panel_q4_0__neon, panel_bytes_q4_0__neon, 8, "qpanel_q4_0_q8_0__neon"};
   weight_slot(t, G::Q4_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__neon, pack_panel_q4_1__neon, panel_bytes_q4_1__neon, 8, "qpanel_q4_1_q8_1__neon"};
   weight_slot(t, G::Q8_0).prefill_panel = PanelKernel{qpanel_q8_0_q8_0__neon, pack_panel_q8_0__neon, panel_bytes_q8_0__neon, 8, "qpanel_q8_0_q8_0__neon"};
@@ -74,6 +75,7 @@ KernelTable make_dotprod_table() {
   set_dot(t, G::Q6_K, G::Q8_K, PLE_KERNEL(qdot_q6_k_q8_k__dotprod));
   weight_slot(t, G::Q5_0).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_0_q8_0_4x1__dotprod), 4, 1);
   weight_slot(t, G::Q5_1).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_1_q8_1_4x1__dotprod), 4, 1);
+  weight_slot(t, G::Q5_K).decode_tile = tile_kernel(PLE_KERNEL(qtile_q5_k_q8_k_4x1__dotprod), 4, 1);
   // The packed layouts and panels are NEON's; the GEMVs and the panels' token loops use sdot.
   set_panel_gemm(t, G::Q4_0, PLE_KERNEL(qpanel_q4_0_q8_0__dotprod));
   set_panel_gemm(t, G::Q4_1, PLE_KERNEL(qpanel_q4_1_q8_1__dotprod));

@@ -43,7 +43,8 @@ PLE_DECLARE_ARM_INT_DOTS(dotprod)
 // Decode tiles (DotTileFn, 4 rows x 1 token) for the block formats without a packed layout.
 #define PLE_DECLARE_ARM_DECODE_TILES(isa)                                                                                   \
   void qtile_q5_0_q8_0_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out); \
-  void qtile_q5_1_q8_1_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out);
+  void qtile_q5_1_q8_1_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out); \
+  void qtile_q5_k_q8_k_4x1__##isa(int64_t n, const void* w, size_t w_stride, const void* a, size_t a_stride, float* out);
 PLE_DECLARE_ARM_DECODE_TILES(neon)
 PLE_DECLARE_ARM_DECODE_TILES(dotprod)
 #undef PLE_DECLARE_ARM_DECODE_TILES

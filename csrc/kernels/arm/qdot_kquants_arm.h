@@ -129,36 +129,56 @@ inline void unpack_scales_mins_k4(const uint8_t packed[kKScaleBytes], int32_t sc
 // Q4_K / Q5_K super-block: chunk c (64 elements) holds elements 64c + l in the low nibbles of
 // qs[32c + l] (sub-block 2c) and 64c + 32 + l in the high ones (sub-block 2c + 1). With qh (Q5_K)
 // the fifth bit of element e is bit e / 32 of qh[e % 32].
-template <class Isa>
+// Chunk c of a Q4_K / Q5_K super-block as int8 quants: lo0/lo1 elements 64c + 0..31 (sub-block
+// 2c), hi0/hi1 64c + 32..63 (sub-block 2c + 1). qh0/qh1: Q5_K's fifth-bit bytes (kFifth).
+template <bool kFifth>
+inline void k4_chunk_quants(const uint8_t* qs, uint8x16_t qh0, uint8x16_t qh1, int c, int8x16_t& lo0, int8x16_t& lo1,
+                            int8x16_t& hi0, int8x16_t& hi1) {
+  const uint8x16_t q0 = vld1q_u8(qs + 32 * c), q1 = vld1q_u8(qs + 32 * c + 16);
+  uint8x16_t l0, l1, h0, h1;
+  if constexpr (kFifth) {
+    // Low nibbles: qh >> 2c inserted above the nibble (sli), bits 5..7 cleared. High nibbles:
+    // inserted below qh shifted so that bit 2c + 1 lands on bit 4 (sri), bits 5..7 cleared.
+    const uint8x16_t five_bits = vdupq_n_u8(0x1f);
+    const int8x16_t to_bit0 = vdupq_n_s8(static_cast<int8_t>(-2 * c)), to_bit4 = vdupq_n_s8(static_cast<int8_t>(3 - 2 * c));
+    l0 = vandq_u8(vsliq_n_u8(q0, vshlq_u8(qh0, to_bit0), 4), five_bits);
+    l1 = vandq_u8(vsliq_n_u8(q1, vshlq_u8(qh1, to_bit0), 4), five_bits);
+    h0 = vandq_u8(vsriq_n_u8(vshlq_u8(qh0, to_bit4), q0, 4), five_bits);
+    h1 = vandq_u8(vsriq_n_u8(vshlq_u8(qh1, to_bit4), q1, 4), five_bits);
+  } else {
+    const uint8x16_t nibble = vdupq_n_u8(0x0f);
+    l0 = vandq_u8(q0, nibble);
+    l1 = vandq_u8(q1, nibble);
+    h0 = vshrq_n_u8(q0, 4);
+    h1 = vshrq_n_u8(q1, 4);
+  }
+  lo0 = vreinterpretq_s8_u8(l0);
+  lo1 = vreinterpretq_s8_u8(l1);
+  hi0 = vreinterpretq_s8_u8(h0);
+  hi1 = vreinterpretq_s8_u8(h1);
+}
+
+// Q4_K / Q5_K super-block: chunk c (64 elements) holds elements 64c + l in the low nibbles of
+// qs[32c + l] (sub-block 2c) and 64c + 32 + l in the high ones (sub-block 2c + 1). With qh (Q5_K)
+// the fifth bit of element e is bit e / 32 of qh[e % 32].
+template <class Isa, bool kFifth>
 float dot_k4_block(uint16_t d16, uint16_t dmin16, const uint8_t scales[kKScaleBytes], const uint8_t* qs,
                    const uint8_t* qh, const BlockQ8_K& y) {
   int32_t sc[8], m[8];
   unpack_scales_mins_k4(scales, sc, m);
-  const uint8x16_t nibble = vdupq_n_u8(0x0f), v10 = vdupq_n_u8(0x10);
   uint8x16_t qh0 = vdupq_n_u8(0), qh1 = vdupq_n_u8(0);
-  if (qh != nullptr) {
+  if constexpr (kFifth) {
     qh0 = vld1q_u8(qh);
     qh1 = vld1q_u8(qh + 16);
   }
   int32x4_t acc = vdupq_n_s32(0);
   for (int c = 0; c < 4; ++c) {
-    const uint8x16_t q0 = vld1q_u8(qs + 32 * c), q1 = vld1q_u8(qs + 32 * c + 16);
-    uint8x16_t lo0 = vandq_u8(q0, nibble), lo1 = vandq_u8(q1, nibble);
-    uint8x16_t hi0 = vshrq_n_u8(q0, 4), hi1 = vshrq_n_u8(q1, 4);
-    if (qh != nullptr) {
-      const uint8x16_t bit_lo = vdupq_n_u8(static_cast<uint8_t>(1u << (2 * c)));
-      const uint8x16_t bit_hi = vdupq_n_u8(static_cast<uint8_t>(2u << (2 * c)));
-      lo0 = vorrq_u8(lo0, vandq_u8(vtstq_u8(qh0, bit_lo), v10));
-      lo1 = vorrq_u8(lo1, vandq_u8(vtstq_u8(qh1, bit_lo), v10));
-      hi0 = vorrq_u8(hi0, vandq_u8(vtstq_u8(qh0, bit_hi), v10));
-      hi1 = vorrq_u8(hi1, vandq_u8(vtstq_u8(qh1, bit_hi), v10));
-    }
+    int8x16_t lo0, lo1, hi0, hi1;
+    k4_chunk_quants<kFifth>(qs, qh0, qh1, c, lo0, lo1, hi0, hi1);
     const int8_t* ya = y.qs + 64 * c;
-    int32x4_t p = Isa::dot16(Isa::dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(lo0), vld1q_s8(ya)),
-                             vreinterpretq_s8_u8(lo1), vld1q_s8(ya + 16));
+    int32x4_t p = Isa::dot16(Isa::dot16(vdupq_n_s32(0), lo0, vld1q_s8(ya)), lo1, vld1q_s8(ya + 16));
     acc = vmlaq_n_s32(acc, p, sc[2 * c]);
-    p = Isa::dot16(Isa::dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(hi0), vld1q_s8(ya + 32)),
-                   vreinterpretq_s8_u8(hi1), vld1q_s8(ya + 48));
+    p = Isa::dot16(Isa::dot16(vdupq_n_s32(0), hi0, vld1q_s8(ya + 32)), hi1, vld1q_s8(ya + 48));
     acc = vmlaq_n_s32(acc, p, sc[2 * c + 1]);
   }
   int32_t msum = 0;
@@ -168,12 +188,62 @@ float dot_k4_block(uint16_t d16, uint16_t dmin16, const uint8_t scales[kKScaleBy
   return d * static_cast<float>(vaddvq_s32(acc)) - dmin * static_cast<float>(msum);
 }
 
+// Decode tile for Q5_K (no packed layout): four rows (w_stride bytes apart) against one activation
+// row, out[r] = dot_q5_k of row r bit for bit. Each activation chunk is loaded once for the four
+// rows, the minimums meet the bsum pairs in int16 lanes (|m| <= 63, |pair| <= 4096), and the
+// float step runs on the four rows' lanes (the dot's operations per lane).
+template <class Isa>
+void tile_q5_k_4x1(int64_t n, const void* w, size_t w_stride, const void* a, float* out) {
+  const auto* ab = static_cast<const BlockQ8_K*>(a);
+  const BlockQ5_K* rows[4];
+  for (int i = 0; i < 4; ++i) rows[i] = reinterpret_cast<const BlockQ5_K*>(static_cast<const uint8_t*>(w) + i * w_stride);
+  float32x4_t sum = vdupq_n_f32(0.0f);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const BlockQ8_K& y = ab[b];
+    int32_t sc[4][8];
+    int16_t mins[8][4];
+    for (int i = 0; i < 4; ++i) {
+      int32_t m[8];
+      unpack_scales_mins_k4(rows[i][b].scales, sc[i], m);
+      for (int j = 0; j < 8; ++j) mins[j][i] = static_cast<int16_t>(m[j]);
+    }
+    int32x4_t acc[4];
+    for (int i = 0; i < 4; ++i) acc[i] = vdupq_n_s32(0);
+    for (int c = 0; c < 4; ++c) {
+      const int8_t* ya = y.qs + 64 * c;
+      const int8x16_t a0 = vld1q_s8(ya), a1 = vld1q_s8(ya + 16), a2 = vld1q_s8(ya + 32), a3 = vld1q_s8(ya + 48);
+      for (int i = 0; i < 4; ++i) {
+        const BlockQ5_K& x = rows[i][b];
+        int8x16_t lo0, lo1, hi0, hi1;
+        k4_chunk_quants<true>(x.qs, vld1q_u8(x.qh), vld1q_u8(x.qh + 16), c, lo0, lo1, hi0, hi1);
+        acc[i] = vmlaq_n_s32(acc[i], Isa::dot16(Isa::dot16(vdupq_n_s32(0), lo0, a0), lo1, a1), sc[i][2 * c]);
+        acc[i] = vmlaq_n_s32(acc[i], Isa::dot16(Isa::dot16(vdupq_n_s32(0), hi0, a2), hi1, a3), sc[i][2 * c + 1]);
+      }
+    }
+    const int32x4_t isum = vpaddq_s32(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]));
+    const int16x8_t pairs = vpaddq_s16(vld1q_s16(y.bsums), vld1q_s16(y.bsums + 8));
+    int32x4_t msum = vmull_laneq_s16(vld1_s16(mins[0]), pairs, 0);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[1]), pairs, 1);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[2]), pairs, 2);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[3]), pairs, 3);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[4]), pairs, 4);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[5]), pairs, 5);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[6]), pairs, 6);
+    msum = vmlal_laneq_s16(msum, vld1_s16(mins[7]), pairs, 7);
+    const float32x4_t d = vmulq_n_f32(halves_to_floats(rows[0][b].d, rows[1][b].d, rows[2][b].d, rows[3][b].d), y.d);
+    const float32x4_t dmin =
+        vmulq_n_f32(halves_to_floats(rows[0][b].dmin, rows[1][b].dmin, rows[2][b].dmin, rows[3][b].dmin), y.d);
+    sum = vaddq_f32(sum, vsubq_f32(vmulq_f32(d, vcvtq_f32_s32(isum)), vmulq_f32(dmin, vcvtq_f32_s32(msum))));
+  }
+  vst1q_f32(out, sum);
+}
+
 template <class Isa>
 float dot_q4_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ4_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, nullptr, ab[b]);
+  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa, false>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, nullptr, ab[b]);
   return sum;
 }
 
@@ -182,7 +252,7 @@ float dot_q5_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ5_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, wb[b].qh, ab[b]);
+  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa, true>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, wb[b].qh, ab[b]);
   return sum;
 }
 

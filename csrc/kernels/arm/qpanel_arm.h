@@ -1,5 +1,6 @@
-// Prefill panels for Q4_0, Q4_1, Q8_0, Q5_0 and Q5_1 (kernel_table.h, PanelKernel) over 8 rows, and the panel
-// built straight from a packed group (PackedKernels::pack_panel), as templates over the tier.
+// Prefill panels for Q4_0, Q4_1, Q8_0, Q5_0 and Q5_1 (kernel_table.h, PanelKernel) over 8 rows,
+// and the panel built straight from a packed group (PackedKernels::pack_panel), as templates over
+// the tier.
 // The panel (qpacked_core_arm.h) holds each block column's scales as floats and its quants as
 // int8 in the interleaved four-row words, so the token loop only loads: each block's weights are
 // brought into registers once per pass of kTokens tokens, each activation block once per pass for

@@ -1,6 +1,7 @@
-// Prefill panels for Q4_K and Q6_K (kernel_table.h, PanelKernel) over 8 rows, as templates over
-// the tier. A panel is one packed group (qgemv_packed_arm.h) with its quants unpacked once to int8
-// in Q8_0x8's four-row words and its scales widened, so the token loop only loads and multiplies:
+// Prefill panels for the k-quants (kernel_table.h, PanelKernel) over 8 rows, as templates over
+// the tier. A Q4_K or Q6_K panel is one packed group (qgemv_packed_arm.h) with its quants unpacked
+// once to int8 in Q8_0x8's four-row words and its scales widened, so the token loop only loads and
+// multiplies:
 // the nibble splitting (Q4_K) and 6-bit assembly (Q6_K) that the GEMV repeats for every token is
 // done once per panel, and each pass serves kTokens tokens per load of the weights.
 //
@@ -10,10 +11,13 @@
 //   Q6_K panel (2592 bytes): float d[8]; int32 sc[16][8]; then int8 quants [p][h][8 vectors] for
 //     the pairs p of 16-element sub-blocks (2p, 2p + 1), each as q - 32 (-32..31).
 //   Q5_K panel: Q4_K's, with quants 0..31 (its fifth bits ORed in); built from the file's rows.
+//   Q3_K panel: Q6_K's, with quants -4..3 and scales -32..31; built from the file's rows.
+//   Q2_K panel (2880 bytes): float d[8], dmin[8]; int32 sc[16][8]; int16 m[16][8]; then Q6_K's
+//     quant layout (0..3); built from the file's rows.
 //
 // The integer sums are the GEMV's (exact in int32, so their order is free: Q6_K's q - 32 needs no
-// bsums correction) and the float step is the GEMV's, so every output equals the one-row dot bit
-// for bit. Included only by the ARM kernel files (qpanel_neon.cpp, qpanel_dotprod.cpp,
+// bsums correction) and the float step is the GEMV's (the one-row dot's, for the formats without
+// a GEMV), so every output equals the one-row dot bit for bit. Included only by the ARM kernel files (qpanel_neon.cpp, qpanel_dotprod.cpp,
 // qpanel_kquants_i8mm.cpp, and qgemv_packed_neon.cpp for the panels of packed groups); internal
 // linkage.
 #pragma once
