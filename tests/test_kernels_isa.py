@@ -287,14 +287,14 @@ def test_isa_argument_and_report() -> None:
     assert all(name.endswith(tile_suffixes) for names in tiles.values() for name in names) if tile_suffixes else not tiles, tiles
     if info["isa"] in ("neon", "dotprod", "i8mm"):
         gemv = "__neon" if info["isa"] == "neon" else "__dotprod"
-        for t in ("Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"):
+        for t in ("Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q5_K", "Q6_K"):
             assert any(n.startswith("qgemv_") and n.endswith(gemv) for n in tiles[t]), tiles
     if info["isa"] in ("neon", "dotprod", "i8mm"):
-        # Every block type prefills through a panel on ARM; those without a packed GEMV but with
-        # 32-element blocks decode through a tile.
+        # Every block type prefills through a panel on ARM; Q5_0, Q5_1 and Q5_K also have a decode
+        # tile (Q5_K's serves models loaded with interleave_weights=False).
         for t in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"):
             assert any(n.startswith("qpanel_") for n in tiles[t]), tiles
-        for t in ("Q5_0", "Q5_1"):
+        for t in ("Q5_0", "Q5_1", "Q5_K"):
             assert any(n.startswith("qtile_") and "_4x1__" in n for n in tiles[t]), tiles
     if info["isa"] == "i8mm":
         for t in ("Q4_0", "Q8_0"):
@@ -341,7 +341,8 @@ def test_matrix_kernels_equal_dot(t: str, isa: str) -> None:
     if isa in ("avx2", "avx512") and t in ("Q4_0", "Q8_0", "Q4_K"):
         assert ran == 3  # tiles, the panel, the packed layout
     if isa in ("neon", "dotprod", "i8mm"):
-        assert ran >= (2 if t in ("Q5_0", "Q5_1") else 1)  # the panel (and the decode tile)
+        # The panel, and a packed layout or a decode tile for every type but Q2_K and Q3_K.
+        assert ran >= (1 if t in ("Q2_K", "Q3_K") else 2)
 
 
 def test_matrix_kernel_arguments_are_checked() -> None:

@@ -18,6 +18,10 @@ float qdot_bf16_f32__neon(int64_t n, const void* w, const void* a);
 float dot_f16_f32__neon(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16__neon(int64_t n, float a, const uint16_t* x, float* y);
 void axpy_q8_0__neon(int64_t n, float a, const void* x, float* y);
+void attend_scores_f16__neon(int64_t n_rows, int64_t hd, const uint16_t* k, size_t row_stride, const float* q,
+                             size_t q_stride, int64_t n_q, float scale, float* scores, size_t scores_stride);
+void attend_values_f16__neon(int64_t n_rows, int64_t hd, const uint16_t* v, size_t row_stride, const float* s,
+                             size_t s_stride, int64_t n_q, float* out, size_t out_stride);
 void softmax__neon(float* x, int64_t n);
 void silu_mul__neon(float* gate, const float* up, int64_t n);
 void quantize_row_q8_0__neon(const float* x, void* y, int64_t n);
@@ -56,6 +60,7 @@ PLE_DECLARE_ARM_DECODE_TILES(dotprod)
   void qgemv_q4_1x8_q8_1__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void qgemv_q8_0x8_q8_0__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void qgemv_q4_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
+  void qgemv_q5_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out); \
   void qgemv_q6_kx8_q8_k__##isa(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out);
 PLE_DECLARE_ARM_PACKED_GEMVS(neon)
 PLE_DECLARE_ARM_PACKED_GEMVS(dotprod)
@@ -66,6 +71,9 @@ size_t packed_group_bytes_q8_0x8__neon(int64_t n);
 size_t packed_group_bytes_q4_kx8__neon(int64_t n);
 void pack_q4_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
 void pack_panel_from_q4_kx8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
+size_t packed_group_bytes_q5_kx8__neon(int64_t n);
+void pack_q5_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
+void pack_panel_from_q5_kx8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
 size_t packed_group_bytes_q6_kx8__neon(int64_t n);
 void pack_q6_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group);
 void pack_panel_from_q6_kx8__neon(int64_t n, const void* group, size_t w_stride, void* panel);
@@ -108,11 +116,9 @@ void pack_panel_q8_0__neon(int64_t n, const void* w, size_t w_stride, void* pane
 size_t panel_bytes_q2_k__neon(int64_t n);
 void pack_panel_q2_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q3_k__neon(int64_t n, const void* w, size_t w_stride, void* panel);
-// Q5_0 and Q5_1: Q8_0's and Q4_1's panel formats, from file rows; Q5_1's NEON token loop.
+// Q5_0 and Q5_1: Q4_0's and Q4_1's panel formats, from file rows.
 void pack_panel_q5_0__neon(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q5_1__neon(int64_t n, const void* w, size_t w_stride, void* panel);
-void qpanel_q5_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride);
 
 // i8mm: prefill panels of 8 rows with smmla (qpanel_i8mm.cpp), built from file rows or from the
 // packed groups above.
@@ -127,11 +133,12 @@ PLE_DECLARE_I8MM_PANEL(q4_1, q8_1)
 PLE_DECLARE_I8MM_PANEL(q8_0, q8_0)
 PLE_DECLARE_I8MM_PANEL(q4_k, q8_k)  // qpanel_kquants_i8mm.cpp
 PLE_DECLARE_I8MM_PANEL(q6_k, q8_k)
-// Q3_K, Q5_0, Q5_1, Q5_K: from file rows only, into Q6_K's, Q8_0's, Q4_1's and Q4_K's panels.
+// Q3_K, Q5_0, Q5_1 (from file rows only) and Q5_K, into Q6_K's, Q4_0's, Q4_1's and Q4_K's panels.
 void pack_panel_q3_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q5_0__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q5_1__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
 void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel);
+void pack_panel_from_q5_kx8__i8mm(int64_t n, const void* group, size_t w_stride, void* panel);
 #undef PLE_DECLARE_I8MM_PANEL
 
 // i8mm: 2x2 prefill tiles (DotTileFn, 2 rows x 2 tokens) with smmla.

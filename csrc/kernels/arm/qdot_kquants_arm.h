@@ -26,19 +26,24 @@ int32x4_t scaled_dot16(int32x4_t acc, int8x16_t q, const int8_t* a, int32_t scal
   return vmlaq_n_s32(acc, Isa::dot16(vdupq_n_s32(0), q, vld1q_s8(a)), scale);
 }
 
-// A Q2_K super-block's quants (0..3) as 16 runs of 16 elements: run(j, q) gets sub-block j.
-// Byte l of qs[32h ..] holds element 128h + 32s + l at bits 2s..2s+1: sub-block 8h + 2s for
-// l < 16, the next one for l >= 16.
+// Q2_K's sub-blocks 8h + 2s and 8h + 2s + 1 (elements 128h + 32s + 0..15 and 16..31) as quants
+// 0..3: byte l of qs[32h ..] holds element 128h + 32s + l at bits 2s..2s+1.
+inline void q2_k_run_pair(const BlockQ2_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
+  const uint8x16_t two_bits = vdupq_n_u8(3);
+  const int8x16_t down = vdupq_n_s8(static_cast<int8_t>(-2 * s));
+  first = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h), down), two_bits));
+  second = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h + 16), down), two_bits));
+}
+
+// A Q2_K super-block's quants as 16 runs of 16 elements: run(j, q) gets sub-block j.
 template <class Run>
 inline void q2_k_runs(const BlockQ2_K& x, Run run) {
-  const uint8x16_t two_bits = vdupq_n_u8(3);
   for (int h = 0; h < 2; ++h) {
-    uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
     for (int s = 0; s < 4; ++s) {
-      run(8 * h + 2 * s, vreinterpretq_s8_u8(vandq_u8(q0, two_bits)));
-      run(8 * h + 2 * s + 1, vreinterpretq_s8_u8(vandq_u8(q1, two_bits)));
-      q0 = vshrq_n_u8(q0, 2);
-      q1 = vshrq_n_u8(q1, 2);
+      int8x16_t first, second;
+      q2_k_run_pair(x, h, s, first, second);
+      run(8 * h + 2 * s, first);
+      run(8 * h + 2 * s + 1, second);
     }
   }
 }
@@ -78,21 +83,26 @@ inline void unpack_scales_q3_k(const uint8_t packed[12], int32_t sc[16]) {
   }
 }
 
-// A Q3_K super-block's quants (-4..3) as 16 runs of 16 elements, as q2_k_runs: element e = 128h +
-// 32s + l takes its two low bits as Q2_K's, minus 4 where bit 4h + s of hmask[l] is clear.
+// Q3_K's sub-blocks 8h + 2s and 8h + 2s + 1 as quants -4..3: element e = 128h + 32s + l takes
+// its two low bits as Q2_K's, minus 4 where bit 4h + s of hmask[l] is clear.
+inline void q3_k_run_pair(const BlockQ3_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
+  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
+  const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
+  const int8x16_t down = vdupq_n_s8(static_cast<int8_t>(-2 * s));
+  const uint8x16_t low0 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h), down), two_bits);
+  const uint8x16_t low1 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h + 16), down), two_bits);
+  first = vsubq_s8(vreinterpretq_s8_u8(low0), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask), bit))));
+  second = vsubq_s8(vreinterpretq_s8_u8(low1), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask + 16), bit))));
+}
+
 template <class Run>
 inline void q3_k_runs(const BlockQ3_K& x, Run run) {
-  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
-  const uint8x16_t hm0 = vld1q_u8(x.hmask), hm1 = vld1q_u8(x.hmask + 16);
   for (int h = 0; h < 2; ++h) {
-    uint8x16_t q0 = vld1q_u8(x.qs + 32 * h), q1 = vld1q_u8(x.qs + 32 * h + 16);
     for (int s = 0; s < 4; ++s) {
-      const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
-      run(8 * h + 2 * s, vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q0, two_bits)), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm0, bit)))));
-      run(8 * h + 2 * s + 1,
-          vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q1, two_bits)), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(hm1, bit)))));
-      q0 = vshrq_n_u8(q0, 2);
-      q1 = vshrq_n_u8(q1, 2);
+      int8x16_t first, second;
+      q3_k_run_pair(x, h, s, first, second);
+      run(8 * h + 2 * s, first);
+      run(8 * h + 2 * s + 1, second);
     }
   }
 }
@@ -126,9 +136,19 @@ inline void unpack_scales_mins_k4(const uint8_t packed[kKScaleBytes], int32_t sc
   }
 }
 
-// Q4_K / Q5_K super-block: chunk c (64 elements) holds elements 64c + l in the low nibbles of
-// qs[32c + l] (sub-block 2c) and 64c + 32 + l in the high ones (sub-block 2c + 1). With qh (Q5_K)
-// the fifth bit of element e is bit e / 32 of qh[e % 32].
+// Q5_K quants (0..31) from a vector of nibble bytes and the matching fifth-bit bytes: the low
+// nibbles take bit 2c (to_bit0 = -2c: qh >> 2c inserted above the nibble by sli), the high
+// nibbles bit 2c + 1 (to_bit4 = 3 - 2c: qh shifted so that bit lands on bit 4, the nibble
+// inserted below it by sri); bits 5..7 cleared.
+inline uint8x16_t five_bit_low(uint8x16_t nibbles, uint8x16_t qh, int8x16_t to_bit0) {
+  return vandq_u8(vsliq_n_u8(nibbles, vshlq_u8(qh, to_bit0), 4), vdupq_n_u8(0x1f));
+}
+inline uint8x16_t five_bit_high(uint8x16_t nibbles, uint8x16_t qh, int8x16_t to_bit4) {
+  return vandq_u8(vsriq_n_u8(vshlq_u8(qh, to_bit4), nibbles, 4), vdupq_n_u8(0x1f));
+}
+inline int8x16_t fifth_bit_shift_low(int c) { return vdupq_n_s8(static_cast<int8_t>(-2 * c)); }
+inline int8x16_t fifth_bit_shift_high(int c) { return vdupq_n_s8(static_cast<int8_t>(3 - 2 * c)); }
+
 // Chunk c of a Q4_K / Q5_K super-block as int8 quants: lo0/lo1 elements 64c + 0..31 (sub-block
 // 2c), hi0/hi1 64c + 32..63 (sub-block 2c + 1). qh0/qh1: Q5_K's fifth-bit bytes (kFifth).
 template <bool kFifth>
@@ -137,14 +157,11 @@ inline void k4_chunk_quants(const uint8_t* qs, uint8x16_t qh0, uint8x16_t qh1, i
   const uint8x16_t q0 = vld1q_u8(qs + 32 * c), q1 = vld1q_u8(qs + 32 * c + 16);
   uint8x16_t l0, l1, h0, h1;
   if constexpr (kFifth) {
-    // Low nibbles: qh >> 2c inserted above the nibble (sli), bits 5..7 cleared. High nibbles:
-    // inserted below qh shifted so that bit 2c + 1 lands on bit 4 (sri), bits 5..7 cleared.
-    const uint8x16_t five_bits = vdupq_n_u8(0x1f);
-    const int8x16_t to_bit0 = vdupq_n_s8(static_cast<int8_t>(-2 * c)), to_bit4 = vdupq_n_s8(static_cast<int8_t>(3 - 2 * c));
-    l0 = vandq_u8(vsliq_n_u8(q0, vshlq_u8(qh0, to_bit0), 4), five_bits);
-    l1 = vandq_u8(vsliq_n_u8(q1, vshlq_u8(qh1, to_bit0), 4), five_bits);
-    h0 = vandq_u8(vsriq_n_u8(vshlq_u8(qh0, to_bit4), q0, 4), five_bits);
-    h1 = vandq_u8(vsriq_n_u8(vshlq_u8(qh1, to_bit4), q1, 4), five_bits);
+    const int8x16_t to_bit0 = fifth_bit_shift_low(c), to_bit4 = fifth_bit_shift_high(c);
+    l0 = five_bit_low(q0, qh0, to_bit0);
+    l1 = five_bit_low(q1, qh1, to_bit0);
+    h0 = five_bit_high(q0, qh0, to_bit4);
+    h1 = five_bit_high(q1, qh1, to_bit4);
   } else {
     const uint8x16_t nibble = vdupq_n_u8(0x0f);
     l0 = vandq_u8(q0, nibble);
@@ -188,7 +205,7 @@ float dot_k4_block(uint16_t d16, uint16_t dmin16, const uint8_t scales[kKScaleBy
   return d * static_cast<float>(vaddvq_s32(acc)) - dmin * static_cast<float>(msum);
 }
 
-// Decode tile for Q5_K (no packed layout): four rows (w_stride bytes apart) against one activation
+// Decode tile for Q5_K (without its packed layout): four rows (w_stride bytes apart) against one activation
 // row, out[r] = dot_q5_k of row r bit for bit. Each activation chunk is loaded once for the four
 // rows, the minimums meet the bsum pairs in int16 lanes (|m| <= 63, |pair| <= 4096), and the
 // float step runs on the four rows' lanes (the dot's operations per lane).

@@ -18,7 +18,7 @@ float qdot_q4_k_q8_k__dotprod(int64_t n, const void* w, const void* a) { return 
 float qdot_q5_k_q8_k__dotprod(int64_t n, const void* w, const void* a) { return dot_q5_k<DotProd>(n, w, a); }
 float qdot_q6_k_q8_k__dotprod(int64_t n, const void* w, const void* a) { return dot_q6_k<DotProd>(n, w, a); }
 
-// Q5_K has no packed layout: its decode tile (4 rows x 1 token).
+// Q5_K's decode tile (4 rows x 1 token), for models loaded without packed layouts.
 void qtile_q5_k_q8_k_4x1__dotprod(int64_t n, const void* w, size_t w_stride, const void* a, size_t /*a_stride*/, float* out) {
   tile_q5_k_4x1<DotProd>(n, w, w_stride, a, out);
 }

@@ -1,10 +1,11 @@
 // Decode GEMVs over rows packed once at load time (kernel_table.h, PackedKernels) for Q4_0, Q4_1,
-// Q8_0, Q4_K and Q6_K, 8 rows per group, as templates over the tier (kDotprod: sdot by lane;
+// Q8_0, Q4_K, Q5_K and Q6_K, 8 rows per group, as templates over the tier (kDotprod: sdot by lane;
 // otherwise NEON widening multiplies). Layouts and the four-row dot: qpacked_core_arm.h. Each
 // activation block is prepared once per pass and serves the pass's two groups (four spilled their
 // accumulators). Included only by qgemv_packed_neon.cpp and qgemv_packed_dotprod.cpp; internal
 // linkage.
 #pragma once
+#include <type_traits>
 #include <utility>
 
 #include "kernels/arm/qdot_kquants_arm.h"
@@ -92,8 +93,7 @@ struct Q8_0x8 {
 // then d * isum - dmin * msum in float, with d = d_w * d_a and dmin = dmin_w * d_a.
 constexpr size_t kQ4KGroupBytes = 160 + kGroupRows * kQK_K / 2;  // 1184
 
-// The group column of 8 rows of Q4_K, or of Q5_K's shared part (its scales, minimums and nibbles;
-// the fifth bits are the panel's, qpanel_kquants_arm.h).
+// The group column of 8 rows of Q4_K, or of Q5_K's shared part (its scales, minimums and nibbles).
 template <class Block>
 void pack_k4_block(const Block* const x[kGroupRows], uint8_t* out) {
   for (int r = 0; r < kGroupRows; ++r) {
@@ -118,17 +118,36 @@ inline void pack_q4_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uin
   pack_k4_block(x, out);
 }
 
+// Q5_K, 8 rows per super-block column (1440 bytes: the rows' 1408 plus their scales unpacked):
+// Q4_K's column of the scales, minimums and nibbles, then per half h eight vectors k of
+// fifth-bit words (row 4h+i's qh[4k..4k+3] at 16k + 4i). Element 32s + 4k + e of a row takes its
+// fifth bit from bit s of qh[4k + e]: the low nibbles of Q4_K vector 8c + k (sub-block 2c) take
+// bit 2c of fifth-bit vector k, the high nibbles (sub-block 2c + 1) bit 2c + 1.
+constexpr size_t kQ5KGroupBytes = kQ4KGroupBytes + 2 * 128;  // 1440
+
+inline void pack_q5_k_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
+  const BlockQ5_K* x[kGroupRows];
+  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ5_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
+  pack_k4_block(x, out);
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t* qh[4] = {x[4 * h]->qh, x[4 * h + 1]->qh, x[4 * h + 2]->qh, x[4 * h + 3]->qh};
+    interleave_words(qh, 8, out + kQ4KGroupBytes + 128 * h);
+  }
+}
+
 // Rows 4h..4h+3 of eight byte-sized values per row (uint8 v[8]) as int32 lanes.
 inline int32x4_t widen_half(uint8x8_t v, int h) {
   const uint16x8_t w = vmovl_u8(v);
   return vreinterpretq_s32_u32(h == 0 ? vmovl_u16(vget_low_u16(w)) : vmovl_high_u16(w));
 }
 
-template <bool kDotprod>
-struct Q4_Kx8 {
+// Q4_K and Q5_K (kFifth): the same step, Q5_K's quants taking their fifth bits (0..31, which
+// NEON's int16 sums allow, rows4_dot).
+template <bool kDotprod, bool kFifth>
+struct K4x8 {
   using Activation = BlockQ8_K;
   static constexpr int kBlockElems = kQK_K;
-  static constexpr size_t kGroupBytes = kQ4KGroupBytes;
+  static constexpr size_t kGroupBytes = kFifth ? kQ5KGroupBytes : kQ4KGroupBytes;
   struct Prepared {
     const BlockQ8_K& a;
     int16x8_t bsums_lo, bsums_hi;
@@ -167,15 +186,38 @@ struct Q4_Kx8 {
       const uint8_t* q = p + 160 + 512 * h;
       int32x4_t isum = vdupq_n_s32(0);
       for (int c = 0; c < 4; ++c) {
-        const uint8x16x4_t raw0 = vld1q_u8_x4(q + 128 * c), raw1 = vld1q_u8_x4(q + 128 * c + 64);
-        int8x16_t lo[8], hi[8];
-        for (int k = 0; k < 4; ++k) {
-          split_nibbles(raw0.val[k], lo[k], hi[k]);
-          split_nibbles(raw1.val[k], lo[4 + k], hi[4 + k]);
+        if constexpr (kFifth) {
+          // Four nibble vectors and their fifth bits at a time (all sixteen quant vectors at once
+          // spill): low nibbles against sub-block 2c's activations, high ones against 2c + 1's.
+          const ActivationBlock<kDotprod> a_lo(a.a.qs + 64 * c), a_hi(a.a.qs + 64 * c + 32);
+          const uint8_t* fifth = p + kQ4KGroupBytes + 128 * h;
+          const int8x16_t to_bit0 = fifth_bit_shift_low(c), to_bit4 = fifth_bit_shift_high(c);
+          int32x4_t low_sum = vdupq_n_s32(0), high_sum = vdupq_n_s32(0);
+          const auto quarter = [&](auto part) {
+            const uint8x16x4_t raw = vld1q_u8_x4(q + 128 * c + 64 * part), bits = vld1q_u8_x4(fifth + 64 * part);
+            int8x16_t v_lo[4], v_hi[4];
+            for (int k = 0; k < 4; ++k) {
+              v_lo[k] = vreinterpretq_s8_u8(five_bit_low(raw.val[k], bits.val[k], to_bit0));
+              v_hi[k] = vreinterpretq_s8_u8(five_bit_high(raw.val[k], bits.val[k], to_bit4));
+            }
+            low_sum = vaddq_s32(low_sum, rows4_dot_half<kDotprod, decltype(part)::value>(v_lo, a_lo));
+            high_sum = vaddq_s32(high_sum, rows4_dot_half<kDotprod, decltype(part)::value>(v_hi, a_hi));
+          };
+          quarter(std::integral_constant<int, 0>());
+          quarter(std::integral_constant<int, 1>());
+          isum = vmlaq_s32(isum, low_sum, widen_half(vld1_u8(sc + 16 * c), h));
+          isum = vmlaq_s32(isum, high_sum, widen_half(vld1_u8(sc + 16 * c + 8), h));
+        } else {
+          const uint8x16x4_t raw0 = vld1q_u8_x4(q + 128 * c), raw1 = vld1q_u8_x4(q + 128 * c + 64);
+          int8x16_t lo[8], hi[8];
+          for (int k = 0; k < 4; ++k) {
+            split_nibbles(raw0.val[k], lo[k], hi[k]);
+            split_nibbles(raw1.val[k], lo[4 + k], hi[4 + k]);
+          }
+          const ActivationBlock<kDotprod> a_lo(a.a.qs + 64 * c), a_hi(a.a.qs + 64 * c + 32);
+          isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(lo, a_lo), widen_half(vld1_u8(sc + 16 * c), h));
+          isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(hi, a_hi), widen_half(vld1_u8(sc + 16 * c + 8), h));
         }
-        const ActivationBlock<kDotprod> a_lo(a.a.qs + 64 * c), a_hi(a.a.qs + 64 * c + 32);
-        isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(lo, a_lo), widen_half(vld1_u8(sc + 16 * c), h));
-        isum = vmlaq_s32(isum, rows4_dot<kDotprod, true>(hi, a_hi), widen_half(vld1_u8(sc + 16 * c + 8), h));
       }
       const int32x4_t msum = min_sums(p + 96, a, h);
       const float32x4_t d = vmulq_n_f32(dw[h], a.a.d), dmin = vmulq_n_f32(dminw[h], a.a.d);
@@ -183,6 +225,11 @@ struct Q4_Kx8 {
     }
   }
 };
+
+template <bool kDotprod>
+using Q4_Kx8 = K4x8<kDotprod, false>;
+template <bool kDotprod>
+using Q5_Kx8 = K4x8<kDotprod, true>;
 
 // Q6_K, 8 rows per super-block column (1680 bytes, the rows' own): uint16 d[8]; int8 sc[16][8]
 // (sub-block j, row r); then per half h (rows 4h..4h+3) 768 bytes: 32 vectors of ql words, then

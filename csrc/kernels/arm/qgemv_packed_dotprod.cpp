@@ -20,6 +20,10 @@ void qgemv_q4_kx8_q8_k__dotprod(int64_t n, const void* groups, int64_t n_groups,
   gemv_groups<Q4_Kx8<true>>(n, groups, n_groups, a, out);
 }
 
+void qgemv_q5_kx8_q8_k__dotprod(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_groups<Q5_Kx8<true>>(n, groups, n_groups, a, out);
+}
+
 void qgemv_q6_kx8_q8_k__dotprod(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
   gemv_groups<Q6_Kx8<true>>(n, groups, n_groups, a, out);
 }

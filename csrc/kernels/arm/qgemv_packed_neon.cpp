@@ -60,6 +60,19 @@ void qgemv_q4_kx8_q8_k__neon(int64_t n, const void* groups, int64_t n_groups, co
 void pack_panel_from_q4_kx8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
   expand_k_group<kQ4KGroupBytes, kQ4KPanelBytes, expand_q4_k_block>(n, group, panel);
 }
+size_t packed_group_bytes_q5_kx8__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ5KGroupBytes; }
+void pack_q5_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group) {
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    pack_q5_k_block(static_cast<const uint8_t*>(w), w_stride, b, static_cast<uint8_t*>(out_group) + b * kQ5KGroupBytes);
+  }
+}
+void qgemv_q5_kx8_q8_k__neon(int64_t n, const void* groups, int64_t n_groups, const void* a, float* out) {
+  gemv_groups<Q5_Kx8<false>>(n, groups, n_groups, a, out);
+}
+void pack_panel_from_q5_kx8__neon(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  expand_k_group<kQ5KGroupBytes, kQ4KPanelBytes, expand_q5_k_block>(n, group, panel);
+}
+
 size_t packed_group_bytes_q6_kx8__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ6KGroupBytes; }
 void pack_q6_kx8__neon(int64_t n, const void* w, size_t w_stride, void* out_group) {
   for (int64_t b = 0; b < n / kQK_K; ++b) {

@@ -209,6 +209,23 @@ int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
   }
 }
 
+// Half of rows4_dot: v[0..3] against activation words 4 kHalf .. 4 kHalf + 3 (so that a format
+// can build its vectors four at a time; the integer sum's order is free).
+template <bool kDotprod, int kHalf>
+int32x4_t rows4_dot_half(const int8x16_t v[4], const ActivationBlock<kDotprod>& a) {
+  if constexpr (kDotprod) {
+    const int8x16_t words = kHalf == 0 ? a.lo : a.hi;
+    int32x4_t acc = vdotq_laneq_s32(vdupq_n_s32(0), v[0], words, 0);
+    acc = vdotq_laneq_s32(acc, v[1], words, 1);
+    acc = vdotq_laneq_s32(acc, v[2], words, 2);
+    return vdotq_laneq_s32(acc, v[3], words, 3);
+  } else {
+    int8x16_t all[8];
+    for (int k = 0; k < 4; ++k) all[4 * kHalf + k] = v[k];
+    return word_products_sum(all, a, 4 * kHalf, 4);
+  }
+}
+
 // The same as two 16-element dots (v[0..3] against a.lo, v[4..7] against a.hi), for formats with
 // a scale per 16 elements. NEON sums four int16 products per lane: |q| <= 63 here, 4 * 63 * 128
 // < 2^15.

@@ -85,7 +85,7 @@ inline void pack_panel_from_q8_0_rows(int64_t n, const void* w, size_t w_stride,
   }
 }
 
-// Q5_0 and Q5_1 have no packed layout; their panel blocks are Q8_0's (quants q - 16) and Q4_1's
+// Q5_0 and Q5_1 have no packed layout; their panel blocks are Q4_0's (quants q - 16) and Q4_1's
 // (quants 0..31), built from 8 file rows: each row's quants unpacked to int8, then interleaved.
 template <class Block, bool kMin>
 void pack_q5_panel_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* panel) {

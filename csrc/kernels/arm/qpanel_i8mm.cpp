@@ -160,7 +160,7 @@ void pack_panel_q8_0__i8mm(int64_t n, const void* w, size_t w_stride, void* pane
   });
 }
 
-// Q5_0 and Q5_1 (from the file's rows only): Q8_0's and Q4_1's smmla panels.
+// Q5_0 and Q5_1 (from the file's rows only): Q4_0's and Q4_1's smmla panels.
 void pack_panel_q5_0__i8mm(int64_t n, const void* w, size_t w_stride, void* panel) {
   build_mmla_panel<false>(n, static_cast<uint8_t*>(panel), [&](int64_t b, uint8_t* block) {
     pack_q5_panel_block<BlockQ5_0, false>(static_cast<const uint8_t*>(w), w_stride, b, block);

@@ -10,7 +10,7 @@
 //     32 elements, vector k holding elements 4k..4k+3 of each row (0..15).
 //   Q6_K panel (2592 bytes): float d[8]; int32 sc[16][8]; then int8 quants [p][h][8 vectors] for
 //     the pairs p of 16-element sub-blocks (2p, 2p + 1), each as q - 32 (-32..31).
-//   Q5_K panel: Q4_K's, with quants 0..31 (its fifth bits ORed in); built from the file's rows.
+//   Q5_K panel: Q4_K's, with quants 0..31 (its fifth bits ORed in).
 //   Q3_K panel: Q6_K's, with quants -4..3 and scales -32..31; built from the file's rows.
 //   Q2_K panel (2880 bytes): float d[8], dmin[8]; int32 sc[16][8]; int16 m[16][8]; then Q6_K's
 //     quant layout (0..3); built from the file's rows.
@@ -114,23 +114,8 @@ inline void expand_q6_k_block(const uint8_t* group, uint8_t* panel) {
   }
 }
 
-// Q5_K has no packed layout (its decode keeps the one-row dot); its panel is Q4_K's format with
-// quants 0..31, built from the file's rows through a column on the stack: the Q4_K group column of
-// its scales and nibbles, then per half h eight vectors of fifth-bit words (row 4h+i's
-// qh[4k..4k+3] at 16k + 4i). Element 32s + 4k + b of a row takes its fifth bit from bit s of
-// qh[4k + b], so panel vector (s, h, k) ORs in bit s of fifth-bit vector (h, k), as 16.
-constexpr size_t kQ5KColumnBytes = kQ4KGroupBytes + 2 * 128;
-
-inline void pack_q5_k_column(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* out) {
-  const BlockQ5_K* x[kGroupRows];
-  for (int r = 0; r < kGroupRows; ++r) x[r] = reinterpret_cast<const BlockQ5_K*>(rows + static_cast<size_t>(r) * w_stride) + b;
-  pack_k4_block(x, out);
-  for (int h = 0; h < 2; ++h) {
-    const uint8_t* qh[4] = {x[4 * h]->qh, x[4 * h + 1]->qh, x[4 * h + 2]->qh, x[4 * h + 3]->qh};
-    interleave_words(qh, 8, out + kQ4KGroupBytes + 128 * h);
-  }
-}
-
+// Q5_K: Q4_K's panel format with quants 0..31, from a Q5_Kx8 group column (qgemv_packed_arm.h):
+// panel vector (s, h, k) ORs in bit s of fifth-bit vector (h, k), as 16.
 inline void expand_q5_k_block(const uint8_t* column, uint8_t* panel) {
   expand_q4_k_block(column, panel);
   auto* q = reinterpret_cast<int8_t*>(panel + kQ4KPanelQuantsAt);
@@ -147,7 +132,7 @@ inline void expand_q5_k_block(const uint8_t* column, uint8_t* panel) {
   }
 }
 
-// Q2_K and Q3_K have no packed layout either. Their panels hold 16-element sub-blocks like
+// Q2_K and Q3_K have no packed layout: their panels hold 16-element sub-blocks like
 // Q6_K's: Q3_K uses Q6_K's format as it is (quants -4..3, scales -32..31: the reference's float
 // step is Q6_K's); Q2_K's adds dmin and the sub-blocks' minimums (panel layout at Q2KPanel). Both
 // are built from 8 file rows: each row's super-block unpacked to int8 (the one-row dot's runs),

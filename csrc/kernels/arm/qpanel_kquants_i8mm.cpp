@@ -241,10 +241,15 @@ void pack_panel_q6_k__i8mm(int64_t n, const void* w, size_t w_stride, void* pane
 // Q5_K: Q4_K's panel (quants 0..31), packed from the file's rows; its table slot takes Q4_K's
 // panel size and token loop.
 void pack_panel_q5_k__i8mm(int64_t n, const void* w, size_t w_stride, void* panel) {
-  uint8_t column[kQ5KColumnBytes];
+  uint8_t column[kQ5KGroupBytes];
   build_k_mmla_panel<kQ4KMmlaBytes, kQ4KPanelBytes, reorder_q4_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
-    pack_q5_k_column(static_cast<const uint8_t*>(w), w_stride, b, column);
+    pack_q5_k_block(static_cast<const uint8_t*>(w), w_stride, b, column);
     expand_q5_k_block(column, block);
+  });
+}
+void pack_panel_from_q5_kx8__i8mm(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {
+  build_k_mmla_panel<kQ4KMmlaBytes, kQ4KPanelBytes, reorder_q4_k_block>(n, panel, [&](int64_t b, uint8_t* block) {
+    expand_q5_k_block(static_cast<const uint8_t*>(group) + b * kQ5KGroupBytes, block);
   });
 }
 void pack_panel_from_q4_kx8__i8mm(int64_t n, const void* group, size_t /*w_stride*/, void* panel) {

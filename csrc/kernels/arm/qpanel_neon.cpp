@@ -33,18 +33,14 @@ void qpanel_q8_0_q8_0__neon(int64_t n, const void* panel, const void* a, size_t 
   panel_gemm<false, false, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
-// Q5_0 and Q5_1: Q8_0's and Q4_1's panel formats, packed from the file's rows; Q5_0's table slot
-// takes Q8_0's panel size and token loop. Q5_1's quants (0..31) exceed the int16 pair sums that
-// Q4_1's NEON loop relies on, so it has its own.
+// Q5_0 and Q5_1: Q4_0's and Q4_1's panel formats, packed from the file's rows; their table slots
+// take Q4_0's and Q4_1's panel sizes and token loops (the quants, -16..15 and 0..31, stay within
+// the int16 sums those NEON loops allow: rows4_dot).
 void pack_panel_q5_0__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
   pack_panel_from_q5_rows<BlockQ5_0, false>(n, w, w_stride, panel);
 }
 void pack_panel_q5_1__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
   pack_panel_from_q5_rows<BlockQ5_1, true>(n, w, w_stride, panel);
-}
-void qpanel_q5_1_q8_1__neon(int64_t n, const void* panel, const void* a, size_t a_stride, int64_t n_tokens, float* out,
-                            size_t out_stride) {
-  panel_gemm<false, true, false>(n, panel, a, a_stride, n_tokens, out, out_stride);
 }
 
 size_t panel_bytes_q4_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ4KPanelBytes; }
@@ -59,7 +55,7 @@ void qpanel_q4_k_q8_k__neon(int64_t n, const void* panel, const void* a, size_t 
 // Q5_K: Q4_K's panel format (quants 0..31), packed from the file's rows; its table slot takes
 // Q4_K's panel size and token loop.
 void pack_panel_q5_k__neon(int64_t n, const void* w, size_t w_stride, void* panel) {
-  pack_k_panel_from_rows<kQ5KColumnBytes, kQ4KPanelBytes, pack_q5_k_column, expand_q5_k_block>(n, w, w_stride, panel);
+  pack_k_panel_from_rows<kQ5KGroupBytes, kQ4KPanelBytes, pack_q5_k_block, expand_q5_k_block>(n, w, w_stride, panel);
 }
 
 size_t panel_bytes_q6_k__neon(int64_t n) { return static_cast<size_t>(n / kQK_K) * kQ6KPanelBytes; }
