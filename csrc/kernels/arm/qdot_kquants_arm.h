@@ -260,7 +260,9 @@ float dot_q4_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ4_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa, false>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, nullptr, ab[b]);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    sum += dot_k4_block<Isa, false>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, nullptr, ab[b]);
+  }
   return sum;
 }
 
@@ -269,7 +271,9 @@ float dot_q5_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ5_K*>(w);
   const auto* ab = static_cast<const BlockQ8_K*>(a);
   float sum = 0.0f;
-  for (int64_t b = 0; b < n / kQK_K; ++b) sum += dot_k4_block<Isa, true>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, wb[b].qh, ab[b]);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    sum += dot_k4_block<Isa, true>(wb[b].d, wb[b].dmin, wb[b].scales, wb[b].qs, wb[b].qh, ab[b]);
+  }
   return sum;
 }
 

@@ -41,49 +41,42 @@ float dot_blocks(int64_t n, const void* w, const void* a, Quants quants) {
   return sum;
 }
 
-// Decode tile: kRows rows (a multiple of 4, w_stride bytes apart) against one activation row,
-// out[r] = dot_blocks of row r bit for bit. Each activation block is loaded once for all rows, and
-// the float step runs on four rows' lanes at once (the same operations per lane).
-template <class Isa, class WBlock, class ABlock, bool kMin, int kRows, class Quants>
-void dot_rows(int64_t n, const void* w, size_t w_stride, const void* a, float* out, Quants quants) {
+// The weight quants of the formats with fifth bits, as dot_blocks and dot_rows4 take them.
+struct Q5_0Quants {
+  void operator()(const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) const { q5_0_quants(x, lo, hi); }
+};
+struct Q5_1Quants {
+  void operator()(const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) const { q5_1_quants(x, lo, hi); }
+};
+
+// Decode tile: four rows (w_stride bytes apart) against one activation row, out[r] = dot_blocks
+// of row r bit for bit. Each activation block is loaded once for the four rows, and the float
+// step runs on their four lanes at once (the same operations per lane).
+template <class Isa, class WBlock, class ABlock, bool kMin, class Quants>
+void dot_rows4(int64_t n, const void* w, size_t w_stride, const void* a, float* out, Quants quants) {
   const auto* ab = static_cast<const ABlock*>(a);
-  const WBlock* rows[kRows];
-  for (int r = 0; r < kRows; ++r) rows[r] = reinterpret_cast<const WBlock*>(static_cast<const uint8_t*>(w) + r * w_stride);
-  float32x4_t sum[kRows / 4];
-  for (int g = 0; g < kRows / 4; ++g) sum[g] = vdupq_n_f32(0.0f);
+  const WBlock* rows[4];
+  for (int r = 0; r < 4; ++r) rows[r] = reinterpret_cast<const WBlock*>(static_cast<const uint8_t*>(w) + r * w_stride);
+  float32x4_t sum = vdupq_n_f32(0.0f);
   for (int64_t b = 0; b < n / kQK; ++b) {
     const int8x16_t a_lo = vld1q_s8(ab[b].qs), a_hi = vld1q_s8(ab[b].qs + 16);
+    int32x4_t acc[4];
+    for (int i = 0; i < 4; ++i) {
+      int8x16_t lo, hi;
+      quants(rows[i][b], lo, hi);
+      acc[i] = Isa::dot16(Isa::dot16(vdupq_n_s32(0), lo, a_lo), hi, a_hi);
+    }
+    const int32x4_t isum = vpaddq_s32(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]));
+    const float32x4_t dw = halves_to_floats(rows[0][b].d, rows[1][b].d, rows[2][b].d, rows[3][b].d);
     const float da = half_to_float(ab[b].d);
-    for (int g = 0; g < kRows / 4; ++g) {
-      int32x4_t acc[4];
-      for (int i = 0; i < 4; ++i) {
-        int8x16_t lo, hi;
-        quants(rows[4 * g + i][b], lo, hi);
-        acc[i] = Isa::dot16(Isa::dot16(vdupq_n_s32(0), lo, a_lo), hi, a_hi);
-      }
-      const int32x4_t isum = vpaddq_s32(vpaddq_s32(acc[0], acc[1]), vpaddq_s32(acc[2], acc[3]));
-      const WBlock* const* x = rows + 4 * g;
-      const float32x4_t dw = halves_to_floats(x[0][b].d, x[1][b].d, x[2][b].d, x[3][b].d);
-      if constexpr (kMin) {
-        const float32x4_t m = halves_to_floats(x[0][b].m, x[1][b].m, x[2][b].m, x[3][b].m);
-        sum[g] = accumulate_min(sum[g], dw, da, isum, m, half_to_float(ab[b].s));
-      } else {
-        sum[g] = accumulate(sum[g], dw, da, isum);
-      }
+    if constexpr (kMin) {
+      const float32x4_t m = halves_to_floats(rows[0][b].m, rows[1][b].m, rows[2][b].m, rows[3][b].m);
+      sum = accumulate_min(sum, dw, da, isum, m, half_to_float(ab[b].s));
+    } else {
+      sum = accumulate(sum, dw, da, isum);
     }
   }
-  for (int g = 0; g < kRows / 4; ++g) vst1q_f32(out + 4 * g, sum[g]);
-}
-
-template <class Isa, int kRows>
-void tile_q5_0(int64_t n, const void* w, size_t w_stride, const void* a, float* out) {
-  dot_rows<Isa, BlockQ5_0, BlockQ8_0, false, kRows>(n, w, w_stride, a, out,
-                                                     [](const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) { q5_0_quants(x, lo, hi); });
-}
-template <class Isa, int kRows>
-void tile_q5_1(int64_t n, const void* w, size_t w_stride, const void* a, float* out) {
-  dot_rows<Isa, BlockQ5_1, BlockQ8_1, true, kRows>(n, w, w_stride, a, out,
-                                                    [](const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) { q5_1_quants(x, lo, hi); });
+  vst1q_f32(out, sum);
 }
 
 template <class Isa>
@@ -97,7 +90,7 @@ float dot_q4_0(int64_t n, const void* w, const void* a) {
 
 template <class Isa>
 float dot_q5_0(int64_t n, const void* w, const void* a) {
-  return dot_blocks<Isa, BlockQ5_0, BlockQ8_0, false>(n, w, a, [](const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) { q5_0_quants(x, lo, hi); });
+  return dot_blocks<Isa, BlockQ5_0, BlockQ8_0, false>(n, w, a, Q5_0Quants{});
 }
 
 template <class Isa>
@@ -117,7 +110,7 @@ float dot_q4_1(int64_t n, const void* w, const void* a) {
 
 template <class Isa>
 float dot_q5_1(int64_t n, const void* w, const void* a) {
-  return dot_blocks<Isa, BlockQ5_1, BlockQ8_1, true>(n, w, a, [](const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) { q5_1_quants(x, lo, hi); });
+  return dot_blocks<Isa, BlockQ5_1, BlockQ8_1, true>(n, w, a, Q5_1Quants{});
 }
 
 }  // namespace

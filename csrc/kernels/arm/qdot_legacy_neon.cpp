@@ -25,10 +25,10 @@ float qdot_q5_1_q8_1__neon(int64_t n, const void* w, const void* a) { return dot
 
 // Decode tiles for the formats without a packed layout (Q5_0, Q5_1): 4 rows x 1 token.
 void qtile_q5_0_q8_0_4x1__neon(int64_t n, const void* w, size_t w_stride, const void* a, size_t /*a_stride*/, float* out) {
-  tile_q5_0<Neon, 4>(n, w, w_stride, a, out);
+  dot_rows4<Neon, BlockQ5_0, BlockQ8_0, false>(n, w, w_stride, a, out, Q5_0Quants{});
 }
 void qtile_q5_1_q8_1_4x1__neon(int64_t n, const void* w, size_t w_stride, const void* a, size_t /*a_stride*/, float* out) {
-  tile_q5_1<Neon, 4>(n, w, w_stride, a, out);
+  dot_rows4<Neon, BlockQ5_1, BlockQ8_1, true>(n, w, w_stride, a, out, Q5_1Quants{});
 }
 
 }  // namespace ple::kernels

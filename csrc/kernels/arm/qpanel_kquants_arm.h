@@ -17,9 +17,9 @@
 //
 // The integer sums are the GEMV's (exact in int32, so their order is free: Q6_K's q - 32 needs no
 // bsums correction) and the float step is the GEMV's (the one-row dot's, for the formats without
-// a GEMV), so every output equals the one-row dot bit for bit. Included only by the ARM kernel files (qpanel_neon.cpp, qpanel_dotprod.cpp,
-// qpanel_kquants_i8mm.cpp, and qgemv_packed_neon.cpp for the panels of packed groups); internal
-// linkage.
+// a GEMV), so every output equals the one-row dot bit for bit. Included only by the ARM kernel
+// files (qpanel_neon.cpp, qpanel_dotprod.cpp, qpanel_kquants_i8mm.cpp, and qgemv_packed_neon.cpp
+// for the panels of packed groups); internal linkage.
 #pragma once
 #include <utility>
 
