@@ -46,6 +46,7 @@ KernelTable make_neon_table() {
   weight_slot(t, G::Q6_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__neon, pack_panel_q6_k__neon, panel_bytes_q6_k__neon, 8, "qpanel_q6_k_q8_k__neon"};
   // Q5_K's panel is Q4_K's format (5-bit quants): its own packing, Q4_K's size and token loop.
   weight_slot(t, G::Q5_K).prefill_panel = PanelKernel{qpanel_q4_k_q8_k__neon, pack_panel_q5_k__neon, panel_bytes_q4_k__neon, 8, "qpanel_q4_k_q8_k__neon"};
+  // Likewise Q5_0, Q5_1 and Q3_K in Q4_0's, Q4_1's and Q6_K's formats; Q2_K has a format of its own.
   weight_slot(t, G::Q5_0).prefill_panel = PanelKernel{qpanel_q4_0_q8_0__neon, pack_panel_q5_0__neon, panel_bytes_q4_0__neon, 8, "qpanel_q4_0_q8_0__neon"};
   weight_slot(t, G::Q5_1).prefill_panel = PanelKernel{qpanel_q4_1_q8_1__neon, pack_panel_q5_1__neon, panel_bytes_q4_1__neon, 8, "qpanel_q4_1_q8_1__neon"};
   weight_slot(t, G::Q3_K).prefill_panel = PanelKernel{qpanel_q6_k_q8_k__neon, pack_panel_q3_k__neon, panel_bytes_q6_k__neon, 8, "qpanel_q6_k_q8_k__neon"};
