@@ -28,20 +28,41 @@ int32x4_t scaled_dot16(int32x4_t acc, int8x16_t q, const int8_t* a, int32_t scal
 
 // Q2_K's sub-blocks 8h + 2s and 8h + 2s + 1 (elements 128h + 32s + 0..15 and 16..31) as quants
 // 0..3: byte l of qs[32h ..] holds element 128h + 32s + l at bits 2s..2s+1.
-inline void q2_k_run_pair(const BlockQ2_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
+inline void run_pair(const BlockQ2_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
   const uint8x16_t two_bits = vdupq_n_u8(3);
   const int8x16_t down = vdupq_n_s8(static_cast<int8_t>(-2 * s));
   first = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h), down), two_bits));
   second = vreinterpretq_s8_u8(vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h + 16), down), two_bits));
 }
 
-// A Q2_K super-block's quants as 16 runs of 16 elements: run(j, q) gets sub-block j.
-template <class Run>
-inline void q2_k_runs(const BlockQ2_K& x, Run run) {
+// Q3_K's 16 signed six-bit scales (stored +32), as in the reference.
+inline void unpack_scales_q3_k(const uint8_t packed[12], int32_t sc[16]) {
+  for (int k = 0; k < 16; ++k) {
+    const int low = (packed[k % 8] >> (k < 8 ? 0 : 4)) & 0x0f;
+    const int high = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
+    sc[k] = (low | (high << 4)) - 32;
+  }
+}
+
+// Q3_K's sub-blocks 8h + 2s and 8h + 2s + 1 as quants -4..3: element e = 128h + 32s + l takes
+// its two low bits as Q2_K's, minus 4 where bit 4h + s of hmask[l] is clear.
+inline void run_pair(const BlockQ3_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
+  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
+  const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
+  const int8x16_t down = vdupq_n_s8(static_cast<int8_t>(-2 * s));
+  const uint8x16_t low0 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h), down), two_bits);
+  const uint8x16_t low1 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h + 16), down), two_bits);
+  first = vsubq_s8(vreinterpretq_s8_u8(low0), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask), bit))));
+  second = vsubq_s8(vreinterpretq_s8_u8(low1), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask + 16), bit))));
+}
+
+// A Q2_K or Q3_K super-block's quants as 16 runs of 16 elements: run(j, q) gets sub-block j.
+template <class Block, class Run>
+inline void k16_runs(const Block& x, Run run) {
   for (int h = 0; h < 2; ++h) {
     for (int s = 0; s < 4; ++s) {
       int8x16_t first, second;
-      q2_k_run_pair(x, h, s, first, second);
+      run_pair(x, h, s, first, second);
       run(8 * h + 2 * s, first);
       run(8 * h + 2 * s + 1, second);
     }
@@ -57,7 +78,7 @@ float dot_q2_k(int64_t n, const void* w, const void* a) {
     const BlockQ2_K& x = wb[b];
     const BlockQ8_K& y = ab[b];
     int32x4_t acc = vdupq_n_s32(0);
-    q2_k_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, x.scales[j] & 0x0f); });
+    k16_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, x.scales[j] & 0x0f); });
     // Minimum terms: sum over j of (scales[j] >> 4) * bsums[j], |each| <= 15 * 32768.
     const uint8x16_t mins = vshrq_n_u8(vld1q_u8(x.scales), 4);
     const int16x8_t m_lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(mins)));
@@ -74,39 +95,6 @@ float dot_q2_k(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// Q3_K's 16 signed six-bit scales (stored +32), as in the reference.
-inline void unpack_scales_q3_k(const uint8_t packed[12], int32_t sc[16]) {
-  for (int k = 0; k < 16; ++k) {
-    const int low = (packed[k % 8] >> (k < 8 ? 0 : 4)) & 0x0f;
-    const int high = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
-    sc[k] = (low | (high << 4)) - 32;
-  }
-}
-
-// Q3_K's sub-blocks 8h + 2s and 8h + 2s + 1 as quants -4..3: element e = 128h + 32s + l takes
-// its two low bits as Q2_K's, minus 4 where bit 4h + s of hmask[l] is clear.
-inline void q3_k_run_pair(const BlockQ3_K& x, int h, int s, int8x16_t& first, int8x16_t& second) {
-  const uint8x16_t two_bits = vdupq_n_u8(3), four = vdupq_n_u8(4);
-  const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1u << (4 * h + s)));
-  const int8x16_t down = vdupq_n_s8(static_cast<int8_t>(-2 * s));
-  const uint8x16_t low0 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h), down), two_bits);
-  const uint8x16_t low1 = vandq_u8(vshlq_u8(vld1q_u8(x.qs + 32 * h + 16), down), two_bits);
-  first = vsubq_s8(vreinterpretq_s8_u8(low0), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask), bit))));
-  second = vsubq_s8(vreinterpretq_s8_u8(low1), vreinterpretq_s8_u8(vbicq_u8(four, vtstq_u8(vld1q_u8(x.hmask + 16), bit))));
-}
-
-template <class Run>
-inline void q3_k_runs(const BlockQ3_K& x, Run run) {
-  for (int h = 0; h < 2; ++h) {
-    for (int s = 0; s < 4; ++s) {
-      int8x16_t first, second;
-      q3_k_run_pair(x, h, s, first, second);
-      run(8 * h + 2 * s, first);
-      run(8 * h + 2 * s + 1, second);
-    }
-  }
-}
-
 template <class Isa>
 float dot_q3_k(int64_t n, const void* w, const void* a) {
   const auto* wb = static_cast<const BlockQ3_K*>(w);
@@ -118,7 +106,7 @@ float dot_q3_k(int64_t n, const void* w, const void* a) {
     int32_t sc[16];
     unpack_scales_q3_k(x.scales, sc);
     int32x4_t acc = vdupq_n_s32(0);
-    q3_k_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, sc[j]); });
+    k16_runs(x, [&](int j, int8x16_t q) { acc = scaled_dot16<Isa>(acc, q, y.qs + 16 * j, sc[j]); });
     sum += half_to_float(x.d) * y.d * static_cast<float>(vaddvq_s32(acc));
   }
   return sum;

@@ -163,7 +163,7 @@ inline void pack_q3_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t 
     int32_t row_scales[16];
     unpack_scales_q3_k(x.scales, row_scales);
     for (int j = 0; j < 16; ++j) sc[8 * j + r] = row_scales[j];
-    q3_k_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
+    k16_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
   }
   store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
   store_k16_quants(q, reinterpret_cast<int8_t*>(panel + kQ6KPanelQuantsAt));
@@ -182,7 +182,7 @@ inline void pack_q2_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t 
       sc[8 * j + r] = x.scales[j] & 0x0f;
       m[8 * j + r] = static_cast<int16_t>(x.scales[j] >> 4);
     }
-    q2_k_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
+    k16_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
   }
   store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
   store_halves8_as_floats(dmin, reinterpret_cast<float*>(panel) + kGroupRows);
