@@ -214,7 +214,9 @@ int32x4_t rows4_dot(const int8x16_t v[8], const ActivationBlock<kDotprod>& a) {
 template <bool kDotprod, int kHalf>
 int32x4_t rows4_dot_half(const int8x16_t v[4], const ActivationBlock<kDotprod>& a) {
   if constexpr (kDotprod) {
-    const int8x16_t words = kHalf == 0 ? a.lo : a.hi;
+    // auto: the type depends on kDotprod, so clang looks the sdot intrinsic up only when it
+    // instantiates this branch (the NEON files are built without dotprod).
+    const auto words = kHalf == 0 ? a.lo : a.hi;
     int32x4_t acc = vdotq_laneq_s32(vdupq_n_s32(0), v[0], words, 0);
     acc = vdotq_laneq_s32(acc, v[1], words, 1);
     acc = vdotq_laneq_s32(acc, v[2], words, 2);
