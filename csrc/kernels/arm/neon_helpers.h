@@ -57,24 +57,24 @@ inline void fifth_bit_masks(const uint8_t qh[4], uint8x16_t& lo, uint8x16_t& hi)
   hi = vtstq_u8(vqtbl1q_u8(all, vld1q_u8(kQhByteOfElement + 16)), bit);
 }
 
-// The int8 weight quants of one Q5_0 block (nibble | fifth bit << 4, minus 16: the nibble minus
-// 16 where the fifth bit is clear) and one Q5_1 block (nibble | fifth bit << 4, 0..31).
-inline void q5_0_quants(const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) {
+// The int8 weight quants of one Q5_0 block (kOffset: nibble | fifth bit << 4, minus 16, i.e. the
+// nibble minus 16 where the fifth bit is clear) or Q5_1 block (nibble | fifth bit << 4, 0..31).
+template <bool kOffset, class Block>
+inline void q5_quants(const Block& x, int8x16_t& lo, int8x16_t& hi) {
   uint8x16_t m_lo, m_hi;
   unpack_nibbles(x.qs, lo, hi);
   fifth_bit_masks(x.qh, m_lo, m_hi);
   const uint8x16_t sixteen = vdupq_n_u8(16);
-  lo = vsubq_s8(lo, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_lo)));
-  hi = vsubq_s8(hi, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_hi)));
+  if constexpr (kOffset) {
+    lo = vsubq_s8(lo, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_lo)));
+    hi = vsubq_s8(hi, vreinterpretq_s8_u8(vbicq_u8(sixteen, m_hi)));
+  } else {
+    lo = vorrq_s8(lo, vreinterpretq_s8_u8(vandq_u8(m_lo, sixteen)));
+    hi = vorrq_s8(hi, vreinterpretq_s8_u8(vandq_u8(m_hi, sixteen)));
+  }
 }
-inline void q5_1_quants(const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) {
-  uint8x16_t m_lo, m_hi;
-  unpack_nibbles(x.qs, lo, hi);
-  fifth_bit_masks(x.qh, m_lo, m_hi);
-  const uint8x16_t sixteen = vdupq_n_u8(16);
-  lo = vorrq_s8(lo, vreinterpretq_s8_u8(vandq_u8(m_lo, sixteen)));
-  hi = vorrq_s8(hi, vreinterpretq_s8_u8(vandq_u8(m_hi, sixteen)));
-}
+inline void q5_0_quants(const BlockQ5_0& x, int8x16_t& lo, int8x16_t& hi) { q5_quants<true>(x, lo, hi); }
+inline void q5_1_quants(const BlockQ5_1& x, int8x16_t& lo, int8x16_t& hi) { q5_quants<false>(x, lo, hi); }
 
 // The reference's float step for four rows: sum += (d_w * d_a) * isum (+ m * s with a minimum).
 inline float32x4_t accumulate(float32x4_t sum, float32x4_t dw, float da, int32x4_t isum) {

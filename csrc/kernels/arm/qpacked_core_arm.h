@@ -104,6 +104,13 @@ inline void load_scales8(const uint8_t* p, float32x4_t& lo, float32x4_t& hi) {
   lo = vcvt_f32_f16(vget_low_f16(h));
   hi = vcvt_high_f32_f16(h);
 }
+// The same eight scales stored as floats (a panel's scale column).
+inline void store_scales8_as_floats(const uint8_t* halves, uint8_t* out) {
+  float32x4_t lo, hi;
+  load_scales8(halves, lo, hi);
+  vst1q_f32(reinterpret_cast<float*>(out), lo);
+  vst1q_f32(reinterpret_cast<float*>(out) + 4, hi);
+}
 
 // The 16 interleaved nibble bytes of one vector -> elements 4k..4k+3 (lo) and 16+4k.. (hi) of
 // four rows, as int8 0..15.

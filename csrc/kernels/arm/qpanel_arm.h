@@ -23,13 +23,6 @@ size_t panel_bytes(int64_t n) {
   return static_cast<size_t>(n / kQK) * panel_block_bytes<kMin>();
 }
 
-inline void store_scales8_as_floats(const uint8_t* halves, uint8_t* out) {
-  float32x4_t lo, hi;
-  load_scales8(halves, lo, hi);
-  vst1q_f32(reinterpret_cast<float*>(out), lo);
-  vst1q_f32(reinterpret_cast<float*>(out) + 4, hi);
-}
-
 // One block column of a nibble group -> its panel block (Q4_0x8's nibbles, XOR 8, to q - 8).
 template <bool kMin>
 void expand_nibble_block(const uint8_t* group, uint8_t* panel) {

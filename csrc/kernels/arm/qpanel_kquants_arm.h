@@ -47,14 +47,8 @@ inline void load_quants8(const int8_t* q, int8x16_t v[8]) {
 
 // One super-block column of a Q4_K group -> its panel block.
 inline void expand_q4_k_block(const uint8_t* group, uint8_t* panel) {
-  auto* f = reinterpret_cast<float*>(panel);
-  float32x4_t lo, hi;
-  load_scales8(group, lo, hi);
-  vst1q_f32(f, lo);
-  vst1q_f32(f + 4, hi);
-  load_scales8(group + 16, lo, hi);
-  vst1q_f32(f + 8, lo);
-  vst1q_f32(f + 12, hi);
+  store_scales8_as_floats(group, panel);
+  store_scales8_as_floats(group + 16, panel + 32);
   auto* sc = reinterpret_cast<int32_t*>(panel + 64);
   auto* m = reinterpret_cast<int16_t*>(panel + 64 + 8 * kGroupRows * sizeof(int32_t));
   for (int j = 0; j < 8; ++j) {
@@ -77,11 +71,7 @@ inline void expand_q4_k_block(const uint8_t* group, uint8_t* panel) {
 
 // One super-block column of a Q6_K group -> its panel block (the GEMV's quant assembly, then - 32).
 inline void expand_q6_k_block(const uint8_t* group, uint8_t* panel) {
-  auto* f = reinterpret_cast<float*>(panel);
-  float32x4_t lo, hi;
-  load_scales8(group, lo, hi);
-  vst1q_f32(f, lo);
-  vst1q_f32(f + 4, hi);
+  store_scales8_as_floats(group, panel);
   auto* sc = reinterpret_cast<int32_t*>(panel + 32);
   for (int j = 0; j < 16; ++j) {
     const int16x8_t sc16 = vmovl_s8(vld1_s8(reinterpret_cast<const int8_t*>(group + 16 + 8 * j)));
@@ -146,13 +136,6 @@ inline void store_k16_quants(const int8_t (&q)[kGroupRows][kQK_K], int8_t* out) 
   }
 }
 
-inline void store_halves8_as_floats(const uint16_t h[kGroupRows], float* out) {
-  float32x4_t lo, hi;
-  load_scales8(reinterpret_cast<const uint8_t*>(h), lo, hi);
-  vst1q_f32(out, lo);
-  vst1q_f32(out + 4, hi);
-}
-
 inline void pack_q3_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t b, uint8_t* panel) {
   alignas(16) int8_t q[kGroupRows][kQK_K];
   uint16_t d[kGroupRows];
@@ -165,7 +148,7 @@ inline void pack_q3_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t 
     for (int j = 0; j < 16; ++j) sc[8 * j + r] = row_scales[j];
     k16_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
   }
-  store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
+  store_scales8_as_floats(reinterpret_cast<const uint8_t*>(d), panel);
   store_k16_quants(q, reinterpret_cast<int8_t*>(panel + kQ6KPanelQuantsAt));
 }
 
@@ -184,8 +167,8 @@ inline void pack_q2_k_panel_block(const uint8_t* rows, size_t w_stride, int64_t 
     }
     k16_runs(x, [&](int j, int8x16_t run) { vst1q_s8(q[r] + 16 * j, run); });
   }
-  store_halves8_as_floats(d, reinterpret_cast<float*>(panel));
-  store_halves8_as_floats(dmin, reinterpret_cast<float*>(panel) + kGroupRows);
+  store_scales8_as_floats(reinterpret_cast<const uint8_t*>(d), panel);
+  store_scales8_as_floats(reinterpret_cast<const uint8_t*>(dmin), panel + kGroupRows * sizeof(float));
   store_k16_quants(q, reinterpret_cast<int8_t*>(panel + kQ2KPanelQuantsAt));
 }
 
